@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line "N passed, N failed" summing them all:
+#   unit tests (cmocka), release build and ASan+UBSan build;
+#   fuzz corpora replayed once through each libFuzzer target (ASan+UBSan);
+#   API tests (pytest, the real server) against the release and the ASan+UBSan binaries.
+# Exits non-zero when anything failed. Called by `make test` after everything is built.
+set -u
+cd "$(dirname "$0")/.."
+
+total_pass=0
+total_fail=0
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+
+record() { # suite passed failed
+  printf '%-34s %4d passed, %d failed\n' "$1" "$2" "$3"
+  total_pass=$((total_pass + $2))
+  total_fail=$((total_fail + $3))
+}
+
+export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+run_unit() { # dir label
+  local dir=$1 label=$2 pass=0 fail=0
+  for t in "$dir"/tests/test_*; do
+    [ -x "$t" ] || continue
+    local name log
+    name=$(basename "$t")
+    log="$log_dir/$label-$name.log"
+    "$t" >"$log" 2>&1
+    local rc=$?
+    local p f
+    p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+    f=$(grep -Eo '\[  FAILED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed or sanitizer report
+    if [ "$f" -ne 0 ]; then
+      echo "--- $label $name failed (log: $log)"; tail -30 "$log"
+    fi
+    pass=$((pass + p)); fail=$((fail + f))
+  done
+  record "unit ($label)" $pass $fail
+}
+
+run_fuzz_replay() {
+  local pass=0 fail=0
+  for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    local name corpus
+    name=$(basename "$f")
+    corpus=tests/fuzz/corpus/$name
+    if [ -d "$corpus" ] && "$f" "$corpus"/* >"$log_dir/replay-$name.log" 2>&1; then
+      pass=$((pass + 1))
+    else
+      fail=$((fail + 1)); echo "--- fuzz replay $name failed"; tail -30 "$log_dir/replay-$name.log"
+    fi
+  done
+  record "fuzz corpus replay" $pass $fail
+}
+
+run_api() { # binary label
+  local bin=$1 label=$2 log="$log_dir/api-$2.log"
+  tests/api/run.sh "$bin" >"$log" 2>&1
+  local rc=$?
+  local summary p f e
+  summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$log" | tail -1)
+  p=$(echo "$summary" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+'); p=${p:-0}
+  f=$(echo "$summary" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'); f=${f:-0}
+  e=$(echo "$summary" | grep -Eo '[0-9]+ errors?' | grep -Eo '[0-9]+'); e=${e:-0}
+  f=$((f + e))
+  if [ $rc -ne 0 ] && [ $f -eq 0 ]; then f=1; fi
+  if [ $f -ne 0 ]; then echo "--- api ($label) failures (log: $log)"; grep -E '^(FAILED|ERROR)' "$log" | head -40; tail -60 "$log"; fi
+  record "api ($label)" "$p" "$f"
+}
+
+if scripts/check-layers.sh >"$log_dir/layers.log" 2>&1; then record "layers" 1 0; else cat "$log_dir/layers.log"; record "layers" 0 1; fi
+run_unit build/rel release
+run_unit build/asan asan
+run_fuzz_replay
+run_api ./sifa release
+run_api build/asan/sifa asan
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sifa needs to build, run and test. Called by `make deps`
+# (and so by `make run` and `make test`). A no-op when every package is already present;
+# otherwise it runs apt-get update once, then installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential pkg-config clang libclang-rt-dev llvm
+  libh2o-evloop-dev libssl-dev libuv1-dev zlib1g-dev
+  libjansson-dev libyaml-dev libsqlite3-dev sqlite3 libsodium-dev
+  libcmocka-dev
+  python3 python3-pytest python3-requests
+  nginx-light wrk valgrind
+  openssl curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,362 @@
+/* records.c — the generic API every business line gets from its definition:
+ * /api/v1/modules (the definitions, for forms), and under /api/v1/modules/{code}/records list with
+ * filters and Chinese search, create, get, update with optimistic concurrency (ETag / If-Match),
+ * soft delete, transitions and history; /api/v1/deadlines lists what is due and overdue.
+ * Layer: api. Validation runs here on the event loop (it is pure); writes go to the group-commit
+ * writer as one job each, so a record, its history row, its number and its search index row
+ * commit together or not at all. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/common.h"
+#include "api/api.h"
+#include "record/record.h"
+
+static void record_ctx(struct sifa_req *req, struct sifa_record_ctx *rc)
+{
+    struct sifa_api *api = sifa_req_app(req);
+    rc->model = api->model;
+    rc->calendar = api->calendar;
+    rc->actor = NULL; /* user accounts arrive with issue 4 */
+    rc->now = time(NULL);
+}
+
+static const struct sifa_module *find_module(struct sifa_req *req, struct sifa_error *err)
+{
+    struct sifa_api *api = sifa_req_app(req);
+    const char *code = sifa_req_param(req, "code");
+    const struct sifa_module *m = api->model ? sifa_model_module(api->model, code) : NULL;
+    if (m == NULL)
+        sifa_error_set_details(err, SIFA_ENOTFOUND, "module_not_found", json_pack("{s:s}", "module", code),
+                               "业务模块 %s 不存在", code);
+    return m;
+}
+
+static int parse_id(struct sifa_req *req, int64_t *ret, struct sifa_error *err)
+{
+    const char *s = sifa_req_param(req, "id");
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1)
+        return sifa_error_set_details(err, SIFA_ENOTFOUND, "record_not_found", json_pack("{s:s}", "id", s),
+                                      "记录编号 %s 无效", s);
+    *ret = v;
+    return 0;
+}
+
+/* Version from If-Match ("3", W/"3" or 3); -1 when absent; SIFA_EINVALID when malformed. */
+static int if_match_version(struct sifa_req *req, int64_t *ret, struct sifa_error *err)
+{
+    char buf[64];
+    const char *v = sifa_req_header(req, "if-match", buf, sizeof(buf));
+    *ret = -1;
+    if (v == NULL)
+        return 0;
+    if (strncmp(v, "W/", 2) == 0)
+        v += 2;
+    if (*v == '"')
+        v++;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || !(*end == '\0' || (*end == '"' && end[1] == '\0')) || n < 0)
+        return sifa_error_set(err, SIFA_EINVALID, "bad_if_match", "If-Match 应为记录的版本号,如 \"3\"");
+    *ret = n;
+    return 0;
+}
+
+static void send_record(struct sifa_req *req, int status, json_t *record_take)
+{
+    char etag[48];
+    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)json_integer_value(json_object_get(record_take, "version")));
+    sifa_resp_header(req, "etag", etag);
+    sifa_resp_json(req, status, record_take);
+}
+
+static void send_error(struct sifa_req *req, const struct sifa_error *err)
+{
+    /* Field validation is 422: the request was well-formed JSON but its content is refused. */
+    sifa_resp_error(req, strcmp(err->code, "validation") == 0 ? 422 : 0, err);
+}
+
+/* ---------- definitions ---------- */
+
+int sifa_api_modules_list(struct sifa_req *req, struct sifa_error *err)
+{
+    (void)err;
+    struct sifa_api *api = sifa_req_app(req);
+    json_t *items = json_array();
+    for (size_t i = 0; api->model != NULL && i < api->model->nmodules; i++)
+        json_array_append_new(items, sifa_module_to_json(&api->model->modules[i]));
+    sifa_resp_json(req, 200, json_pack("{s:o}", "modules", items));
+    return 0;
+}
+
+int sifa_api_modules_get(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    sifa_resp_json(req, 200, sifa_module_to_json(m));
+    return 0;
+}
+
+/* ---------- reads ---------- */
+
+int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    const struct sifa_query *q = sifa_req_query(req);
+    struct sifa_record_query_param params[SIFA_QUERY_MAX_PARAMS];
+    for (size_t i = 0; i < q->count; i++) {
+        params[i].key = q->pairs[i].key;
+        params[i].value = q->pairs[i].value;
+    }
+    struct sifa_record_ctx rc;
+    record_ctx(req, &rc);
+    json_t *page;
+    int r = sifa_record_list(sifa_req_db(req), &rc, m, params, q->count, &page, err);
+    if (r < 0)
+        return r;
+    sifa_resp_json(req, 200, page);
+    return 0;
+}
+
+int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    int64_t id;
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    int r = parse_id(req, &id, err);
+    if (r < 0)
+        return r;
+    struct sifa_record_ctx rc;
+    record_ctx(req, &rc);
+    json_t *record;
+    if ((r = sifa_record_get(sifa_req_db(req), &rc, m, id, &record, err)) < 0)
+        return r;
+    send_record(req, 200, record);
+    return 0;
+}
+
+int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    int64_t id;
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    int r = parse_id(req, &id, err);
+    if (r < 0)
+        return r;
+    struct sifa_record_ctx rc;
+    record_ctx(req, &rc);
+    json_t *history;
+    if ((r = sifa_record_history(sifa_req_db(req), &rc, m, id, &history, err)) < 0)
+        return r;
+    sifa_resp_json(req, 200, json_pack("{s:o}", "history", history));
+    return 0;
+}
+
+int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_query *q = sifa_req_query(req);
+    const char *within = sifa_query_get(q, "within_days"), *org = sifa_query_get(q, "org");
+    long long days = 3;
+    if (within != NULL) {
+        char *end;
+        errno = 0;
+        days = strtoll(within, &end, 10);
+        if (errno != 0 || end == within || *end != '\0' || days < 0 || days > 3650)
+            return sifa_error_set(err, SIFA_EINVALID, "bad_filter", "within_days 应为 0 到 3650 之间的天数");
+    }
+    struct sifa_record_ctx rc;
+    record_ctx(req, &rc);
+    json_t *list;
+    int r = sifa_record_deadlines_due(sifa_req_db(req), &rc, rc.now + days * 86400, org, &list, err);
+    if (r < 0)
+        return r;
+    size_t overdue = 0, i;
+    json_t *item;
+    json_array_foreach(list, i, item) overdue += json_is_true(json_object_get(item, "overdue"));
+    sifa_resp_json(req, 200, json_pack("{s:o,s:I,s:I,s:I}", "items", list, "total", (json_int_t)json_array_size(list),
+                                       "overdue", (json_int_t)overdue, "within_days", (json_int_t)days));
+    return 0;
+}
+
+/* ---------- writes ---------- */
+
+enum write_kind { W_CREATE, W_UPDATE, W_TRANSITION, W_DELETE };
+
+struct record_write {
+    enum write_kind kind;
+    const struct sifa_module *module;
+    struct sifa_record_ctx rc;
+    int64_t id, expected_version;
+    char transition[SIFA_MODEL_CODE_MAX + 1];
+    json_t *values; /* owned */
+    json_t *result; /* owned; set by the writer */
+};
+
+static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct record_write *w = ctx;
+    switch (w->kind) {
+    case W_CREATE:
+        return sifa_record_create(db, &w->rc, w->module, w->values, &w->result, err);
+    case W_UPDATE:
+        return sifa_record_update(db, &w->rc, w->module, w->id, w->expected_version, w->values, &w->result, err);
+    case W_TRANSITION:
+        return sifa_record_transition(db, &w->rc, w->module, w->id, w->transition, w->expected_version, w->values,
+                                      &w->result, err);
+    case W_DELETE:
+        return sifa_record_delete(db, &w->rc, w->module, w->id, w->expected_version, err);
+    }
+    return SIFA_EINTERNAL;
+}
+
+static void record_write_free(struct record_write *w)
+{
+    json_decref(w->values);
+    json_decref(w->result);
+    free(w);
+}
+
+static void record_write_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct record_write *w = ctx;
+    if (req != NULL) {
+        if (status < 0) {
+            send_error(req, err);
+        } else if (w->kind == W_DELETE) {
+            sifa_resp_bytes(req, 204, "application/json; charset=utf-8", "", 0);
+        } else {
+            if (w->kind == W_CREATE) {
+                char location[160];
+                snprintf(location, sizeof(location), "/api/v1/modules/%s/records/%lld", w->module->code,
+                         (long long)json_integer_value(json_object_get(w->result, "id")));
+                sifa_resp_header(req, "location", location);
+            }
+            send_record(req, w->kind == W_CREATE ? 201 : 200, json_incref(w->result));
+        }
+    }
+    record_write_free(w);
+}
+
+static int submit(struct sifa_req *req, struct record_write *w, struct sifa_error *err)
+{
+    if (sifa_req_defer_write(req, record_write_run, record_write_done, w) < 0) {
+        record_write_free(w);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
+    }
+    return 0;
+}
+
+static struct record_write *write_new(struct sifa_req *req, enum write_kind kind, const struct sifa_module *m)
+{
+    struct record_write *w = sifa_xcalloc(1, sizeof(*w));
+    w->kind = kind;
+    w->module = m;
+    w->expected_version = -1;
+    record_ctx(req, &w->rc);
+    return w;
+}
+
+/* Validates the body (or an empty object when there is none); on failure sends the error. */
+static int validated_body(struct sifa_req *req, const struct sifa_module *m, bool partial, json_t **ret_values,
+                          struct sifa_error *err)
+{
+    struct sifa_record_ctx rc;
+    record_ctx(req, &rc);
+    json_t *body = sifa_req_json(req);
+    json_t *empty = body ? NULL : json_object();
+    int r = sifa_record_validate(&rc, m, body ? body : empty, partial, ret_values, err);
+    json_decref(empty);
+    return r;
+}
+
+int sifa_api_records_create(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    if (sifa_req_json(req) == NULL)
+        return sifa_error_set(err, SIFA_EINVALID, "bad_json", "请求体为空,应为记录内容的 JSON 对象");
+    json_t *values;
+    if (validated_body(req, m, false, &values, err) < 0) {
+        send_error(req, err);
+        return 0;
+    }
+    struct record_write *w = write_new(req, W_CREATE, m);
+    w->values = values;
+    return submit(req, w, err);
+}
+
+int sifa_api_records_update(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    int64_t id, version;
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    int r = parse_id(req, &id, err);
+    if (r < 0 || (r = if_match_version(req, &version, err)) < 0)
+        return r;
+    if (version < 0) {
+        sifa_error_set(err, SIFA_EINVALID, "if_match_required",
+                       "修改记录必须带上 If-Match 请求头(读取记录时得到的 ETag),以免覆盖他人的修改");
+        sifa_resp_error(req, 428, err);
+        return 0;
+    }
+    json_t *values;
+    if (validated_body(req, m, true, &values, err) < 0) {
+        send_error(req, err);
+        return 0;
+    }
+    struct record_write *w = write_new(req, W_UPDATE, m);
+    w->id = id;
+    w->expected_version = version;
+    w->values = values;
+    return submit(req, w, err);
+}
+
+int sifa_api_records_delete(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    int64_t id, version;
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    int r = parse_id(req, &id, err);
+    if (r < 0 || (r = if_match_version(req, &version, err)) < 0)
+        return r;
+    struct record_write *w = write_new(req, W_DELETE, m);
+    w->id = id;
+    w->expected_version = version;
+    return submit(req, w, err);
+}
+
+int sifa_api_records_transition(struct sifa_req *req, struct sifa_error *err)
+{
+    const struct sifa_module *m = find_module(req, err);
+    int64_t id, version;
+    if (m == NULL)
+        return SIFA_ENOTFOUND;
+    int r = parse_id(req, &id, err);
+    if (r < 0 || (r = if_match_version(req, &version, err)) < 0)
+        return r;
+    json_t *values;
+    if (validated_body(req, m, true, &values, err) < 0) {
+        send_error(req, err);
+        return 0;
+    }
+    struct record_write *w = write_new(req, W_TRANSITION, m);
+    w->id = id;
+    w->expected_version = version;
+    w->values = values;
+    snprintf(w->transition, sizeof(w->transition), "%s", sifa_req_param(req, "name"));
+    return submit(req, w, err);
+}

@@ -1,0 +1,153 @@
+/* db.h — the one storage interface every layer above uses.
+ * Layer: db. Callers see only struct sifa_db (a connection), struct sifa_db_stmt (a prepared
+ * statement) and the writer (group commit). SQL uses `?` placeholders only; an engine that
+ * wants another style ($1 for PostgreSQL) translates them, so callers never change. No
+ * sqlite3 type or call appears in this header or above this layer.
+ *
+ * Threads: a struct sifa_db is used by one thread at a time (each event loop owns one for
+ * reads; the writer thread owns one for writes). Statements are cached per connection: a
+ * statement returned by sifa_db_prepare is borrowed until sifa_db_stmt_done, which resets it
+ * and returns it to the cache; never keep one across requests.
+ *
+ * Errors: functions return 0 (or SIFA_DB_ROW/SIFA_DB_DONE from step) on success and a negative
+ * enum sifa_status on failure, with err filled (code "db_busy", "db_constraint", "db_error"…). */
+#ifndef SIFA_DB_H
+#define SIFA_DB_H
+
+#include "base/common.h"
+
+#include <sys/types.h>
+
+struct sifa_db;
+struct sifa_db_stmt;
+struct sifa_db_writer;
+
+struct sifa_db_config {
+    const char *path;          /* borrowed during open; file path of the database */
+    bool synchronous_full;     /* true (default): an acknowledged commit survives power loss */
+    int busy_timeout_ms;       /* how long a connection waits on a lock before SIFA_EUNAVAILABLE */
+    size_t stmt_cache_size;    /* prepared statements kept per connection (0: default 64) */
+    bool readonly;             /* open read-only (reader connections of the event loops) */
+    bool create;               /* create the file when missing (sifa init), otherwise it must exist */
+};
+
+/* Fills cfg with the defaults above (synchronous FULL, 5000 ms busy timeout, cache 64). */
+void sifa_db_config_init(struct sifa_db_config *cfg, const char *path);
+
+enum { SIFA_DB_DONE = 0, SIFA_DB_ROW = 1 };
+enum sifa_db_type { SIFA_DB_NULL, SIFA_DB_INTEGER, SIFA_DB_FLOAT, SIFA_DB_TEXT, SIFA_DB_BLOB };
+
+/* Opens a connection: WAL journal, synchronous per cfg, busy timeout, foreign keys on.
+ * *ret_db is new (sifa_db_close). */
+int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, struct sifa_error *err);
+/* Finalizes cached statements and closes. Accepts NULL. */
+void sifa_db_close(struct sifa_db *db);
+/* "sqlite" (later "postgresql"). */
+const char *sifa_db_engine(const struct sifa_db *db);
+
+/* Runs one or more statements without parameters (DDL, PRAGMA-free engine-neutral SQL). */
+int sifa_db_exec(struct sifa_db *db, const char *sql, struct sifa_error *err);
+
+/* Prepares sql (with `?` placeholders) or takes it from the cache. *ret_stmt is borrowed until
+ * sifa_db_stmt_done. Preparing the same text twice without done in between gives two statements. */
+int sifa_db_prepare(struct sifa_db *db, const char *sql, struct sifa_db_stmt **ret_stmt, struct sifa_error *err);
+/* Resets, clears bindings and returns st to its connection's cache. Accepts NULL. */
+void sifa_db_stmt_done(struct sifa_db_stmt *st);
+
+/* Binding: idx counts from 1. Text and blobs are copied. len < 0 for text means strlen. */
+int sifa_db_bind_null(struct sifa_db_stmt *st, int idx);
+int sifa_db_bind_int64(struct sifa_db_stmt *st, int idx, int64_t v);
+int sifa_db_bind_double(struct sifa_db_stmt *st, int idx, double v);
+int sifa_db_bind_text(struct sifa_db_stmt *st, int idx, const char *s, ssize_t len);
+int sifa_db_bind_blob(struct sifa_db_stmt *st, int idx, const void *p, size_t len);
+
+/* SIFA_DB_ROW when a row is available, SIFA_DB_DONE at the end, negative on error. */
+int sifa_db_step(struct sifa_db_stmt *st, struct sifa_error *err);
+
+/* Column access for the current row; col counts from 0. Text and blob pointers are borrowed
+ * until the next step or done. Text is NUL-terminated UTF-8; NULL for SQL NULL. */
+int sifa_db_column_count(struct sifa_db_stmt *st);
+enum sifa_db_type sifa_db_column_type(struct sifa_db_stmt *st, int col);
+const char *sifa_db_column_name(struct sifa_db_stmt *st, int col);
+int64_t sifa_db_column_int64(struct sifa_db_stmt *st, int col);
+double sifa_db_column_double(struct sifa_db_stmt *st, int col);
+const char *sifa_db_column_text(struct sifa_db_stmt *st, int col);
+const void *sifa_db_column_blob(struct sifa_db_stmt *st, int col);
+size_t sifa_db_column_bytes(struct sifa_db_stmt *st, int col);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t sifa_db_changes(struct sifa_db *db);
+
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE in SQLite) so that two
+ * writers never deadlock on a lock upgrade. Savepoints nest inside a transaction; name must
+ * match [a-z][a-z0-9_]*. */
+int sifa_db_begin(struct sifa_db *db, struct sifa_error *err);
+int sifa_db_commit(struct sifa_db *db, struct sifa_error *err);
+int sifa_db_rollback(struct sifa_db *db, struct sifa_error *err);
+int sifa_db_savepoint(struct sifa_db *db, const char *name, struct sifa_error *err);
+int sifa_db_release(struct sifa_db *db, const char *name, struct sifa_error *err);
+int sifa_db_rollback_to(struct sifa_db *db, const char *name, struct sifa_error *err);
+
+/* Checks the database answers (SELECT 1) — used by /healthz. */
+int sifa_db_ping(struct sifa_db *db, struct sifa_error *err);
+
+/* Migrations: applied in version order, each in its own transaction, recorded in
+ * schema_migrations(version, name, applied_at). Versions already recorded are skipped; a
+ * recorded version whose name differs from the given one is refused (SIFA_ECONFLICT). */
+struct sifa_db_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+int sifa_db_migrate(struct sifa_db *db, const struct sifa_db_migration *migrations, size_t count,
+                    struct sifa_error *err);
+/* The core schema's migrations (schema_migrations itself is created by sifa_db_migrate). */
+extern const struct sifa_db_migration sifa_db_core_migrations[];
+extern const size_t sifa_db_core_migrations_count;
+
+/* Online copy of the whole database to dest_path (a new file), consistent while writers go on. */
+int sifa_db_backup(struct sifa_db *db, const char *dest_path, struct sifa_error *err);
+/* Runs the engine's integrity check; SIFA_EINTERNAL with the first problem in err when it fails. */
+int sifa_db_integrity_check(struct sifa_db *db, struct sifa_error *err);
+
+/* Counters of one connection, for /metrics. */
+struct sifa_db_stats {
+    uint64_t statements_prepared; /* compiled from text */
+    uint64_t statement_cache_hits;
+    uint64_t steps;
+    uint64_t errors;
+    uint64_t busy;                /* SQLITE_BUSY after the timeout */
+};
+void sifa_db_get_stats(const struct sifa_db *db, struct sifa_db_stats *ret_stats);
+
+/* ---- group commit ----
+ * One writer thread owns the write connection. Requests submit write jobs; the writer takes
+ * every job queued (up to max_batch), runs each inside BEGIN IMMEDIATE … COMMIT, each job in its
+ * own savepoint (a failing job is rolled back alone), commits once, and then calls each job's
+ * done callback with the job's own status. One fsync makes a whole batch durable, so durability
+ * does not cap throughput at one fsync per request. done runs on the writer thread: it must be
+ * short (post a message to an event loop, signal a condition). */
+typedef int (*sifa_db_write_fn)(struct sifa_db *db, void *ctx, struct sifa_error *err);
+typedef void (*sifa_db_write_done_fn)(void *ctx, int status, const struct sifa_error *err);
+
+/* Opens the write connection from cfg and starts the thread. *ret_writer is new (stop frees). */
+int sifa_db_writer_start(const struct sifa_db_config *cfg, size_t max_batch, struct sifa_db_writer **ret_writer,
+                         struct sifa_error *err);
+/* Queues a job. ctx is borrowed until done is called. Thread-safe. SIFA_EUNAVAILABLE (done not
+ * called) after stop began or when the queue holds max_queue jobs. */
+int sifa_db_writer_submit(struct sifa_db_writer *w, sifa_db_write_fn fn, sifa_db_write_done_fn done, void *ctx);
+/* Submits and waits: for the CLI and tests. Returns fn's status or a commit failure. */
+int sifa_db_writer_run(struct sifa_db_writer *w, sifa_db_write_fn fn, void *ctx, struct sifa_error *err);
+/* Finishes every queued job, joins the thread and closes the connection. Accepts NULL. */
+void sifa_db_writer_stop(struct sifa_db_writer *w);
+
+struct sifa_db_writer_stats {
+    uint64_t jobs;          /* jobs run */
+    uint64_t jobs_failed;
+    uint64_t commits;       /* transactions committed (= fsyncs of the WAL with synchronous FULL) */
+    uint64_t max_batch_seen;
+    uint64_t queue_depth;   /* jobs waiting now */
+};
+void sifa_db_writer_get_stats(struct sifa_db_writer *w, struct sifa_db_writer_stats *ret_stats);
+
+#endif

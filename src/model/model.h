@@ -1,0 +1,163 @@
+/* model.h — business lines as data: module definitions loaded from modules/<code>.yaml and
+ * shared code tables (字典) from modules/codes/<table>.yaml.
+ * Layer: model (above db and base). The loader parses and validates every definition into an
+ * immutable struct sifa_model; the record engine runs it. Nothing in a definition reaches SQL
+ * unchecked: every code is [a-z][a-z0-9_]* and at most SIFA_MODEL_CODE_MAX bytes.
+ *
+ * Ownership: everything hangs off struct sifa_model, which sifa_model_free releases at once;
+ * pointers into it are borrowed for the model's life. Thread-safety: immutable after load, so any
+ * number of threads may read one model. */
+#ifndef SIFA_MODEL_H
+#define SIFA_MODEL_H
+
+#include "base/common.h"
+
+#define SIFA_MODEL_CODE_MAX 48
+#define SIFA_MODEL_FILE_MAX (512 * 1024)
+#define SIFA_MODEL_DEPTH_MAX 16
+#define SIFA_MODEL_FIELDS_MAX 256
+#define SIFA_MODEL_MODULES_MAX 256
+
+enum sifa_field_type {
+    SIFA_FIELD_TEXT,
+    SIFA_FIELD_LONGTEXT,
+    SIFA_FIELD_INTEGER,
+    SIFA_FIELD_DECIMAL,
+    SIFA_FIELD_MONEY,     /* integer fen */
+    SIFA_FIELD_DATE,      /* "YYYY-MM-DD" */
+    SIFA_FIELD_DATETIME,  /* ISO 8601, stored as UTC text */
+    SIFA_FIELD_BOOL,
+    SIFA_FIELD_ENUM,      /* a code of the field's code table */
+    SIFA_FIELD_REF,       /* id of a record of another module */
+    SIFA_FIELD_ORG,       /* an org unit code */
+    SIFA_FIELD_USER,      /* a user name */
+    SIFA_FIELD_PERSON,    /* {name, id_number, phone} */
+    SIFA_FIELD_ID_NUMBER, /* GB 11643 */
+    SIFA_FIELD_USCC,      /* GB 32100 */
+    SIFA_FIELD_PHONE,     /* mainland mobile */
+    SIFA_FIELD_ATTACHMENT,
+    SIFA_FIELD_GROUP,     /* repeated group of sub-fields (the parties of a dispute) */
+};
+
+struct sifa_code_item {
+    char *code;
+    char *label; /* Chinese */
+};
+
+struct sifa_code_table {
+    char *code;
+    char *name;
+    char *standard; /* e.g. "SF/T 0018", or NULL */
+    size_t nitems;
+    struct sifa_code_item *items;
+};
+
+struct sifa_field {
+    char *code;
+    char *name; /* Chinese label */
+    enum sifa_field_type type;
+    bool required, personal, searchable, allow_legacy_id;
+    bool has_min, has_max;
+    int64_t min, max;        /* integer and money (fen) bounds; for text: not used */
+    int64_t max_length;      /* characters, 0 = type default */
+    char *pattern;           /* POSIX extended regex for text, or NULL */
+    char *default_value;     /* text form, or NULL */
+    const struct sifa_code_table *codes; /* enum */
+    char *ref_module;        /* ref */
+    size_t nsub;             /* group */
+    struct sifa_field *sub;
+    int64_t max_items;       /* group: most entries */
+    int line, column;        /* where it was defined */
+};
+
+struct sifa_state {
+    char *code;
+    char *name;
+    bool initial, final;
+};
+
+struct sifa_transition {
+    char *code;
+    char *name;
+    size_t nfrom;
+    const struct sifa_state **from;
+    const struct sifa_state *to;
+    size_t nrequires;
+    const struct sifa_field **requires; /* must be non-empty after the transition's changes */
+    size_t nsets;
+    const struct sifa_field **sets;     /* date/datetime fields set to now when it fires */
+    char *permission;                   /* NULL: the module's update permission */
+};
+
+enum sifa_deadline_unit { SIFA_DEADLINE_NATURAL_DAYS, SIFA_DEADLINE_WORKING_DAYS, SIFA_DEADLINE_HOURS };
+
+struct sifa_deadline {
+    char *code;
+    char *name;
+    const struct sifa_field *start_field;    /* date/datetime field the clock starts from */
+    enum sifa_deadline_unit unit;
+    int64_t amount;
+    const struct sifa_field *extension_field;  /* integer field: extra units granted, or NULL */
+    int64_t max_extension;
+    const struct sifa_field *suspended_field;  /* integer field: days the clock stood still, or NULL */
+    size_t nstop_states;
+    const struct sifa_state **stop_states;     /* the deadline is met once the record reaches one */
+    const struct sifa_field *met_field;        /* date/datetime: when it was met, or NULL */
+};
+
+struct sifa_numbering {
+    const struct sifa_field *field; /* text field that receives the number */
+    char *pattern;                  /* "({year})慈调字第{seq:05}号" */
+    const struct sifa_field *year_field; /* date field giving the year; NULL: creation year */
+    bool per_org;                   /* a sequence per org unit as well as per year */
+};
+
+struct sifa_module {
+    char *code;
+    char *name;
+    char *file;
+    const struct sifa_field *org_field; /* which org unit a record belongs to, or NULL */
+    size_t nfields;
+    struct sifa_field *fields;
+    size_t nstates;
+    struct sifa_state *states;
+    const struct sifa_state *initial;
+    size_t ntransitions;
+    struct sifa_transition *transitions;
+    size_t ndeadlines;
+    struct sifa_deadline *deadlines;
+    struct sifa_numbering *numbering; /* or NULL */
+    char hash[65];                    /* SHA-256 hex of the definition file */
+};
+
+struct sifa_model {
+    size_t nmodules;
+    struct sifa_module *modules;
+    size_t ncode_tables;
+    struct sifa_code_table *code_tables;
+};
+
+/* Loads every modules/<code>.yaml in dir and every code table in dir/codes. All errors are
+ * collected (not just the first): on failure *ret_errors (new, a JSON array of
+ * {"file","line","column","code","message"}) lists them and the status is SIFA_EINVALID;
+ * on success *ret_model is new (sifa_model_free) and *ret_errors is NULL. */
+int sifa_model_load_dir(const char *dir, struct sifa_model **ret_model, json_t **ret_errors, struct sifa_error *err);
+/* Loads one module from text with a given set of code tables (for tests and fuzzing). */
+int sifa_model_load_text(const char *file, const char *text, size_t len, const char *codes_text, size_t codes_len,
+                         struct sifa_model **ret_model, json_t **ret_errors, struct sifa_error *err);
+void sifa_model_free(struct sifa_model *model);
+
+const struct sifa_module *sifa_model_module(const struct sifa_model *model, const char *code);
+const struct sifa_field *sifa_module_field(const struct sifa_module *module, const char *code);
+const struct sifa_state *sifa_module_state(const struct sifa_module *module, const char *code);
+const struct sifa_transition *sifa_module_transition(const struct sifa_module *module, const char *code);
+const struct sifa_code_item *sifa_code_table_item(const struct sifa_code_table *table, const char *code);
+
+const char *sifa_field_type_name(enum sifa_field_type type);
+/* True when code matches [a-z][a-z0-9_]* and fits SIFA_MODEL_CODE_MAX: safe as an SQL name. */
+bool sifa_model_code_valid(const char *code);
+
+/* The definition as JSON for GET /api/v1/modules (new reference). */
+json_t *sifa_module_to_json(const struct sifa_module *module);
+
+#endif

@@ -1,0 +1,85 @@
+/* record.h — the record engine: runs module definitions (model/) against the database.
+ * Layer: record (above model, check, calendar, db). One table per module (m_<code>, one column
+ * f_<field> per field, repeated groups and persons as JSON), a history row for every change,
+ * gap-free numbering, materialised deadline columns (d_<deadline>_due) and an FTS5 trigram index
+ * of the searchable fields. Records travel as flat JSON objects: the engine's members (id,
+ * version, state, org, created_at, …) beside one member per field.
+ *
+ * Threads and transactions: every write function must run inside a transaction on the writer
+ * connection (the group-commit writer gives each job a savepoint), so a failed write leaves
+ * nothing behind. Read functions run on any connection. The model is borrowed and immutable. */
+#ifndef SIFA_RECORD_H
+#define SIFA_RECORD_H
+
+#include "calendar/calendar.h"
+#include "db/db.h"
+#include "model/model.h"
+
+struct sifa_record_ctx {
+    const struct sifa_model *model;       /* borrowed */
+    const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
+    const char *actor;                    /* user name for history, or NULL */
+    int64_t now;                          /* unix seconds; tests may fix it */
+};
+
+/* Brings the database in line with the model: creates missing tables, adds new columns and
+ * indexes, rebuilds the search index when the searchable fields changed. Refuses destructive
+ * changes (a field that holds data removed or retyped, a state still used by records) with
+ * SIFA_ECONFLICT, code "destructive_change", and details listing each one; nothing changes then.
+ * Must run inside a transaction. *ret_changes (new, may be NULL) lists what was done. */
+int sifa_record_sync_schema(struct sifa_db *db, const struct sifa_model *model, json_t **ret_changes,
+                            struct sifa_error *err);
+
+/* Validates input against the module without touching the database. partial: only the members
+ * present are checked (updates); otherwise required fields must be present (creates).
+ * On success *ret_values is new: the normalised values (codes upper-cased, money in fen, dates
+ * canonical…). On failure: SIFA_EINVALID, code "validation", details = [{field, code, message}]
+ * naming every bad field. */
+int sifa_record_validate(const struct sifa_record_ctx *rc, const struct sifa_module *module, json_t *input,
+                         bool partial, json_t **ret_values, struct sifa_error *err);
+
+/* Creates a record from validated values (see sifa_record_validate); *ret_record is new. */
+int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                       json_t *values, json_t **ret_record, struct sifa_error *err);
+/* Reads one record (not deleted); SIFA_ENOTFOUND otherwise. */
+int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
+                    json_t **ret_record, struct sifa_error *err);
+/* Changes fields. expected_version: the version the caller read (If-Match); a different current
+ * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}. */
+int sifa_record_update(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                       int64_t id, int64_t expected_version, json_t *values, json_t **ret_record,
+                       struct sifa_error *err);
+/* Fires a transition with optional validated field changes, atomically. An illegal transition
+ * gives SIFA_ECONFLICT, code "illegal_transition", details {"state", "allowed": [codes]}; missing
+ * required fields give SIFA_EINVALID "validation". expected_version < 0: not checked. */
+int sifa_record_transition(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                           int64_t id, const char *transition, int64_t expected_version, json_t *values,
+                           json_t **ret_record, struct sifa_error *err);
+/* Soft delete (kept, hidden, audited in history). expected_version < 0: not checked. */
+int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                       int64_t id, int64_t expected_version, struct sifa_error *err);
+/* Every change of a record, oldest first: [{version, at, actor, action, transition, changes}]. */
+int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                        int64_t id, json_t **ret_history, struct sifa_error *err);
+
+/* A list query, built from URL parameters by sifa_record_query_parse. */
+#define SIFA_RECORD_PAGE_SIZE_MAX 200
+struct sifa_record_query_param {
+    const char *key;   /* borrowed */
+    const char *value; /* borrowed */
+};
+/* Lists records. params: field filters (f=v, repeated for a set; f__gte, f__lte, f__gt, f__lt;
+ * f__empty=true|false), state, org, q (full-text, Chinese, two characters and more), sort
+ * (field or -field, also id, created_at, updated_at), page (from 1), page_size (≤ 200).
+ * Unknown parameters or bad values: SIFA_EINVALID "bad_filter". *ret_page is new:
+ * {"items": [...], "total": N, "page": P, "page_size": S}. */
+int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                     const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
+                     struct sifa_error *err);
+
+/* Deadlines due before `before` (unix seconds) and not met, across every module, optionally for
+ * one org unit: [{module, record_id, number, deadline, name, due, overdue}] ordered by due. */
+int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *rc, int64_t before, const char *org,
+                              json_t **ret_list, struct sifa_error *err);
+
+#endif

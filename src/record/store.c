@@ -1,0 +1,1532 @@
+/* store.c — module records in the database: schema sync, create, read, update, transitions,
+ * soft delete, history, numbering, deadlines and lists with filters and Chinese full-text search.
+ * Layer: record. SQL text is assembled only from names the model loader validated
+ * ([a-z][a-z0-9_]*, re-checked here before use) and fixed keywords; every value is bound.
+ * The search index DDL (FTS5 with the trigram tokenizer) is SQLite's; with PostgreSQL it becomes a
+ * pg_trgm index behind the db interface — the one engine-specific piece left in this file.
+ * Invariants: a record's version increases by one with every change and history holds one row
+ * per version; d_<deadline>_due always reflects the record's current values; the search index
+ * row of a record is rewritten in the same transaction as the record. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/common.h"
+#include "check/check.h"
+#include "record/record.h"
+
+/* ---------- a small SQL text builder (names only; values are always bound) ---------- */
+
+struct sql {
+    char *buf;
+    size_t len, cap;
+};
+
+static void sql_add(struct sql *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sql_add(struct sql *s, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(s->buf ? s->buf + s->len : NULL, s->buf ? s->cap - s->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            abort(); /* only on an invalid format, which is a bug */
+        if (s->buf != NULL && s->len + (size_t)n < s->cap) {
+            s->len += (size_t)n;
+            return;
+        }
+        s->cap = (s->len + (size_t)n + 1) * 2 + 256;
+        s->buf = sifa_xrealloc(s->buf, s->cap);
+    }
+}
+
+static void sql_release(struct sql *s)
+{
+    free(s->buf);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Defensive: the loader already guarantees this; a failure here is a bug, never input. */
+static const char *name_ok(const char *code)
+{
+    if (!sifa_model_code_valid(code))
+        abort();
+    return code;
+}
+
+enum storage { ST_INTEGER, ST_REAL, ST_TEXT, ST_JSON };
+
+static enum storage field_storage(const struct sifa_field *f)
+{
+    switch (f->type) {
+    case SIFA_FIELD_INTEGER:
+    case SIFA_FIELD_MONEY:
+    case SIFA_FIELD_BOOL:
+    case SIFA_FIELD_REF:
+        return ST_INTEGER;
+    case SIFA_FIELD_DECIMAL:
+        return ST_REAL;
+    case SIFA_FIELD_PERSON:
+    case SIFA_FIELD_GROUP:
+    case SIFA_FIELD_ATTACHMENT:
+        return ST_JSON;
+    default:
+        return ST_TEXT;
+    }
+}
+
+static const char *storage_sql(enum storage st)
+{
+    return st == ST_INTEGER ? "INTEGER" : st == ST_REAL ? "REAL" : "TEXT";
+}
+
+static bool module_has_search(const struct sifa_module *m)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].searchable)
+            return true;
+        for (size_t k = 0; k < m->fields[i].nsub; k++)
+            if (m->fields[i].sub[k].searchable)
+                return true;
+    }
+    return false;
+}
+
+static void iso_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int32_t china_date(int64_t t)
+{
+    time_t tt = (time_t)(t + SIFA_CHECK_CHINA_UTC_OFFSET);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+static void date_text(int32_t ymd, char out[11])
+{
+    int y = (int)(ymd / 10000) % 10000, mo = (int)(ymd / 100 % 100) % 100, d = (int)(ymd % 100);
+    snprintf(out, 11, "%04d-%02d-%02d", y < 0 ? 0 : y, mo < 0 ? 0 : mo, d < 0 ? 0 : d);
+}
+
+/* ---------- schema sync ---------- */
+
+static int exec_sql(struct sifa_db *db, struct sql *s, struct sifa_error *err)
+{
+    return sifa_db_exec(db, s->buf, err);
+}
+
+static int registry_columns(struct sifa_db *db, const char *module, json_t **ret, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, "SELECT name, type FROM module_columns WHERE module = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, module, -1);
+    json_t *cols = json_object();
+    while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW)
+        json_object_set_new(cols, sifa_db_column_text(st, 0), json_string(sifa_db_column_text(st, 1)));
+    sifa_db_stmt_done(st);
+    if (rc < 0) {
+        json_decref(cols);
+        return rc;
+    }
+    *ret = cols;
+    return 0;
+}
+
+static int registry_set(struct sifa_db *db, const char *module, const char *name, const char *type,
+                        struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db,
+                             "INSERT INTO module_columns (module, name, type) VALUES (?, ?, ?) "
+                             "ON CONFLICT (module, name) DO UPDATE SET type = excluded.type",
+                             &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, module, -1);
+    sifa_db_bind_text(st, 2, name, -1);
+    sifa_db_bind_text(st, 3, type, -1);
+    rc = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+
+static int count_sql(struct sifa_db *db, const char *sql, const char *bind, int64_t *ret, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    if (bind)
+        sifa_db_bind_text(st, 1, bind, -1);
+    rc = sifa_db_step(st, err);
+    if (rc == SIFA_DB_ROW)
+        *ret = sifa_db_column_int64(st, 0);
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+static char *search_fields_signature(const struct sifa_module *m)
+{
+    struct sql s = {0};
+    sql_add(&s, "%s", "");
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].searchable)
+            sql_add(&s, "%s,", m->fields[i].code);
+        for (size_t k = 0; k < m->fields[i].nsub; k++)
+            if (m->fields[i].sub[k].searchable)
+                sql_add(&s, "%s.%s,", m->fields[i].code, m->fields[i].sub[k].code);
+    }
+    return s.buf;
+}
+
+static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err);
+
+static int create_module_table(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
+{
+    struct sql s = {0};
+    const char *code = name_ok(m->code);
+    bool pg = strcmp(sifa_db_engine(db), "postgresql") == 0;
+    sql_add(&s,
+            "CREATE TABLE m_%s (id %s PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, org TEXT, "
+            "created_at TEXT NOT NULL, created_by TEXT, updated_at TEXT NOT NULL, updated_by TEXT, deleted_at TEXT, "
+            "deleted_by TEXT",
+            code, pg ? "BIGSERIAL" : "INTEGER");
+    for (size_t i = 0; i < m->nfields; i++)
+        sql_add(&s, ", f_%s %s", name_ok(m->fields[i].code), storage_sql(field_storage(&m->fields[i])));
+    for (size_t i = 0; i < m->ndeadlines; i++)
+        sql_add(&s, ", d_%s_due TEXT", name_ok(m->deadlines[i].code));
+    sql_add(&s, ");\nCREATE INDEX m_%s_state ON m_%s (state);\nCREATE INDEX m_%s_org ON m_%s (org);\n", code, code,
+            code, code);
+    int rc = exec_sql(db, &s, err);
+    sql_release(&s);
+    if (rc < 0)
+        return rc;
+    rc = registry_set(db, m->code, "@table", "v1", err);
+    for (size_t i = 0; rc >= 0 && i < m->nfields; i++)
+        rc = registry_set(db, m->code, m->fields[i].code, sifa_field_type_name(m->fields[i].type), err);
+    for (size_t i = 0; rc >= 0 && i < m->ndeadlines; i++) {
+        char key[80];
+        snprintf(key, sizeof(key), "@deadline.%s", m->deadlines[i].code);
+        rc = registry_set(db, m->code, key, "deadline", err);
+    }
+    return rc;
+}
+
+static int add_indexes(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
+{
+    struct sql s = {0};
+    const char *code = name_ok(m->code);
+    for (size_t i = 0; i < m->ndeadlines; i++)
+        sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_d_%s ON m_%s (d_%s_due);\n", code, name_ok(m->deadlines[i].code),
+                code, m->deadlines[i].code);
+    if (m->numbering != NULL)
+        sql_add(&s, "CREATE UNIQUE INDEX IF NOT EXISTS m_%s_number ON m_%s (f_%s) WHERE f_%s IS NOT NULL;\n", code,
+                code, name_ok(m->numbering->field->code), m->numbering->field->code);
+    for (size_t i = 0; i < m->nfields; i++) {
+        enum sifa_field_type t = m->fields[i].type;
+        if (t == SIFA_FIELD_DATE || t == SIFA_FIELD_ENUM || t == SIFA_FIELD_REF || t == SIFA_FIELD_ORG)
+            sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_f_%s ON m_%s (f_%s);\n", code, name_ok(m->fields[i].code),
+                    code, m->fields[i].code);
+    }
+    int rc = s.buf ? exec_sql(db, &s, err) : 0;
+    sql_release(&s);
+    return rc;
+}
+
+static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *changes, json_t *refusals,
+                       struct sifa_error *err)
+{
+    json_t *cols = NULL;
+    int rc = registry_columns(db, m->code, &cols, err);
+    if (rc < 0)
+        return rc;
+    const char *code = name_ok(m->code);
+    if (json_object_get(cols, "@table") == NULL) {
+        json_decref(cols);
+        rc = create_module_table(db, m, err);
+        if (rc >= 0)
+            json_array_append_new(changes, json_pack("{s:s,s:s}", "module", m->code, "change", "create_table"));
+        if (rc >= 0 && (rc = add_indexes(db, m, err)) >= 0 && module_has_search(m)) {
+            struct sql s = {0};
+            sql_add(&s, "CREATE VIRTUAL TABLE m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
+            rc = exec_sql(db, &s, err);
+            sql_release(&s);
+            char *sig = search_fields_signature(m);
+            if (rc >= 0)
+                rc = registry_set(db, m->code, "@search", sig, err);
+            free(sig);
+        }
+        return rc;
+    }
+    char sql[512];
+    /* Fields removed or retyped. */
+    const char *name;
+    json_t *type;
+    json_object_foreach(cols, name, type)
+    {
+        if (name[0] == '@' || strcmp(json_string_value(type), "removed") == 0)
+            continue;
+        const struct sifa_field *f = sifa_module_field(m, name);
+        if (f != NULL && strcmp(sifa_field_type_name(f->type), json_string_value(type)) == 0)
+            continue;
+        int64_t used = 0;
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s IS NOT NULL", code, name_ok(name));
+        if ((rc = count_sql(db, sql, NULL, &used, err)) < 0)
+            goto out;
+        if (used > 0) {
+            json_array_append_new(
+                refusals,
+                json_pack("{s:s,s:s,s:s,s:I,s:s}", "module", m->code, "field", name, "change",
+                          f == NULL ? "remove_field" : "change_type", "records", (json_int_t)used, "message",
+                          f == NULL ? "定义中删除了仍有数据的字段" : "定义中改变了仍有数据的字段类型"));
+            continue;
+        }
+        if (f == NULL) {
+            /* The empty column stays; the registry remembers it so that a field of the same code
+             * added later reuses it. */
+            rc = registry_set(db, m->code, name, "removed", err);
+            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", name, "change",
+                                                     "forget_empty_field"));
+        } else {
+            rc = registry_set(db, m->code, name, sifa_field_type_name(f->type), err);
+            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", name, "change",
+                                                     "retype_empty_field"));
+        }
+        if (rc < 0)
+            goto out;
+    }
+    /* Fields added. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        json_t *known = json_object_get(cols, f->code);
+        bool reuse = known != NULL && strcmp(json_string_value(known), "removed") == 0;
+        if (known != NULL && !reuse)
+            continue;
+        struct sql s = {0};
+        sql_add(&s, "ALTER TABLE m_%s ADD COLUMN f_%s %s", code, name_ok(f->code), storage_sql(field_storage(f)));
+        rc = reuse ? 0 : exec_sql(db, &s, err);
+        sql_release(&s);
+        if (rc < 0 || (rc = registry_set(db, m->code, f->code, sifa_field_type_name(f->type), err)) < 0)
+            goto out;
+        json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", f->code, "change",
+                                                 "add_field"));
+    }
+    /* Deadlines added. */
+    for (size_t i = 0; i < m->ndeadlines; i++) {
+        char key[80];
+        snprintf(key, sizeof(key), "@deadline.%s", m->deadlines[i].code);
+        if (json_object_get(cols, key) != NULL)
+            continue;
+        {
+            struct sql s = {0};
+            sql_add(&s, "ALTER TABLE m_%s ADD COLUMN d_%s_due TEXT", code, name_ok(m->deadlines[i].code));
+            rc = exec_sql(db, &s, err);
+            sql_release(&s);
+            if (rc < 0)
+                goto out;
+        }
+        if ((rc = registry_set(db, m->code, key, "deadline", err)) < 0)
+            goto out;
+    }
+    /* States still used by records must still exist. */
+    {
+        struct sifa_db_stmt *st;
+        snprintf(sql, sizeof(sql), "SELECT state, COUNT(*) FROM m_%s GROUP BY state", code);
+        if ((rc = sifa_db_prepare(db, sql, &st, err)) < 0)
+            goto out;
+        while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+            const char *state = sifa_db_column_text(st, 0);
+            if (sifa_module_state(m, state) == NULL)
+                json_array_append_new(refusals, json_pack("{s:s,s:s,s:s,s:I,s:s}", "module", m->code, "state", state,
+                                                          "change", "remove_state", "records",
+                                                          (json_int_t)sifa_db_column_int64(st, 1), "message",
+                                                          "定义中删除了仍有记录处于其中的状态"));
+        }
+        sifa_db_stmt_done(st);
+        if (rc < 0)
+            goto out;
+    }
+    if ((rc = add_indexes(db, m, err)) < 0)
+        goto out;
+    /* Search index follows the searchable fields. */
+    {
+        char *sig = search_fields_signature(m);
+        json_t *old = json_object_get(cols, "@search");
+        bool want = module_has_search(m);
+        if (want && (old == NULL || strcmp(json_string_value(old), sig) != 0)) {
+            struct sql s = {0};
+            sql_add(&s, "CREATE VIRTUAL TABLE IF NOT EXISTS m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
+            rc = exec_sql(db, &s, err);
+            sql_release(&s);
+            if (rc >= 0)
+                rc = fts_rebuild(db, m, err);
+            if (rc >= 0)
+                rc = registry_set(db, m->code, "@search", sig, err);
+            json_array_append_new(changes, json_pack("{s:s,s:s}", "module", m->code, "change", "rebuild_search"));
+        }
+        free(sig);
+    }
+out:
+    json_decref(cols);
+    return rc;
+}
+
+int sifa_record_sync_schema(struct sifa_db *db, const struct sifa_model *model, json_t **ret_changes,
+                            struct sifa_error *err)
+{
+    json_t *changes = json_array(), *refusals = json_array();
+    int rc = 0;
+    for (size_t i = 0; rc >= 0 && i < model->nmodules; i++)
+        rc = sync_module(db, &model->modules[i], changes, refusals, err);
+    if (rc >= 0 && json_array_size(refusals) > 0) {
+        json_t *first = json_array_get(refusals, 0);
+        rc = sifa_error_set_details(
+            err, SIFA_ECONFLICT, "destructive_change", json_incref(refusals),
+            "业务定义的修改会丢失数据,已拒绝(共 %zu 处,第一处:模块 %s %s)。请先迁移或清空相关数据,"
+            "或恢复原定义;手工处理方法见 docs/schema-changes.md",
+            json_array_size(refusals), json_string_value(json_object_get(first, "module")),
+            json_string_value(json_object_get(first, "message")));
+    }
+    json_decref(refusals);
+    if (rc >= 0 && ret_changes != NULL)
+        *ret_changes = changes;
+    else
+        json_decref(changes);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---------- rows to JSON ---------- */
+
+static void select_columns(struct sql *s, const struct sifa_module *m)
+{
+    sql_add(s, "SELECT id, version, state, org, created_at, created_by, updated_at, updated_by");
+    for (size_t i = 0; i < m->nfields; i++)
+        sql_add(s, ", f_%s", name_ok(m->fields[i].code));
+    for (size_t i = 0; i < m->ndeadlines; i++)
+        sql_add(s, ", d_%s_due", name_ok(m->deadlines[i].code));
+    sql_add(s, " FROM m_%s", name_ok(m->code));
+}
+
+enum { COL_FIELDS = 8 };
+
+static json_t *column_json(struct sifa_db_stmt *st, int col)
+{
+    enum sifa_db_type t = sifa_db_column_type(st, col);
+    if (t == SIFA_DB_NULL)
+        return json_null();
+    if (t == SIFA_DB_INTEGER)
+        return json_integer(sifa_db_column_int64(st, col));
+    if (t == SIFA_DB_FLOAT)
+        return json_real(sifa_db_column_double(st, col));
+    return json_string(sifa_db_column_text(st, col));
+}
+
+static json_t *deadline_json(const struct sifa_record_ctx *rc, const struct sifa_deadline *d, const char *due,
+                             const char *state)
+{
+    bool met = false;
+    for (size_t k = 0; k < d->nstop_states; k++)
+        met = met || strcmp(d->stop_states[k]->code, state) == 0;
+    json_t *j = json_pack("{s:s,s:s,s:b}", "code", d->code, "name", d->name, "met", met);
+    json_object_set_new(j, "due", due ? json_string(due) : json_null());
+    if (due == NULL || met) {
+        json_object_set_new(j, "overdue", json_false());
+        return j;
+    }
+    if (d->unit == SIFA_DEADLINE_HOURS) {
+        int64_t t;
+        if (sifa_check_datetime(due, strlen(due), &t, NULL) == 0) {
+            json_object_set_new(j, "overdue", json_boolean(rc->now > t));
+            json_object_set_new(j, "hours_left", json_integer((t - rc->now) / 3600));
+        }
+    } else {
+        int32_t ymd;
+        if (sifa_check_date(due, strlen(due), &ymd, NULL) == 0) {
+            int64_t today = sifa_check_date_to_days(china_date(rc->now));
+            int64_t left = sifa_check_date_to_days(ymd) - today;
+            json_object_set_new(j, "overdue", json_boolean(left < 0));
+            json_object_set_new(j, "days_left", json_integer(left));
+        }
+    }
+    return j;
+}
+
+static json_t *record_from_row(const struct sifa_record_ctx *rc, const struct sifa_module *m, struct sifa_db_stmt *st)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "id", json_integer(sifa_db_column_int64(st, 0)));
+    json_object_set_new(r, "version", json_integer(sifa_db_column_int64(st, 1)));
+    const char *state = sifa_db_column_text(st, 2);
+    json_object_set_new(r, "state", json_string(state));
+    const struct sifa_state *sd = sifa_module_state(m, state);
+    json_object_set_new(r, "state_name", sd ? json_string(sd->name) : json_null());
+    json_object_set_new(r, "org", column_json(st, 3));
+    json_object_set_new(r, "created_at", column_json(st, 4));
+    json_object_set_new(r, "created_by", column_json(st, 5));
+    json_object_set_new(r, "updated_at", column_json(st, 6));
+    json_object_set_new(r, "updated_by", column_json(st, 7));
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        int col = COL_FIELDS + (int)i;
+        json_t *v;
+        if (sifa_db_column_type(st, col) == SIFA_DB_NULL)
+            v = json_null();
+        else if (field_storage(f) == ST_JSON)
+            v = json_loads(sifa_db_column_text(st, col), 0, NULL);
+        else if (f->type == SIFA_FIELD_BOOL)
+            v = json_boolean(sifa_db_column_int64(st, col) != 0);
+        else
+            v = column_json(st, col);
+        json_object_set_new(r, f->code, v ? v : json_null());
+    }
+    json_t *deadlines = json_array();
+    for (size_t i = 0; i < m->ndeadlines; i++) {
+        int col = COL_FIELDS + (int)m->nfields + (int)i;
+        json_array_append_new(deadlines, deadline_json(rc, &m->deadlines[i], sifa_db_column_text(st, col), state));
+    }
+    json_object_set_new(r, "deadlines", deadlines);
+    return r;
+}
+
+static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                       json_t **ret, struct sifa_error *err)
+{
+    struct sql s = {0};
+    select_columns(&s, m);
+    sql_add(&s, " WHERE id = ? AND deleted_at IS NULL");
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, s.buf, &st, err);
+    sql_release(&s);
+    if (r < 0)
+        return r;
+    sifa_db_bind_int64(st, 1, id);
+    r = sifa_db_step(st, err);
+    if (r == SIFA_DB_ROW)
+        *ret = record_from_row(rc, m, st);
+    sifa_db_stmt_done(st);
+    if (r < 0)
+        return r;
+    if (r == SIFA_DB_DONE)
+        return sifa_error_set_details(err, SIFA_ENOTFOUND, "record_not_found", json_pack("{s:s,s:I}", "module", m->code,
+                                                                                          "id", (json_int_t)id),
+                                      "%s中不存在编号为 %lld 的记录", m->name, (long long)id);
+    return 0;
+}
+
+int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
+                    json_t **ret_record, struct sifa_error *err)
+{
+    return load_record(db, rc, module, id, ret_record, err);
+}
+
+/* ---------- binding values ---------- */
+
+static void bind_field(struct sifa_db_stmt *st, int idx, const struct sifa_field *f, json_t *v)
+{
+    if (v == NULL || json_is_null(v)) {
+        sifa_db_bind_null(st, idx);
+        return;
+    }
+    switch (field_storage(f)) {
+    case ST_INTEGER:
+        sifa_db_bind_int64(st, idx, json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : json_integer_value(v));
+        break;
+    case ST_REAL:
+        sifa_db_bind_double(st, idx, json_number_value(v));
+        break;
+    case ST_TEXT:
+        sifa_db_bind_text(st, idx, json_string_value(v), (ssize_t)json_string_length(v));
+        break;
+    case ST_JSON: {
+        char *text = json_dumps(v, JSON_COMPACT);
+        sifa_db_bind_text(st, idx, text ? text : "null", -1);
+        free(text);
+        break;
+    }
+    }
+}
+
+/* ---------- search index ---------- */
+
+static void search_append(struct sql *body, json_t *v)
+{
+    if (json_is_string(v) && json_string_length(v) > 0)
+        sql_add(body, "%s\n", json_string_value(v));
+}
+
+static char *search_body(const struct sifa_module *m, json_t *record)
+{
+    struct sql body = {0};
+    sql_add(&body, "%s", "");
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        json_t *v = json_object_get(record, f->code);
+        if (f->searchable && f->type != SIFA_FIELD_GROUP)
+            search_append(&body, v);
+        if (f->type == SIFA_FIELD_GROUP && json_is_array(v)) {
+            size_t idx;
+            json_t *entry;
+            json_array_foreach(v, idx, entry)
+            {
+                for (size_t k = 0; k < f->nsub; k++)
+                    if (f->sub[k].searchable)
+                        search_append(&body, json_object_get(entry, f->sub[k].code));
+            }
+        }
+    }
+    return body.buf;
+}
+
+static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id, json_t *record, bool remove_only,
+                     struct sifa_error *err)
+{
+    if (!module_has_search(m))
+        return 0;
+    char sql[256];
+    struct sifa_db_stmt *st;
+    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts WHERE rowid = ?", name_ok(m->code));
+    int rc = sifa_db_prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_int64(st, 1, id);
+    rc = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    if (rc < 0 || remove_only)
+        return rc < 0 ? rc : 0;
+    char *body = search_body(m, record);
+    snprintf(sql, sizeof(sql), "INSERT INTO m_%s_fts (rowid, body) VALUES (?, ?)", m->code);
+    rc = sifa_db_prepare(db, sql, &st, err);
+    if (rc >= 0) {
+        sifa_db_bind_int64(st, 1, id);
+        sifa_db_bind_text(st, 2, body, -1);
+        rc = sifa_db_step(st, err);
+        sifa_db_stmt_done(st);
+    }
+    free(body);
+    return rc < 0 ? rc : 0;
+}
+
+static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
+{
+    struct sifa_record_ctx rc0 = {0};
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts", name_ok(m->code));
+    int rc = sifa_db_exec(db, sql, err);
+    if (rc < 0)
+        return rc;
+    struct sql s = {0};
+    select_columns(&s, m);
+    sql_add(&s, " WHERE deleted_at IS NULL");
+    struct sifa_db_stmt *st;
+    rc = sifa_db_prepare(db, s.buf, &st, err);
+    sql_release(&s);
+    if (rc < 0)
+        return rc;
+    json_t *records = json_array();
+    while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW)
+        json_array_append_new(records, record_from_row(&rc0, m, st));
+    sifa_db_stmt_done(st);
+    size_t i;
+    json_t *r;
+    json_array_foreach(records, i, r)
+    {
+        if (rc < 0)
+            break;
+        rc = fts_write(db, m, json_integer_value(json_object_get(r, "id")), r, false, err);
+    }
+    json_decref(records);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---------- numbering and deadlines ---------- */
+
+static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *record, const struct sifa_record_ctx *rc,
+                       char **ret_number, struct sifa_error *err)
+{
+    const struct sifa_numbering *num = m->numbering;
+    int year = china_date(rc->now) / 10000;
+    if (num->year_field != NULL) {
+        json_t *v = json_object_get(record, num->year_field->code);
+        int32_t ymd;
+        if (json_is_string(v) && sifa_check_date(json_string_value(v), 10, &ymd, NULL) == 0)
+            year = ymd / 10000;
+    }
+    const char *org = "";
+    if (num->per_org && m->org_field != NULL && json_is_string(json_object_get(record, m->org_field->code)))
+        org = json_string_value(json_object_get(record, m->org_field->code));
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db,
+                            "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
+                            "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
+                            "RETURNING last",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, year);
+    sifa_db_bind_text(st, 3, org, -1);
+    r = sifa_db_step(st, err);
+    int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+    sifa_db_stmt_done(st);
+    if (r < 0)
+        return r;
+    struct sql out = {0};
+    sql_add(&out, "%s", "");
+    for (const char *p = num->pattern; *p;) {
+        if (strncmp(p, "{year}", 6) == 0) {
+            sql_add(&out, "%d", year);
+            p += 6;
+        } else if (strncmp(p, "{seq", 4) == 0 && strchr(p, '}') != NULL) {
+            const char *end = strchr(p, '}');
+            int width = 0;
+            if (p[4] == ':')
+                width = (int)strtol(p + 5, NULL, 10);
+            sql_add(&out, "%0*lld", width, (long long)seq);
+            p = end + 1;
+        } else {
+            sql_add(&out, "%c", *p);
+            p++;
+        }
+    }
+    *ret_number = out.buf;
+    return 0;
+}
+
+static int64_t int_member(json_t *record, const struct sifa_field *f)
+{
+    if (f == NULL)
+        return 0;
+    json_t *v = json_object_get(record, f->code);
+    return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/* Computes the due text of deadline d for record (new string, or NULL when the start is not set).
+ * The clock's amount grows by the extension granted (capped) and by the time it stood still. */
+static int deadline_due(const struct sifa_record_ctx *rc, const struct sifa_deadline *d, json_t *record,
+                        char **ret_due, struct sifa_error *err)
+{
+    *ret_due = NULL;
+    json_t *start = json_object_get(record, d->start_field->code);
+    if (!json_is_string(start))
+        return 0;
+    int64_t ext = int_member(record, d->extension_field);
+    if (ext < 0)
+        ext = 0;
+    if (d->max_extension > 0 && ext > d->max_extension)
+        ext = d->max_extension;
+    int64_t suspended = int_member(record, d->suspended_field);
+    if (suspended < 0)
+        suspended = 0;
+    int64_t amount = d->amount + ext + suspended;
+    if (amount > 36500)
+        amount = 36500;
+    const char *s = json_string_value(start);
+    if (d->unit == SIFA_DEADLINE_HOURS) {
+        int64_t t;
+        if (sifa_check_datetime(s, strlen(s), &t, NULL) < 0) {
+            int32_t ymd;
+            if (sifa_check_date(s, strlen(s), &ymd, NULL) < 0)
+                return 0;
+            t = sifa_check_date_to_days(ymd) * 86400 - SIFA_CHECK_CHINA_UTC_OFFSET;
+        }
+        char buf[32];
+        iso_time(t + amount * 3600, buf);
+        *ret_due = sifa_xstrdup(buf);
+        return 0;
+    }
+    int32_t ymd;
+    if (sifa_check_date(s, strlen(s) > 10 ? 10 : strlen(s), &ymd, NULL) < 0) {
+        int64_t t;
+        if (sifa_check_datetime(s, strlen(s), &t, NULL) < 0)
+            return 0;
+        ymd = china_date(t);
+    }
+    int32_t due;
+    int r;
+    if (d->unit == SIFA_DEADLINE_WORKING_DAYS) {
+        if (rc->calendar == NULL)
+            return sifa_error_set(err, SIFA_EUNAVAILABLE, "calendar_missing", "没有节假日数据,无法计算工作日期限 %s",
+                                  d->name);
+        r = sifa_calendar_add_working_days(rc->calendar, ymd, (int32_t)amount, &due, err);
+    } else {
+        r = sifa_calendar_add_natural_days(rc->calendar, ymd, (int32_t)amount, 0, &due, err);
+    }
+    if (r < 0)
+        return r;
+    char buf[11];
+    date_text(due, buf);
+    *ret_due = sifa_xstrdup(buf);
+    return 0;
+}
+
+/* ---------- writes ---------- */
+
+static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                       int64_t version, const char *action, const char *transition, json_t *changes,
+                       struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db,
+                            "INSERT INTO record_history (module, record_id, version, at, actor, action, transition, "
+                            "changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            &st, err);
+    if (r < 0)
+        return r;
+    char at[32];
+    iso_time(rc->now, at);
+    char *text = json_dumps(changes, JSON_COMPACT);
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, id);
+    sifa_db_bind_int64(st, 3, version);
+    sifa_db_bind_text(st, 4, at, -1);
+    if (rc->actor)
+        sifa_db_bind_text(st, 5, rc->actor, -1);
+    else
+        sifa_db_bind_null(st, 5);
+    sifa_db_bind_text(st, 6, action, -1);
+    if (transition)
+        sifa_db_bind_text(st, 7, transition, -1);
+    else
+        sifa_db_bind_null(st, 7);
+    sifa_db_bind_text(st, 8, text ? text : "{}", -1);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    free(text);
+    return r < 0 ? r : 0;
+}
+
+static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *values,
+                      struct sifa_error *err)
+{
+    json_t *problems = json_array();
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        json_t *v = json_object_get(values, f->code);
+        if (f->type != SIFA_FIELD_REF || !json_is_integer(v))
+            continue;
+        const struct sifa_module *target = sifa_model_module(rc->model, f->ref_module);
+        char sql[256];
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE id = ? AND deleted_at IS NULL",
+                 name_ok(target->code));
+        struct sifa_db_stmt *st;
+        int r = sifa_db_prepare(db, sql, &st, err);
+        if (r < 0) {
+            json_decref(problems);
+            return r;
+        }
+        sifa_db_bind_int64(st, 1, json_integer_value(v));
+        r = sifa_db_step(st, err);
+        int64_t n = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+        sifa_db_stmt_done(st);
+        if (r < 0) {
+            json_decref(problems);
+            return r;
+        }
+        if (n == 0) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "%s 引用的%s记录 %lld 不存在", f->name, target->name,
+                     (long long)json_integer_value(v));
+            json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", f->code, "code", "ref_missing",
+                                                      "message", msg));
+        }
+    }
+    if (json_array_size(problems) > 0)
+        return sifa_error_set_details(err, SIFA_EINVALID, "validation", problems, "%s",
+                                      json_string_value(json_object_get(json_array_get(problems, 0), "message")));
+    json_decref(problems);
+    return 0;
+}
+
+/* Writes every field and deadline column of record (the merged new state) to row id. */
+static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                     int64_t expected_version, json_t *record, const char *state, int64_t *ret_changed,
+                     struct sifa_error *err)
+{
+    char **dues = sifa_xcalloc(m->ndeadlines ? m->ndeadlines : 1, sizeof(char *));
+    int r = 0;
+    for (size_t i = 0; r >= 0 && i < m->ndeadlines; i++)
+        r = deadline_due(rc, &m->deadlines[i], record, &dues[i], err);
+    if (r >= 0) {
+        struct sql s = {0};
+        sql_add(&s, "UPDATE m_%s SET version = version + 1, state = ?, org = ?, updated_at = ?, updated_by = ?",
+                name_ok(m->code));
+        for (size_t i = 0; i < m->nfields; i++)
+            sql_add(&s, ", f_%s = ?", name_ok(m->fields[i].code));
+        for (size_t i = 0; i < m->ndeadlines; i++)
+            sql_add(&s, ", d_%s_due = ?", name_ok(m->deadlines[i].code));
+        sql_add(&s, " WHERE id = ? AND version = ? AND deleted_at IS NULL");
+        struct sifa_db_stmt *st;
+        r = sifa_db_prepare(db, s.buf, &st, err);
+        sql_release(&s);
+        if (r >= 0) {
+            char at[32];
+            iso_time(rc->now, at);
+            int idx = 1;
+            sifa_db_bind_text(st, idx++, state, -1);
+            json_t *org = m->org_field ? json_object_get(record, m->org_field->code) : NULL;
+            if (json_is_string(org))
+                sifa_db_bind_text(st, idx++, json_string_value(org), -1);
+            else
+                sifa_db_bind_null(st, idx++);
+            sifa_db_bind_text(st, idx++, at, -1);
+            if (rc->actor)
+                sifa_db_bind_text(st, idx++, rc->actor, -1);
+            else
+                sifa_db_bind_null(st, idx++);
+            for (size_t i = 0; i < m->nfields; i++)
+                bind_field(st, idx++, &m->fields[i], json_object_get(record, m->fields[i].code));
+            for (size_t i = 0; i < m->ndeadlines; i++) {
+                if (dues[i])
+                    sifa_db_bind_text(st, idx++, dues[i], -1);
+                else
+                    sifa_db_bind_null(st, idx++);
+            }
+            sifa_db_bind_int64(st, idx++, id);
+            sifa_db_bind_int64(st, idx++, expected_version);
+            r = sifa_db_step(st, err);
+            sifa_db_stmt_done(st);
+            if (r >= 0)
+                *ret_changed = sifa_db_changes(db);
+        }
+    }
+    for (size_t i = 0; i < m->ndeadlines; i++)
+        free(dues[i]);
+    free(dues);
+    return r < 0 ? r : 0;
+}
+
+int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                       json_t *values, json_t **ret_record, struct sifa_error *err)
+{
+    int r = check_refs(db, rc, m, values, err);
+    if (r < 0)
+        return r;
+    json_t *record = json_deep_copy(values);
+    if (m->numbering != NULL && !json_is_string(json_object_get(record, m->numbering->field->code))) {
+        char *number;
+        if ((r = next_number(db, m, record, rc, &number, err)) < 0) {
+            json_decref(record);
+            return r;
+        }
+        json_object_set_new(record, m->numbering->field->code, json_string(number));
+        free(number);
+    }
+    /* Insert a skeleton row, then write every column through the one path updates use. */
+    char sql[256], at[32];
+    iso_time(rc->now, at);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO m_%s (version, state, created_at, created_by, updated_at) VALUES (0, ?, ?, ?, ?) RETURNING id",
+             name_ok(m->code));
+    struct sifa_db_stmt *st;
+    if ((r = sifa_db_prepare(db, sql, &st, err)) < 0) {
+        json_decref(record);
+        return r;
+    }
+    sifa_db_bind_text(st, 1, m->initial->code, -1);
+    sifa_db_bind_text(st, 2, at, -1);
+    if (rc->actor)
+        sifa_db_bind_text(st, 3, rc->actor, -1);
+    else
+        sifa_db_bind_null(st, 3);
+    sifa_db_bind_text(st, 4, at, -1);
+    r = sifa_db_step(st, err);
+    int64_t id = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+    sifa_db_stmt_done(st);
+    int64_t changed = 0;
+    if (r >= 0)
+        r = write_row(db, rc, m, id, 0, record, m->initial->code, &changed, err);
+    if (r >= 0 && m->numbering != NULL) {
+        /* A number typed by staff may collide with one issued: the unique index says so. */
+    }
+    json_t *changes = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(record, key, v)
+    {
+        if (!json_is_null(v))
+            json_object_set_new(changes, key, json_pack("{s:n,s:O}", "old", "new", v));
+    }
+    if (r >= 0)
+        r = fts_write(db, m, id, record, false, err);
+    if (r >= 0)
+        r = history_add(db, rc, m, id, 1, "create", NULL, changes, err);
+    json_decref(changes);
+    json_decref(record);
+    if (r < 0) {
+        if (err != NULL && strcmp(err->code, "db_constraint") == 0 && m->numbering != NULL)
+            sifa_error_set_details(err, SIFA_ECONFLICT, "duplicate_number",
+                                   json_pack("{s:s}", "field", m->numbering->field->code), "%s 已被其他记录使用",
+                                   m->numbering->field->name);
+        return r;
+    }
+    return load_record(db, rc, m, id, ret_record, err);
+}
+
+static json_t *stale_details(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id)
+{
+    json_t *current = NULL;
+    if (load_record(db, rc, m, id, &current, NULL) < 0)
+        return NULL;
+    return json_pack("{s:o}", "current", current);
+}
+
+/* Merges values into current, records the differences in changes (new object). */
+static json_t *merge(const struct sifa_module *m, json_t *current, json_t *values, json_t **ret_changes)
+{
+    json_t *merged = json_object();
+    json_t *changes = json_object();
+    for (size_t i = 0; i < m->nfields; i++) {
+        const char *code = m->fields[i].code;
+        json_t *old = json_object_get(current, code);
+        json_t *nv = json_object_get(values, code);
+        json_object_set(merged, code, nv ? nv : old ? old : json_null());
+        if (nv != NULL && !json_equal(nv, old ? old : json_null()))
+            json_object_set_new(changes, code, json_pack("{s:O,s:O}", "old", old ? old : json_null(), "new", nv));
+    }
+    *ret_changes = changes;
+    return merged;
+}
+
+static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                        int64_t expected_version, json_t *values, const struct sifa_transition *t,
+                        json_t **ret_record, struct sifa_error *err)
+{
+    json_t *current;
+    int r = load_record(db, rc, m, id, &current, err);
+    if (r < 0)
+        return r;
+    int64_t version = json_integer_value(json_object_get(current, "version"));
+    if (expected_version >= 0 && expected_version != version) {
+        json_decref(current);
+        return sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
+                                      "记录已被他人修改(当前版本 %lld,你提交的版本 %lld),请刷新后重试",
+                                      (long long)version, (long long)expected_version);
+    }
+    const char *state = json_string_value(json_object_get(current, "state"));
+    if (t != NULL) {
+        bool allowed = false;
+        for (size_t k = 0; k < t->nfrom; k++)
+            allowed = allowed || strcmp(t->from[k]->code, state) == 0;
+        if (!allowed) {
+            json_t *list = json_array();
+            for (size_t i = 0; i < m->ntransitions; i++)
+                for (size_t k = 0; k < m->transitions[i].nfrom; k++)
+                    if (strcmp(m->transitions[i].from[k]->code, state) == 0)
+                        json_array_append_new(list, json_string(m->transitions[i].code));
+            const struct sifa_state *sd = sifa_module_state(m, state);
+            r = sifa_error_set_details(err, SIFA_ECONFLICT, "illegal_transition",
+                                       json_pack("{s:s,s:s,s:o}", "state", state, "transition", t->code, "allowed",
+                                                 list),
+                                       "当前状态“%s”下不能执行“%s”", sd ? sd->name : state, t->name);
+            json_decref(current);
+            return r;
+        }
+    }
+    if ((r = check_refs(db, rc, m, values, err)) < 0) {
+        json_decref(current);
+        return r;
+    }
+    json_t *changes;
+    json_t *merged = merge(m, current, values, &changes);
+    if (t != NULL) {
+        char at[32], day[11];
+        iso_time(rc->now, at);
+        date_text(china_date(rc->now), day);
+        for (size_t k = 0; k < t->nsets; k++) {
+            const struct sifa_field *f = t->sets[k];
+            json_t *nv = json_string(f->type == SIFA_FIELD_DATE ? day : at);
+            json_t *old = json_object_get(merged, f->code);
+            if (json_object_get(values, f->code) == NULL) { /* a value given with the transition wins */
+                json_object_set_new(changes, f->code, json_pack("{s:O,s:O}", "old", old ? old : json_null(), "new", nv));
+                json_object_set(merged, f->code, nv);
+            }
+            json_decref(nv);
+        }
+        json_t *missing = json_array();
+        for (size_t k = 0; k < t->nrequires; k++) {
+            json_t *v = json_object_get(merged, t->requires[k]->code);
+            if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0) ||
+                (json_is_array(v) && json_array_size(v) == 0)) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "执行“%s”前必须填写 %s", t->name, t->requires[k]->name);
+                json_array_append_new(missing, json_pack("{s:s,s:s,s:s}", "field", t->requires[k]->code, "code",
+                                                         "required", "message", msg));
+            }
+        }
+        if (json_array_size(missing) > 0) {
+            r = sifa_error_set_details(err, SIFA_EINVALID, "validation", missing, "%s",
+                                       json_string_value(json_object_get(json_array_get(missing, 0), "message")));
+            json_decref(merged);
+            json_decref(changes);
+            json_decref(current);
+            return r;
+        }
+        json_decref(missing);
+        if (strcmp(t->to->code, state) != 0)
+            json_object_set_new(changes, "state", json_pack("{s:s,s:s}", "old", state, "new", t->to->code));
+        state = t->to->code;
+    }
+    char *state_copy = sifa_xstrdup(state);
+    int64_t changed = 0;
+    r = write_row(db, rc, m, id, version, merged, state_copy, &changed, err);
+    if (r >= 0 && changed == 0)
+        r = sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
+                                   "记录已被他人修改,请刷新后重试");
+    if (r >= 0)
+        r = fts_write(db, m, id, merged, false, err);
+    if (r >= 0)
+        r = history_add(db, rc, m, id, version + 1, t ? "transition" : "update", t ? t->code : NULL, changes, err);
+    free(state_copy);
+    json_decref(merged);
+    json_decref(changes);
+    json_decref(current);
+    if (r < 0)
+        return r;
+    return load_record(db, rc, m, id, ret_record, err);
+}
+
+int sifa_record_update(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                       int64_t id, int64_t expected_version, json_t *values, json_t **ret_record,
+                       struct sifa_error *err)
+{
+    return apply_change(db, rc, module, id, expected_version, values, NULL, ret_record, err);
+}
+
+int sifa_record_transition(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                           int64_t id, const char *transition, int64_t expected_version, json_t *values,
+                           json_t **ret_record, struct sifa_error *err)
+{
+    const struct sifa_transition *t = sifa_module_transition(module, transition);
+    if (t == NULL) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < module->ntransitions; i++)
+            json_array_append_new(list, json_string(module->transitions[i].code));
+        return sifa_error_set_details(err, SIFA_ENOTFOUND, "unknown_transition",
+                                      json_pack("{s:s,s:o}", "transition", transition, "defined", list),
+                                      "%s没有名为 %s 的流转", module->name, transition);
+    }
+    json_t *empty = values ? NULL : json_object();
+    int r = apply_change(db, rc, module, id, expected_version, values ? values : empty, t, ret_record, err);
+    json_decref(empty);
+    return r;
+}
+
+int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                       int64_t expected_version, struct sifa_error *err)
+{
+    json_t *current;
+    int r = load_record(db, rc, m, id, &current, err);
+    if (r < 0)
+        return r;
+    int64_t version = json_integer_value(json_object_get(current, "version"));
+    json_decref(current);
+    if (expected_version >= 0 && expected_version != version)
+        return sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
+                                      "记录已被他人修改,请刷新后重试");
+    char sql[256], at[32];
+    iso_time(rc->now, at);
+    snprintf(sql, sizeof(sql),
+             "UPDATE m_%s SET deleted_at = ?, deleted_by = ?, version = version + 1 WHERE id = ? AND version = ?",
+             name_ok(m->code));
+    struct sifa_db_stmt *st;
+    if ((r = sifa_db_prepare(db, sql, &st, err)) < 0)
+        return r;
+    sifa_db_bind_text(st, 1, at, -1);
+    if (rc->actor)
+        sifa_db_bind_text(st, 2, rc->actor, -1);
+    else
+        sifa_db_bind_null(st, 2);
+    sifa_db_bind_int64(st, 3, id);
+    sifa_db_bind_int64(st, 4, version);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    if (r < 0)
+        return r;
+    json_t *none = json_object();
+    r = fts_write(db, m, id, NULL, true, err);
+    if (r >= 0)
+        r = history_add(db, rc, m, id, version + 1, "delete", NULL, none, err);
+    json_decref(none);
+    return r < 0 ? r : 0;
+}
+
+int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                        json_t **ret_history, struct sifa_error *err)
+{
+    (void)rc;
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db,
+                            "SELECT version, at, actor, action, transition, changes FROM record_history "
+                            "WHERE module = ? AND record_id = ? ORDER BY id",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, id);
+    json_t *list = json_array();
+    while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        json_t *changes = json_loads(sifa_db_column_text(st, 5), 0, NULL);
+        json_t *h = json_pack("{s:I,s:s,s:o,s:s,s:o,s:o}", "version", (json_int_t)sifa_db_column_int64(st, 0), "at",
+                              sifa_db_column_text(st, 1), "actor", column_json(st, 2), "action",
+                              sifa_db_column_text(st, 3), "transition", column_json(st, 4), "changes",
+                              changes ? changes : json_object());
+        json_array_append_new(list, h);
+    }
+    sifa_db_stmt_done(st);
+    if (r < 0) {
+        json_decref(list);
+        return r;
+    }
+    if (json_array_size(list) == 0) {
+        json_decref(list);
+        return sifa_error_set(err, SIFA_ENOTFOUND, "record_not_found", "%s中不存在编号为 %lld 的记录", m->name,
+                              (long long)id);
+    }
+    *ret_history = list;
+    return 0;
+}
+
+/* ---------- lists ---------- */
+
+struct bound {
+    enum { B_INT, B_REAL, B_TEXT } kind;
+    int64_t i;
+    double d;
+    const char *s;
+};
+
+static int bad_filter(struct sifa_error *err, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad_filter(struct sifa_error *err, const char *key, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_t *k = json_string(key);
+    return sifa_error_set_details(err, SIFA_EINVALID, "bad_filter", json_pack("{s:o}", "param", k ? k : json_null()),
+                                  "查询条件有误:%s", msg);
+}
+
+static int convert_value(const struct sifa_field *f, const char *key, const char *value, struct bound *b,
+                         struct sifa_error *err)
+{
+    char *end;
+    switch (field_storage(f)) {
+    case ST_INTEGER:
+        if (f->type == SIFA_FIELD_BOOL) {
+            if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+                return bad_filter(err, key, "%s 应为 true 或 false", key);
+            b->kind = B_INT;
+            b->i = strcmp(value, "true") == 0;
+            return 0;
+        }
+        errno = 0;
+        b->i = strtoll(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0')
+            return bad_filter(err, key, "%s 应为整数", key);
+        b->kind = B_INT;
+        return 0;
+    case ST_REAL:
+        errno = 0;
+        b->d = strtod(value, &end);
+        if (errno != 0 || end == value || *end != '\0')
+            return bad_filter(err, key, "%s 应为数字", key);
+        b->kind = B_REAL;
+        return 0;
+    case ST_TEXT:
+        b->kind = B_TEXT;
+        b->s = value;
+        return 0;
+    case ST_JSON:
+        return bad_filter(err, key, "%s 只能按是否为空筛选(%s__empty=true)", key, f->code);
+    }
+    return 0;
+}
+
+static void bind_bound(struct sifa_db_stmt *st, int idx, const struct bound *b)
+{
+    if (b->kind == B_INT)
+        sifa_db_bind_int64(st, idx, b->i);
+    else if (b->kind == B_REAL)
+        sifa_db_bind_double(st, idx, b->d);
+    else
+        sifa_db_bind_text(st, idx, b->s, -1);
+}
+
+#define MAX_BOUND 128
+
+int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                     const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
+                     struct sifa_error *err)
+{
+    struct sql where = {0};
+    struct bound bounds[MAX_BOUND];
+    size_t nb = 0;
+    int64_t page = 1, page_size = 20;
+    const char *sort = NULL;
+    char *search_pattern = NULL;
+    bool *used = sifa_xcalloc(nparams ? nparams : 1, sizeof(bool));
+    int r = 0;
+    sql_add(&where, " WHERE deleted_at IS NULL");
+
+    for (size_t i = 0; i < nparams && r >= 0; i++) {
+        const char *key = params[i].key, *value = params[i].value;
+        char *end;
+        if (strcmp(key, "page") == 0 || strcmp(key, "page_size") == 0) {
+            errno = 0;
+            long long v = strtoll(value, &end, 10);
+            if (errno != 0 || end == value || *end != '\0' || v < 1 ||
+                (strcmp(key, "page_size") == 0 && v > SIFA_RECORD_PAGE_SIZE_MAX) || v > 1000000)
+                r = bad_filter(err, key, "%s 应为 1 到 %d 之间的整数", key,
+                               strcmp(key, "page") == 0 ? 1000000 : SIFA_RECORD_PAGE_SIZE_MAX);
+            else if (strcmp(key, "page") == 0)
+                page = v;
+            else
+                page_size = v;
+            used[i] = true;
+        } else if (strcmp(key, "sort") == 0) {
+            sort = value;
+            used[i] = true;
+        } else if (strcmp(key, "q") == 0) {
+            used[i] = true;
+            size_t chars = 0, len = strlen(value);
+            for (size_t k = 0; k < len; k++)
+                chars += ((unsigned char)value[k] & 0xc0) != 0x80;
+            if (!module_has_search(m)) {
+                r = bad_filter(err, key, "%s没有可检索的字段", m->name);
+            } else if (chars < 2 || len > 256) {
+                r = bad_filter(err, key, "搜索词应为 2 到 256 字节之间,至少两个字");
+            } else if (nb + 1 < MAX_BOUND) {
+                /* The trigram index answers three characters and more; two-character words (common
+                 * in Chinese: 张三, 离婚) fall back to LIKE over the index's own text. */
+                struct sql pat = {0};
+                if (chars >= 3) {
+                    sql_add(&pat, "\"");
+                    for (const char *p = value; *p; p++)
+                        sql_add(&pat, *p == '"' ? "\"\"" : "%c", *p);
+                    sql_add(&pat, "\"");
+                    sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE m_%s_fts MATCH ?)", name_ok(m->code),
+                            m->code);
+                } else {
+                    sql_add(&pat, "%%");
+                    for (const char *p = value; *p; p++)
+                        sql_add(&pat, (*p == '%' || *p == '_' || *p == '\\') ? "\\%c" : "%c", *p);
+                    sql_add(&pat, "%%");
+                    sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE body LIKE ? ESCAPE '\\')",
+                            name_ok(m->code));
+                }
+                free(search_pattern);
+                search_pattern = pat.buf;
+                bounds[nb++] = (struct bound){.kind = B_TEXT, .s = search_pattern};
+            }
+        }
+    }
+
+    /* state and org: sets of equal values */
+    const char *special[] = {"state", "org"};
+    for (size_t s = 0; s < 2 && r >= 0; s++) {
+        size_t count = 0;
+        for (size_t i = 0; i < nparams; i++)
+            if (strcmp(params[i].key, special[s]) == 0) {
+                if (s == 0 && sifa_module_state(m, params[i].value) == NULL) {
+                    r = bad_filter(err, "state", "%s没有状态 %s", m->name, params[i].value);
+                    break;
+                }
+                if (nb >= MAX_BOUND) {
+                    r = bad_filter(err, special[s], "查询条件过多");
+                    break;
+                }
+                sql_add(&where, count == 0 ? " AND %s IN (?" : ", ?", special[s]);
+                bounds[nb++] = (struct bound){.kind = B_TEXT, .s = params[i].value};
+                used[i] = true;
+                count++;
+            }
+        if (count > 0)
+            sql_add(&where, ")");
+    }
+
+    static const struct {
+        const char *suffix, *op;
+    } ops[] = {{"__gte", ">="}, {"__lte", "<="}, {"__gt", ">"}, {"__lt", "<"}, {"__ne", "<>"}};
+    for (size_t fi = 0; fi < m->nfields && r >= 0; fi++) {
+        const struct sifa_field *f = &m->fields[fi];
+        size_t flen = strlen(f->code), count = 0;
+        for (size_t i = 0; i < nparams && r >= 0; i++) {
+            const char *key = params[i].key;
+            if (strncmp(key, f->code, flen) != 0 || (key[flen] != '\0' && key[flen] != '_'))
+                continue;
+            const char *suffix = key + flen;
+            if (nb >= MAX_BOUND) {
+                r = bad_filter(err, key, "查询条件过多");
+                break;
+            }
+            if (*suffix == '\0') {
+                struct bound b;
+                if ((r = convert_value(f, key, params[i].value, &b, err)) < 0)
+                    break;
+                sql_add(&where, count == 0 ? " AND f_%s IN (?" : ", ?", name_ok(f->code));
+                bounds[nb++] = b;
+                count++;
+                used[i] = true;
+                continue;
+            }
+            if (strcmp(suffix, "__empty") == 0) {
+                bool empty = strcmp(params[i].value, "true") == 0;
+                if (!empty && strcmp(params[i].value, "false") != 0) {
+                    r = bad_filter(err, key, "%s 应为 true 或 false", key);
+                    break;
+                }
+                sql_add(&where, empty ? " AND (f_%s IS NULL OR f_%s = '' OR f_%s = '[]')"
+                                      : " AND NOT (f_%s IS NULL OR f_%s = '' OR f_%s = '[]')",
+                        f->code, f->code, f->code);
+                used[i] = true;
+                continue;
+            }
+            for (size_t o = 0; o < SIFA_ARRAY_SIZE(ops); o++)
+                if (strcmp(suffix, ops[o].suffix) == 0) {
+                    struct bound b;
+                    if ((r = convert_value(f, key, params[i].value, &b, err)) < 0)
+                        break;
+                    sql_add(&where, " AND f_%s %s ?", f->code, ops[o].op);
+                    bounds[nb++] = b;
+                    used[i] = true;
+                }
+        }
+        if (count > 0)
+            sql_add(&where, ")");
+    }
+    for (size_t i = 0; i < nparams && r >= 0; i++)
+        if (!used[i])
+            r = bad_filter(err, params[i].key, "不认识的查询参数 %s(可用:字段代码及其 __gte/__lte/__gt/__lt/__ne/__empty 后缀、"
+                                               "state、org、q、sort、page、page_size)",
+                           params[i].key);
+
+    struct sql order = {0};
+    if (r >= 0) {
+        bool desc = sort != NULL && sort[0] == '-';
+        const char *col = sort ? sort + desc : "id";
+        if (strcmp(col, "id") == 0 || strcmp(col, "created_at") == 0 || strcmp(col, "updated_at") == 0 ||
+            strcmp(col, "state") == 0)
+            sql_add(&order, " ORDER BY %s %s, id %s", col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+        else if (sifa_module_field(m, col) != NULL && field_storage(sifa_module_field(m, col)) != ST_JSON)
+            sql_add(&order, " ORDER BY f_%s %s, id %s", name_ok(col), desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+        else
+            r = bad_filter(err, "sort", "不能按 %s 排序", col);
+    }
+
+    int64_t total = 0;
+    json_t *items = json_array();
+    if (r >= 0) {
+        struct sql count_sql_text = {0};
+        sql_add(&count_sql_text, "SELECT COUNT(*) FROM m_%s%s", name_ok(m->code), where.buf);
+        struct sifa_db_stmt *st;
+        r = sifa_db_prepare(db, count_sql_text.buf, &st, err);
+        sql_release(&count_sql_text);
+        if (r >= 0) {
+            for (size_t i = 0; i < nb; i++)
+                bind_bound(st, (int)i + 1, &bounds[i]);
+            r = sifa_db_step(st, err);
+            if (r == SIFA_DB_ROW)
+                total = sifa_db_column_int64(st, 0);
+            sifa_db_stmt_done(st);
+        }
+    }
+    if (r >= 0) {
+        struct sql s = {0};
+        select_columns(&s, m);
+        sql_add(&s, "%s%s LIMIT ? OFFSET ?", where.buf, order.buf);
+        struct sifa_db_stmt *st;
+        r = sifa_db_prepare(db, s.buf, &st, err);
+        sql_release(&s);
+        if (r >= 0) {
+            for (size_t i = 0; i < nb; i++)
+                bind_bound(st, (int)i + 1, &bounds[i]);
+            sifa_db_bind_int64(st, (int)nb + 1, page_size);
+            sifa_db_bind_int64(st, (int)nb + 2, (page - 1) * page_size);
+            while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
+                json_array_append_new(items, record_from_row(rc, m, st));
+            sifa_db_stmt_done(st);
+        }
+    }
+    sql_release(&where);
+    sql_release(&order);
+    free(search_pattern);
+    free(used);
+    if (r < 0) {
+        json_decref(items);
+        return r;
+    }
+    *ret_page = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "page", (json_int_t)page,
+                          "page_size", (json_int_t)page_size);
+    return 0;
+}
+
+int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *rc, int64_t before, const char *org,
+                              json_t **ret_list, struct sifa_error *err)
+{
+    json_t *list = json_array();
+    int r = 0;
+    char before_day[11], before_at[32];
+    date_text(china_date(before), before_day);
+    iso_time(before, before_at);
+    for (size_t i = 0; i < rc->model->nmodules && r >= 0; i++) {
+        const struct sifa_module *m = &rc->model->modules[i];
+        for (size_t k = 0; k < m->ndeadlines && r >= 0; k++) {
+            const struct sifa_deadline *d = &m->deadlines[k];
+            struct sql s = {0};
+            sql_add(&s, "SELECT id, d_%s_due, state%s%s FROM m_%s WHERE deleted_at IS NULL AND d_%s_due IS NOT NULL "
+                        "AND d_%s_due <= ?",
+                    name_ok(d->code), m->numbering ? ", f_" : "", m->numbering ? m->numbering->field->code : "",
+                    name_ok(m->code), d->code, d->code);
+            for (size_t q = 0; q < d->nstop_states; q++)
+                sql_add(&s, q == 0 ? " AND state NOT IN (?" : ", ?");
+            if (d->nstop_states)
+                sql_add(&s, ")");
+            if (org)
+                sql_add(&s, " AND org = ?");
+            struct sifa_db_stmt *st;
+            r = sifa_db_prepare(db, s.buf, &st, err);
+            sql_release(&s);
+            if (r < 0)
+                break;
+            int idx = 1;
+            sifa_db_bind_text(st, idx++, d->unit == SIFA_DEADLINE_HOURS ? before_at : before_day, -1);
+            for (size_t q = 0; q < d->nstop_states; q++)
+                sifa_db_bind_text(st, idx++, d->stop_states[q]->code, -1);
+            if (org)
+                sifa_db_bind_text(st, idx++, org, -1);
+            while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+                json_t *dl = deadline_json(rc, d, sifa_db_column_text(st, 1), sifa_db_column_text(st, 2));
+                json_t *item = json_pack("{s:s,s:s,s:I,s:s,s:s,s:O,s:O}", "module", m->code, "module_name", m->name,
+                                         "record_id", (json_int_t)sifa_db_column_int64(st, 0), "deadline", d->code,
+                                         "name", d->name, "due", json_object_get(dl, "due"), "overdue",
+                                         json_object_get(dl, "overdue"));
+                json_object_set_new(item, "number", m->numbering ? column_json(st, 3) : json_null());
+                json_decref(dl);
+                json_array_append_new(list, item);
+            }
+            sifa_db_stmt_done(st);
+        }
+    }
+    if (r < 0) {
+        json_decref(list);
+        return r;
+    }
+    *ret_list = list;
+    return 0;
+}

@@ -1,0 +1,237 @@
+"""Error envelope: bad JSON, body limits, media type, unknown routes, wrong methods, validation."""
+
+import json
+import socket
+
+import pytest
+import requests
+
+from conftest import assert_envelope
+
+SETTING = "/api/v1/system/settings/"
+JSON = {"Content-Type": "application/json"}
+
+
+def put_raw(server, key, data, headers=JSON):
+    return requests.put(server.url(SETTING + key), data=data, headers=headers, timeout=10)
+
+
+def test_bad_json_multiline_position(server):
+    body = '{\n  "value": "ok",\n  "other": @\n}'.encode()
+    r = put_raw(server, "a.b", body)
+    err = assert_envelope(r, 400, "bad_json")
+    d = err["details"]
+    assert set(d) == {"line", "column", "position", "reason"}
+    assert d["line"] == 3
+    assert d["column"] == 12  # '@' is the 12th character of '  "other": @'
+    assert d["position"] == body.index(b"@") + 1  # bytes consumed, including the bad one
+    assert "@" in d["reason"]
+    assert "第 3 行第 12 列" in err["message"]
+
+
+def test_bad_json_column_counts_characters_not_bytes(server):
+    body = '{"value":\n "中文" x}'.encode()
+    r = put_raw(server, "a.b", body)
+    err = assert_envelope(r, 400, "bad_json")
+    assert err["details"]["line"] == 2
+    assert err["details"]["column"] == 7  # ' "中文" x': x is the 7th character
+    assert err["details"]["position"] == body.index(b"x") + 1
+
+
+def test_bad_json_truncated(server):
+    r = put_raw(server, "a.b", b'{"value": "abc"')
+    err = assert_envelope(r, 400, "bad_json")
+    assert err["details"]["line"] == 1
+    assert isinstance(err["details"]["reason"], str) and err["details"]["reason"]
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"value"', b"42"])
+def test_json_body_must_be_object(server, body):
+    r = put_raw(server, "a.b", body)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] in ("bad_json", "validation")
+
+
+def test_unsupported_media_type(server):
+    for ctype in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]:
+        r = put_raw(server, "a.b", b'{"value":"x"}', headers={"Content-Type": ctype})
+        err = assert_envelope(r, 415, "unsupported_media_type")
+        assert err["details"] is None
+    r = put_raw(server, "a.b", b'{"value":"x"}', headers={"Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 200
+    r = put_raw(server, "a.b", b'{"value":"x"}', headers={"Content-Type": "Application/JSON"})
+    assert r.status_code == 200
+
+
+def test_route_body_limit(server):
+    # exactly 64 KiB reaches the handler (and fails validation: the value is longer than 4096 bytes)
+    pad = 65536 - len(b'{"value":""}')
+    body = b'{"value":"' + b"x" * pad + b'"}'
+    assert len(body) == 65536
+    r = put_raw(server, "a.b", body)
+    err = assert_envelope(r, 400, "validation")
+    assert err["details"][0]["field"] == "value"
+    # one byte more is refused before parsing
+    body = b'{"value":"' + b"x" * (pad + 1) + b'"}'
+    r = put_raw(server, "a.b", body)
+    err = assert_envelope(r, 413, "body_too_large")
+    assert err["details"] == {"limit": 65536, "size": 65537}
+    assert server.get("/healthz").status_code == 200
+
+
+def read_until_close(sock, timeout=5.0):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def split_response(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
+
+
+def oversized_request(server, length):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(("PUT /api/v1/system/settings/a.b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n" % length).encode())
+        s.sendall(b"{" * 1024)
+        raw = read_until_close(s)  # the server closes the connection
+    return split_response(raw)
+
+
+@pytest.mark.sifa_args("--max_body_bytes", "100000")
+def test_global_body_cap(server):
+    status, headers, body = oversized_request(server, 100001)
+    assert status == 413
+    assert headers["content-type"].startswith("application/json")
+    assert headers["x-request-id"]
+    err = json.loads(body[: int(headers["content-length"])])["error"]
+    assert err["code"] == "body_too_large"
+    assert err["request_id"] == headers["x-request-id"]
+    assert server.get("/healthz").status_code == 200
+
+
+def test_global_body_cap_default_8mib(server):
+    status, headers, body = oversized_request(server, 8 * 1024 * 1024 + 1)
+    assert status == 413
+    assert json.loads(body[: int(headers["content-length"])])["error"]["code"] == "body_too_large"
+
+
+def test_unknown_api_route(server):
+    for path in ["/api/v1/nope", "/api/v2/system/info", "/api", "/api/v1/system/settings/a/b"]:
+        r = server.get(path)
+        err = assert_envelope(r, 404, "not_found")
+        assert err["details"] == {"path": path}
+    r = requests.post(server.url("/api/v1/unknown"), json={}, timeout=5)
+    assert_envelope(r, 404, "not_found")
+
+
+def test_wrong_method_allow(server):
+    r = requests.delete(server.url("/healthz"), timeout=5)
+    err = assert_envelope(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET, HEAD"
+    assert err["details"] == {"method": "DELETE", "allow": "GET, HEAD"}
+
+    r = requests.post(server.url(SETTING + "a.b"), json={"value": "x"}, timeout=5)
+    assert_envelope(r, 405, "method_not_allowed")
+    allow = [m.strip() for m in r.headers["Allow"].split(",")]
+    assert "GET" in allow and "PUT" in allow and "POST" not in allow
+
+    r = requests.get(server.url("/api/v1/system/backups"), timeout=5)
+    assert_envelope(r, 405, "method_not_allowed")
+    assert "POST" in r.headers["Allow"]
+
+
+def test_invalid_key(server):
+    for key in ["Upper", "1abc", "_x", "a-b", "x" * 65, "a%20b"]:
+        r = server.put_setting(key, "v")
+        err = assert_envelope(r, 400, "invalid_key")
+        assert err["details"] == {"field": "key"}
+    assert server.put_setting("a" + "b" * 63, "v").status_code == 200
+
+
+def test_get_invalid_key(server):
+    # GET validates the key like PUT does (src/api/system.c sifa_api_settings_get has no check today)
+    for key in ["Bad", "x" * 65]:
+        err = assert_envelope(server.get(SETTING + key), 400, "invalid_key")
+        assert err["details"] == {"field": "key"}
+
+
+@pytest.mark.parametrize("body", [{}, {"value": 1}, {"value": None}, {"value": ["x"]}, {"val": "x"}])
+def test_validation_value_must_be_string(server, body):
+    r = requests.put(server.url(SETTING + "a.b"), json=body, timeout=5)
+    err = assert_envelope(r, 400, "validation")
+    assert isinstance(err["details"], list) and len(err["details"]) == 1
+    d = err["details"][0]
+    assert set(d) == {"field", "code", "message"}
+    assert d["field"] == "value"
+    assert d["code"]
+    assert server.get(SETTING + "a.b").status_code == 404
+
+
+def test_value_length_limit(server):
+    assert server.put_setting("len.ok", "x" * 4096).status_code == 200
+    err = assert_envelope(server.put_setting("len.bad", "x" * 4097), 400, "validation")
+    assert err["details"][0]["field"] == "value"
+    # the limit is in bytes: 1366 three-byte characters = 4098 bytes
+    assert_envelope(server.put_setting("len.cjk", "字" * 1366), 400, "validation")
+    assert server.put_setting("len.cjk", "字" * 1365).status_code == 200
+
+
+def test_empty_body(server):
+    r = put_raw(server, "a.b", b"")
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] in ("validation", "bad_json")
+    assert server.get(SETTING + "a.b").status_code == 404
+
+
+def test_unknown_setting_404(server):
+    err = assert_envelope(server.get(SETTING + "no.such.key"), 404, "not_found")
+    assert err["details"] == {"key": "no.such.key"}
+
+
+def test_chunked_body_over_route_limit(server):
+    body = json.dumps({"value": "x" * 70000}).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8192]), body[i:i + 8192]) for i in range(0, len(body), 8192))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"PUT /api/v1/system/settings/a.b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
+        status, headers, rest = split_response(read_until_close(s))
+    assert status == 413
+    err = json.loads(rest[: int(headers["content-length"])])["error"]
+    assert err["code"] == "body_too_large"
+    assert err["details"] == {"limit": 65536, "size": len(body)}
+
+
+@pytest.mark.parametrize("body,reason", [(b'{"value":"a","value":"b"}', "duplicate"),
+                                         (b'{"value":"\xff"}', "decode"),
+                                         (b'{"value":"a\\u0000b"}', "\\u0000")])
+def test_bad_json_reasons(server, body, reason):
+    err = assert_envelope(put_raw(server, "a.b", body), 400, "bad_json")
+    assert reason in err["details"]["reason"]
+    assert err["details"]["line"] == 1
+
+
+def test_pipelined_requests(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: p1\r\n\r\n"
+                  b"GET /api/v1/nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: p2\r\n\r\n"
+                  b"GET /api/v1/system/info HTTP/1.1\r\nHost: x\r\nX-Request-Id: p3\r\nConnection: close\r\n\r\n")
+        data = read_until_close(s).decode()
+    assert data.count("HTTP/1.1 ") == 3
+    assert data.index("HTTP/1.1 200") < data.index("HTTP/1.1 404") < data.rindex("HTTP/1.1 200")
+    assert data.index("x-request-id: p1") < data.index("x-request-id: p2") < data.index("x-request-id: p3")

@@ -1,0 +1,74 @@
+"""Integrity check on a worker thread, backup jobs and the job resource."""
+
+import sqlite3
+import time
+from pathlib import Path
+
+import requests
+
+from conftest import assert_envelope
+
+
+def test_integrity(server):
+    before = server.metrics()["sifa_worker_jobs_done_total"]
+    r = server.get("/api/v1/system/integrity")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ok"] is True
+    assert isinstance(body["duration_ms"], int) and 0 <= body["duration_ms"] < 10000
+    assert server.metrics()["sifa_worker_jobs_done_total"] == before + 1
+
+
+def wait_job(server, href, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        r = server.get(href)
+        assert r.status_code == 200
+        job = r.json()["job"]
+        if job["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.05)
+
+
+def test_backup_job(server):
+    assert server.put_setting("backup.marker", "备份前写入的参数").status_code == 200
+    r = requests.post(server.url("/api/v1/system/backups"), timeout=10)
+    assert r.status_code == 202
+    job = r.json()["job"]
+    assert set(job) == {"id", "kind", "state", "href"}
+    assert job["kind"] == "backup" and job["state"] == "queued"
+    assert job["href"] == "/api/v1/jobs/" + job["id"]
+    assert r.headers["Location"] == job["href"]
+
+    done = wait_job(server, job["href"])
+    assert done["state"] == "done", done
+    assert done["id"] == job["id"] and done["kind"] == "backup"
+    assert done["error"] is None
+    assert done["created_at"] <= done["finished_at"]
+    path = Path(done["result"]["path"])
+    if not path.is_absolute():
+        path = server.paths["dir"] / path
+    assert path.resolve().parent == server.paths["backup_dir"].resolve()
+    assert path.stat().st_size == done["result"]["bytes"] > 0
+
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        row = con.execute("SELECT value FROM kv_settings WHERE key = ?", ("backup.marker",)).fetchone()
+        assert row == ("备份前写入的参数",)
+    finally:
+        con.close()
+    assert server.metrics()["sifa_worker_jobs_done_total"] >= 1
+
+
+def test_two_backups_distinct_files(server):
+    hrefs = [requests.post(server.url("/api/v1/system/backups"), timeout=10).json()["job"]["href"] for _ in range(2)]
+    assert hrefs[0] != hrefs[1]
+    jobs = [wait_job(server, h) for h in hrefs]
+    assert [j["state"] for j in jobs] == ["done", "done"]
+    assert jobs[0]["result"]["path"] != jobs[1]["result"]["path"]
+
+
+def test_unknown_job(server):
+    err = assert_envelope(server.get("/api/v1/jobs/job-0000000000000000"), 404, "not_found")
+    assert err["details"] == {"id": "job-0000000000000000"}
