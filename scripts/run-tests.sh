@@ -43,6 +43,23 @@ run_unit() { # dir label
   record "unit ($label)" $pass $fail
 }
 
+# Valgrind over the release unit binaries: memory errors and leaks (no sanitizer runtime there).
+run_valgrind() {
+  local pass=0 fail=0
+  for t in build/rel/tests/test_*; do
+    [ -x "$t" ] || continue
+    local name
+    name=$(basename "$t")
+    if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+        "$t" >"$log_dir/valgrind-$name.log" 2>&1; then
+      pass=$((pass + 1))
+    else
+      fail=$((fail + 1)); echo "--- valgrind $name failed (log: $log_dir/valgrind-$name.log)"; tail -30 "$log_dir/valgrind-$name.log"
+    fi
+  done
+  record "valgrind (unit binaries)" $pass $fail
+}
+
 run_fuzz_replay() {
   local pass=0 fail=0
   for f in build/fuzz/fuzz_*; do
@@ -77,6 +94,7 @@ run_api() { # binary label
 if scripts/check-layers.sh >"$log_dir/layers.log" 2>&1; then record "layers" 1 0; else cat "$log_dir/layers.log"; record "layers" 0 1; fi
 run_unit build/rel release
 run_unit build/asan asan
+run_valgrind
 run_fuzz_replay
 run_api ./sifa release
 run_api build/asan/sifa asan

@@ -10,7 +10,7 @@ PACKAGES=(
   libjansson-dev libyaml-dev libsqlite3-dev sqlite3 libsodium-dev
   libcmocka-dev
   python3 python3-pytest python3-requests
-  nginx-light wrk valgrind
+  nginx-light wrk valgrind bc
   openssl curl
 )
 

@@ -15,6 +15,7 @@ static const struct {
     {"init", sifa_cli_init, "创建数据库 (create the database and its schema)"},
     {"backup", sifa_cli_backup, "在线备份数据库 (online backup to a file)"},
     {"deadlines", sifa_cli_deadlines, "列出将到期和已超期的期限 (deadlines due soon and overdue)"},
+    {"import", sifa_cli_import, "导入记录 (import records of a module from JSON lines)"},
     {"modules", sifa_cli_modules, "检查业务定义 modules check [DIR] (validate definitions)"},
 };
 

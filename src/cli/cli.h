@@ -10,6 +10,18 @@ int sifa_cli_backup(int argc, char **argv);
 int sifa_cli_modules(int argc, char **argv);
 int sifa_cli_deadlines(int argc, char **argv);
 
+int sifa_cli_import(int argc, char **argv);
+
+struct sifa_config;
+struct sifa_model;
+struct sifa_calendar;
+/* Shared by the subcommands: options into cfg (defaults < --config file < SIFA_* < flags); -1
+ * with *ret_status set when the command must stop (--help, a bad option). */
+int sifa_cli_load_config(int argc, char **argv, const char *usage, struct sifa_config *cfg, int *ret_status);
+/* Loads modules and the holiday calendar and syncs the database's tables with the modules. */
+int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **ret_model,
+                           struct sifa_calendar **ret_cal, struct sifa_error *err);
+
 /* Prints an error as "sifa: <message> [<code>]" to stderr. */
 void sifa_cli_print_error(const struct sifa_error *err);
 

@@ -26,7 +26,7 @@ static const char serve_usage[] =
     "  --db FILE                  same as --database\n";
 
 /* Parses [--config F] first, then the environment, then every --key value flag. */
-static int load_config(int argc, char **argv, const char *usage, struct sifa_config *cfg, int *ret_status)
+int sifa_cli_load_config(int argc, char **argv, const char *usage, struct sifa_config *cfg, int *ret_status)
 {
     struct sifa_error err = {0};
     sifa_config_init(cfg);
@@ -106,7 +106,7 @@ static void print_definition_errors(json_t *errors)
 /* Loads the business-line definitions and the holiday calendar, and brings the database's
  * tables in line with the definitions in one transaction. A missing modules directory means no
  * business lines (a bare system); invalid definitions stop start-up. */
-static int load_business(const struct sifa_config *cfg, struct sifa_model **ret_model, struct sifa_calendar **ret_cal,
+int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **ret_model, struct sifa_calendar **ret_cal,
                          struct sifa_error *err)
 {
     *ret_model = NULL;
@@ -198,7 +198,7 @@ int sifa_cli_serve(int argc, char **argv)
 {
     struct sifa_config cfg;
     int status = 1;
-    if (load_config(argc, argv, serve_usage, &cfg, &status) < 0) {
+    if (sifa_cli_load_config(argc, argv, serve_usage, &cfg, &status) < 0) {
         sifa_config_release(&cfg);
         return status;
     }
@@ -211,9 +211,17 @@ int sifa_cli_serve(int argc, char **argv)
     struct sifa_server *server = NULL;
     struct sifa_model *model = NULL;
     struct sifa_calendar *calendar = NULL;
-    if (open_and_migrate(&cfg.server.db, &err) < 0 || load_business(&cfg, &model, &calendar, &err) < 0 ||
-        (api.model = model, api.calendar = calendar,
-         sifa_server_new(&cfg.server, sifa_api_routes, sifa_api_routes_count, &api, &server, &err)) < 0) {
+    int rc = open_and_migrate(&cfg.server.db, &err);
+    if (rc >= 0)
+        rc = sifa_cli_load_business(&cfg, &model, &calendar, &err);
+    if (rc >= 0) {
+        api.model = model;
+        api.calendar = calendar;
+        cfg.server.writer_hooks = (struct sifa_db_writer_hooks){sifa_record_writer_on_open,
+                                                                sifa_record_writer_before_commit, model};
+        rc = sifa_server_new(&cfg.server, sifa_api_routes, sifa_api_routes_count, &api, &server, &err);
+    }
+    if (rc < 0) {
         sifa_cli_print_error(&err);
         sifa_error_release(&err);
         sifa_model_free(model);
@@ -245,7 +253,7 @@ int sifa_cli_init(int argc, char **argv)
 {
     struct sifa_config cfg;
     int status = 1;
-    if (load_config(argc, argv, init_usage, &cfg, &status) < 0) {
+    if (sifa_cli_load_config(argc, argv, init_usage, &cfg, &status) < 0) {
         sifa_config_release(&cfg);
         return status;
     }
@@ -279,7 +287,7 @@ int sifa_cli_backup(int argc, char **argv)
     }
     struct sifa_config cfg;
     int status = 1;
-    if (load_config(nrest, rest, backup_usage, &cfg, &status) < 0) {
+    if (sifa_cli_load_config(nrest, rest, backup_usage, &cfg, &status) < 0) {
         sifa_config_release(&cfg);
         return status;
     }
@@ -331,7 +339,7 @@ int sifa_cli_deadlines(int argc, char **argv)
     }
     struct sifa_config cfg;
     int status = 1;
-    if (load_config(nrest, rest, deadlines_usage, &cfg, &status) < 0) {
+    if (sifa_cli_load_config(nrest, rest, deadlines_usage, &cfg, &status) < 0) {
         sifa_config_release(&cfg);
         return status;
     }
@@ -340,7 +348,7 @@ int sifa_cli_deadlines(int argc, char **argv)
     struct sifa_calendar *calendar = NULL;
     struct sifa_db *db = NULL;
     json_t *list = NULL;
-    int rc = load_business(&cfg, &model, &calendar, &err);
+    int rc = sifa_cli_load_business(&cfg, &model, &calendar, &err);
     if (rc >= 0 && model == NULL)
         rc = sifa_error_set(&err, SIFA_ENOTFOUND, "no_modules", "没有业务定义 (%s)", cfg.modules_dir);
     if (rc >= 0)

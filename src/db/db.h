@@ -133,6 +133,20 @@ typedef void (*sifa_db_write_done_fn)(void *ctx, int status, const struct sifa_e
 /* Opens the write connection from cfg and starts the thread. *ret_writer is new (stop frees). */
 int sifa_db_writer_start(const struct sifa_db_config *cfg, size_t max_batch, struct sifa_db_writer **ret_writer,
                          struct sifa_error *err);
+
+/* Work the layers above attach to the writer's connection: on_open runs once, before the writer
+ * thread starts, (e.g. create temporary tables); before_commit runs after the batch's
+ * jobs and before COMMIT, inside the transaction (e.g. apply work the jobs queued, once per
+ * batch instead of once per job). A failing before_commit rolls the whole batch back and every
+ * job gets its error. Either may be NULL; ctx is borrowed for the writer's life. */
+struct sifa_db_writer_hooks {
+    int (*on_open)(struct sifa_db *db, void *ctx, struct sifa_error *err);
+    int (*before_commit)(struct sifa_db *db, void *ctx, struct sifa_error *err);
+    void *ctx;
+};
+int sifa_db_writer_start_with(const struct sifa_db_config *cfg, size_t max_batch,
+                              const struct sifa_db_writer_hooks *hooks, struct sifa_db_writer **ret_writer,
+                              struct sifa_error *err);
 /* Queues a job. ctx is borrowed until done is called. Thread-safe. SIFA_EUNAVAILABLE (done not
  * called) after stop began or when the queue holds max_queue jobs. */
 int sifa_db_writer_submit(struct sifa_db_writer *w, sifa_db_write_fn fn, sifa_db_write_done_fn done, void *ctx);

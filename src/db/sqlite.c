@@ -192,6 +192,13 @@ int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, stru
     if (r >= 0)
         r = pragma_query(db, cfg->synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
                          NULL, 0, err);
+    /* Statement journals and temporary tables stay in memory: they never need to survive a
+     * crash (the WAL does), and on disk they cost a write for every statement of a batch. The
+     * page cache is large enough that a group-commit batch does not spill to the WAL early. */
+    if (r >= 0)
+        r = pragma_query(db, "PRAGMA temp_store = MEMORY", NULL, 0, err);
+    if (r >= 0)
+        r = pragma_query(db, "PRAGMA cache_size = -32768", NULL, 0, err);
     if (r < 0) {
         sifa_db_close(db);
         return r;

@@ -31,6 +31,7 @@ struct writer_job {
 
 struct sifa_db_writer {
     struct sifa_db *db; /* owned by the thread once started */
+    struct sifa_db_writer_hooks hooks;
     pthread_t thread;
     size_t max_batch;
 
@@ -137,7 +138,9 @@ static void run_batch(struct sifa_db_writer *w, size_t n)
         sifa_db_rollback(db, NULL);
         return;
     }
-    r = sifa_db_commit(db, &txerr);
+    r = w->hooks.before_commit != NULL ? w->hooks.before_commit(db, w->hooks.ctx, &txerr) : 0;
+    if (r >= 0)
+        r = sifa_db_commit(db, &txerr);
     if (r < 0) {
         sifa_db_rollback(db, NULL); /* harmless when the engine already rolled back */
         for (size_t i = 0; i < n; i++) {
@@ -214,6 +217,13 @@ static void writer_free(struct sifa_db_writer *w)
 int sifa_db_writer_start(const struct sifa_db_config *cfg, size_t max_batch, struct sifa_db_writer **ret_writer,
                          struct sifa_error *err)
 {
+    return sifa_db_writer_start_with(cfg, max_batch, NULL, ret_writer, err);
+}
+
+int sifa_db_writer_start_with(const struct sifa_db_config *cfg, size_t max_batch,
+                              const struct sifa_db_writer_hooks *hooks, struct sifa_db_writer **ret_writer,
+                              struct sifa_error *err)
+{
     if (cfg == NULL || cfg->readonly)
         return sifa_error_set(err, SIFA_EINVALID, "db_config", "写入线程需要可写的数据库连接");
     if (max_batch == 0)
@@ -226,8 +236,15 @@ int sifa_db_writer_start(const struct sifa_db_config *cfg, size_t max_batch, str
     if (r < 0)
         return r;
 
+    /* on_open runs here, before the thread exists: the connection has no other user yet. */
+    if (hooks != NULL && hooks->on_open != NULL && (r = hooks->on_open(db, hooks->ctx, err)) < 0) {
+        sifa_db_close(db);
+        return r;
+    }
     struct sifa_db_writer *w = sifa_xcalloc(1, sizeof(*w));
     w->db = db;
+    if (hooks != NULL)
+        w->hooks = *hooks;
     w->max_batch = max_batch;
     w->cap = WRITER_INITIAL_QUEUE;
     w->ring = sifa_xcalloc(w->cap, sizeof(*w->ring));

@@ -36,6 +36,7 @@ struct sifa_server_config {
     const char *access_log;        /* path, "-" for standard output, "" or NULL for none */
     size_t group_commit_max_batch; /* most write jobs in one commit */
     struct sifa_db_config db;      /* path etc.; the path must exist (sifa init creates it) */
+    struct sifa_db_writer_hooks writer_hooks; /* work the layers above attach to the writer */
     /* Runs before every routed handler, after routing and before the body is read: the one place
      * permissions are checked. Returns 0 to allow, or a negative status with err filled (the
      * dispatcher sends the envelope). NULL allows everything. */

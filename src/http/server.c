@@ -1086,7 +1086,8 @@ int sifa_server_new(const struct sifa_server_config *cfg, const struct sifa_rout
         goto fail;
     setup_web_root(server);
 
-    if ((rc = sifa_db_writer_start(&cfg->db, cfg->group_commit_max_batch, &server->writer, err)) < 0)
+    if ((rc = sifa_db_writer_start_with(&cfg->db, cfg->group_commit_max_batch, &cfg->writer_hooks, &server->writer,
+                                        err)) < 0)
         goto fail;
     sifa_workpool_new(cfg->worker_threads, WORK_QUEUE_MAX, &server->pool);
 

@@ -44,6 +44,21 @@ static void add_error(struct ctx *c, const yaml_node_t *n, const char *code, con
     json_array_append_new(c->errors, e);
 }
 
+static void add_error_at(struct ctx *c, int line, int column, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void add_error_at(struct ctx *c, int line, int column, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_t *m = json_string(msg);
+    json_array_append_new(c->errors, json_pack("{s:s,s:i,s:i,s:s,s:o}", "file", c->file, "line", line, "column", column,
+                                               "code", code, "message", m ? m : json_string("(invalid UTF-8)")));
+}
+
 static const char *scalar(const yaml_node_t *n)
 {
     return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
@@ -497,7 +512,7 @@ static bool parse_fields(struct ctx *c, yaml_node_t *list, const struct sifa_mod
 /* Names reserved for the engine's own columns and API members. */
 static bool reserved_field(const char *code)
 {
-    static const char *const reserved[] = {"id", "version", "state", "org", "created_at", "updated_at",
+    static const char *const reserved[] = {"id", "version", "state", "state_name", "org", "created_at", "updated_at",
                                            "created_by", "updated_by", "deleted_at", "deleted_by", "deadlines", NULL};
     for (size_t i = 0; reserved[i] != NULL; i++)
         if (strcmp(code, reserved[i]) == 0)
@@ -680,9 +695,13 @@ static void parse_deadlines(struct ctx *c, yaml_node_t *root, struct sifa_module
             ok = false;
         }
         yaml_node_t *amount = map_get(c, dn, "amount");
-        if (amount == NULL || !parse_int(c, amount, "amount", &d.amount) || d.amount < 1 || d.amount > 3650) {
-            if (amount == NULL)
-                add_error(c, dn, "missing", "期限缺少 amount");
+        if (amount == NULL) {
+            add_error(c, dn, "missing", "期限缺少 amount");
+            ok = false;
+        } else if (!parse_int(c, amount, "amount", &d.amount)) {
+            ok = false;
+        } else if (d.amount < 1 || d.amount > 3650) {
+            add_error(c, amount, "bad_range", "期限的 amount 必须在 1 到 3650 之间");
             ok = false;
         }
         yaml_node_t *v;
@@ -787,8 +806,8 @@ static void parse_module(struct ctx *c, yaml_node_t *root, struct sifa_model *mo
     parse_fields(c, map_get(c, root, "fields"), model, 0, &m.fields, &m.nfields);
     for (size_t i = 0; i < m.nfields; i++)
         if (reserved_field(m.fields[i].code))
-            add_error(c, NULL, "reserved_field", "字段名 \"%s\"(第 %d 行)是系统保留字段", m.fields[i].code,
-                      m.fields[i].line);
+            add_error_at(c, m.fields[i].line, m.fields[i].column, "reserved_field", "字段名 \"%s\" 是系统保留字段",
+                         m.fields[i].code);
     yaml_node_t *of = map_get(c, root, "org_field");
     if (of != NULL) {
         m.org_field = resolve_field(c, &m, of, "org_field");

@@ -22,6 +22,20 @@ struct sifa_record_ctx {
     int64_t now;                          /* unix seconds; tests may fix it */
 };
 
+/* Search-index maintenance is batched: record writes queue their index rows in a temporary
+ * table of the connection, and sifa_record_flush_search applies them in one statement per
+ * module. FTS5 flushes its in-memory terms at every statement savepoint, so writing the index
+ * row by row inside a group-commit batch costs as much as the rest of the write together.
+ * sifa_record_connection_init must run once on every connection that writes records (it creates
+ * the temporary table); sifa_record_flush_search must run before each COMMIT (the writer's
+ * before_commit hook; `sifa import` before each batch commit). Both are rolled back with the
+ * transaction like any other write. */
+int sifa_record_connection_init(struct sifa_db *db, struct sifa_error *err);
+int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err);
+/* Writer hooks that do both (ctx: the model). */
+int sifa_record_writer_on_open(struct sifa_db *db, void *model, struct sifa_error *err);
+int sifa_record_writer_before_commit(struct sifa_db *db, void *model, struct sifa_error *err);
+
 /* Brings the database in line with the model: creates missing tables, adds new columns and
  * indexes, rebuilds the search index when the searchable fields changed. Refuses destructive
  * changes (a field that holds data removed or retyped, a state still used by records) with

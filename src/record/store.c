@@ -163,6 +163,19 @@ static int registry_set(struct sifa_db *db, const char *module, const char *name
 }
 
 
+static int registry_delete(struct sifa_db *db, const char *module, const char *name, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, "DELETE FROM module_columns WHERE module = ? AND name = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, module, -1);
+    sifa_db_bind_text(st, 2, name, -1);
+    rc = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 static int count_sql(struct sifa_db *db, const char *sql, const char *bind, int64_t *ret, struct sifa_error *err)
 {
     struct sifa_db_stmt *st;
@@ -275,9 +288,10 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
     /* Fields removed or retyped. */
     const char *name;
     json_t *type;
-    json_object_foreach(cols, name, type)
+    void *iter_tmp;
+    json_object_foreach_safe(cols, iter_tmp, name, type)
     {
-        if (name[0] == '@' || strcmp(json_string_value(type), "removed") == 0)
+        if (name[0] == '@')
             continue;
         const struct sifa_field *f = sifa_module_field(m, name);
         if (f != NULL && strcmp(sifa_field_type_name(f->type), json_string_value(type)) == 0)
@@ -294,30 +308,32 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
                           f == NULL ? "定义中删除了仍有数据的字段" : "定义中改变了仍有数据的字段类型"));
             continue;
         }
-        if (f == NULL) {
-            /* The empty column stays; the registry remembers it so that a field of the same code
-             * added later reuses it. */
-            rc = registry_set(db, m->code, name, "removed", err);
-            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", name, "change",
-                                                     "forget_empty_field"));
-        } else {
-            rc = registry_set(db, m->code, name, sifa_field_type_name(f->type), err);
-            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", name, "change",
-                                                     "retype_empty_field"));
+        /* The column is empty: drop it (with its indexes); a retyped field is added back below
+         * with its new storage type. */
+        {
+            struct sql s = {0};
+            sql_add(&s, "DROP INDEX IF EXISTS m_%s_f_%s;\nDROP INDEX IF EXISTS m_%s_number;\n"
+                        "ALTER TABLE m_%s DROP COLUMN f_%s;",
+                    code, name_ok(name), code, code, name);
+            rc = exec_sql(db, &s, err);
+            sql_release(&s);
         }
+        if (rc >= 0)
+            rc = registry_delete(db, m->code, name, err);
+        json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", name, "change",
+                                                 f == NULL ? "drop_empty_field" : "retype_empty_field"));
         if (rc < 0)
             goto out;
+        json_object_del(cols, name);
     }
     /* Fields added. */
     for (size_t i = 0; i < m->nfields; i++) {
         const struct sifa_field *f = &m->fields[i];
-        json_t *known = json_object_get(cols, f->code);
-        bool reuse = known != NULL && strcmp(json_string_value(known), "removed") == 0;
-        if (known != NULL && !reuse)
+        if (json_object_get(cols, f->code) != NULL)
             continue;
         struct sql s = {0};
         sql_add(&s, "ALTER TABLE m_%s ADD COLUMN f_%s %s", code, name_ok(f->code), storage_sql(field_storage(f)));
-        rc = reuse ? 0 : exec_sql(db, &s, err);
+        rc = exec_sql(db, &s, err);
         sql_release(&s);
         if (rc < 0 || (rc = registry_set(db, m->code, f->code, sifa_field_type_name(f->type), err)) < 0)
             goto out;
@@ -590,40 +606,101 @@ static char *search_body(const struct sifa_module *m, json_t *record)
     return body.buf;
 }
 
-static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id, json_t *record, bool remove_only,
+enum fts_mode { FTS_INSERT, FTS_REPLACE, FTS_REMOVE };
+
+/* Queues the search-index change of one record (see sifa_record_flush_search). The latest change
+ * of a record in a batch wins: the pending row is keyed by module and id. */
+static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id, json_t *record, enum fts_mode mode,
                      struct sifa_error *err)
 {
     if (!module_has_search(m))
         return 0;
-    char sql[256];
     struct sifa_db_stmt *st;
-    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts WHERE rowid = ?", name_ok(m->code));
-    int rc = sifa_db_prepare(db, sql, &st, err);
+    int rc = sifa_db_prepare(db,
+                             "INSERT OR REPLACE INTO temp.sifa_search_pending (module, id, body, fresh) "
+                             "VALUES (?, ?, ?, ?)",
+                             &st, err);
     if (rc < 0)
         return rc;
-    sifa_db_bind_int64(st, 1, id);
+    char *body = mode == FTS_REMOVE ? NULL : search_body(m, record);
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, id);
+    if (body != NULL)
+        sifa_db_bind_text(st, 3, body, -1);
+    else
+        sifa_db_bind_null(st, 3);
+    sifa_db_bind_int64(st, 4, mode == FTS_INSERT);
     rc = sifa_db_step(st, err);
     sifa_db_stmt_done(st);
-    if (rc < 0 || remove_only)
-        return rc < 0 ? rc : 0;
-    char *body = search_body(m, record);
-    snprintf(sql, sizeof(sql), "INSERT INTO m_%s_fts (rowid, body) VALUES (?, ?)", m->code);
-    rc = sifa_db_prepare(db, sql, &st, err);
-    if (rc >= 0) {
-        sifa_db_bind_int64(st, 1, id);
-        sifa_db_bind_text(st, 2, body, -1);
-        rc = sifa_db_step(st, err);
-        sifa_db_stmt_done(st);
-    }
     free(body);
     return rc < 0 ? rc : 0;
 }
 
+int sifa_record_connection_init(struct sifa_db *db, struct sifa_error *err)
+{
+    return sifa_db_exec(db,
+                        "CREATE TEMP TABLE IF NOT EXISTS sifa_search_pending (module TEXT NOT NULL, id INTEGER NOT NULL, "
+                        "body TEXT, fresh INTEGER NOT NULL, PRIMARY KEY (module, id))",
+                        err);
+}
+
+int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
+{
+    int64_t pending = 0;
+    int rc = count_sql(db, "SELECT COUNT(*) FROM temp.sifa_search_pending", NULL, &pending, err);
+    if (rc < 0 || pending == 0)
+        return rc;
+    for (size_t i = 0; i < model->nmodules && rc >= 0; i++) {
+        const struct sifa_module *m = &model->modules[i];
+        if (!module_has_search(m))
+            continue;
+        char sql[512];
+        const char *code = name_ok(m->code);
+        struct sifa_db_stmt *st;
+        /* A record created and changed in the same batch is "fresh" on its first write only; the
+         * INSERT OR REPLACE above then keeps fresh = 0 and the (absent) old row is not found. */
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM m_%s_fts WHERE rowid IN (SELECT id FROM temp.sifa_search_pending WHERE module = ? AND "
+                 "fresh = 0)",
+                 code);
+        if ((rc = sifa_db_prepare(db, sql, &st, err)) < 0)
+            break;
+        sifa_db_bind_text(st, 1, m->code, -1);
+        rc = sifa_db_step(st, err);
+        sifa_db_stmt_done(st);
+        if (rc < 0)
+            break;
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO m_%s_fts (rowid, body) SELECT id, body FROM temp.sifa_search_pending "
+                 "WHERE module = ? AND body IS NOT NULL ORDER BY id",
+                 code);
+        if ((rc = sifa_db_prepare(db, sql, &st, err)) < 0)
+            break;
+        sifa_db_bind_text(st, 1, m->code, -1);
+        rc = sifa_db_step(st, err);
+        sifa_db_stmt_done(st);
+    }
+    if (rc >= 0)
+        rc = sifa_db_exec(db, "DELETE FROM temp.sifa_search_pending", err);
+    return rc < 0 ? rc : 0;
+}
+
+int sifa_record_writer_on_open(struct sifa_db *db, void *model, struct sifa_error *err)
+{
+    (void)model;
+    return sifa_record_connection_init(db, err);
+}
+
+int sifa_record_writer_before_commit(struct sifa_db *db, void *model, struct sifa_error *err)
+{
+    return model != NULL ? sifa_record_flush_search(db, model, err) : 0;
+}
+
 static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
-    struct sifa_record_ctx rc0 = {0};
-    char sql[256];
-    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts", name_ok(m->code));
+    char sql[512];
+    const char *code = name_ok(m->code);
+    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts", code);
     int rc = sifa_db_exec(db, sql, err);
     if (rc < 0)
         return rc;
@@ -635,23 +712,54 @@ static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct s
     sql_release(&s);
     if (rc < 0)
         return rc;
+    struct sifa_record_ctx rc0 = {0};
     json_t *records = json_array();
     while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW)
         json_array_append_new(records, record_from_row(&rc0, m, st));
     sifa_db_stmt_done(st);
+    snprintf(sql, sizeof(sql), "INSERT INTO m_%s_fts (rowid, body) VALUES (?, ?)", code);
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r)
     {
         if (rc < 0)
             break;
-        rc = fts_write(db, m, json_integer_value(json_object_get(r, "id")), r, false, err);
+        char *body = search_body(m, r);
+        if ((rc = sifa_db_prepare(db, sql, &st, err)) >= 0) {
+            sifa_db_bind_int64(st, 1, json_integer_value(json_object_get(r, "id")));
+            sifa_db_bind_text(st, 2, body, -1);
+            rc = sifa_db_step(st, err);
+            sifa_db_stmt_done(st);
+        }
+        free(body);
     }
     json_decref(records);
     return rc < 0 ? rc : 0;
 }
 
 /* ---------- numbering and deadlines ---------- */
+
+/* The number for seq under pattern ("({year})慈调字第{seq:05}号"); new string. */
+static char *format_number(const char *pattern, int year, int64_t seq)
+{
+    struct sql out = {0};
+    sql_add(&out, "%s", "");
+    for (const char *p = pattern; *p;) {
+        if (strncmp(p, "{year}", 6) == 0) {
+            sql_add(&out, "%d", year);
+            p += 6;
+        } else if (strncmp(p, "{seq", 4) == 0 && strchr(p, '}') != NULL) {
+            const char *end = strchr(p, '}');
+            int width = p[4] == ':' ? (int)strtol(p + 5, NULL, 10) : 0;
+            sql_add(&out, "%0*lld", width, (long long)seq);
+            p = end + 1;
+        } else {
+            sql_add(&out, "%c", *p);
+            p++;
+        }
+    }
+    return out.buf;
+}
 
 static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *record, const struct sifa_record_ctx *rc,
                        char **ret_number, struct sifa_error *err)
@@ -661,48 +769,48 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
     if (num->year_field != NULL) {
         json_t *v = json_object_get(record, num->year_field->code);
         int32_t ymd;
-        if (json_is_string(v) && sifa_check_date(json_string_value(v), 10, &ymd, NULL) == 0)
+        if (json_is_string(v) && json_string_length(v) >= 10 &&
+            sifa_check_date(json_string_value(v), 10, &ymd, NULL) == 0)
             year = ymd / 10000;
     }
     const char *org = "";
     if (num->per_org && m->org_field != NULL && json_is_string(json_object_get(record, m->org_field->code)))
         org = json_string_value(json_object_get(record, m->org_field->code));
     struct sifa_db_stmt *st;
-    int r = sifa_db_prepare(db,
-                            "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
-                            "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
-                            "RETURNING last",
-                            &st, err);
-    if (r < 0)
-        return r;
-    sifa_db_bind_text(st, 1, m->code, -1);
-    sifa_db_bind_int64(st, 2, year);
-    sifa_db_bind_text(st, 3, org, -1);
-    r = sifa_db_step(st, err);
-    int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
-    sifa_db_stmt_done(st);
-    if (r < 0)
-        return r;
-    struct sql out = {0};
-    sql_add(&out, "%s", "");
-    for (const char *p = num->pattern; *p;) {
-        if (strncmp(p, "{year}", 6) == 0) {
-            sql_add(&out, "%d", year);
-            p += 6;
-        } else if (strncmp(p, "{seq", 4) == 0 && strchr(p, '}') != NULL) {
-            const char *end = strchr(p, '}');
-            int width = 0;
-            if (p[4] == ':')
-                width = (int)strtol(p + 5, NULL, 10);
-            sql_add(&out, "%0*lld", width, (long long)seq);
-            p = end + 1;
-        } else {
-            sql_add(&out, "%c", *p);
-            p++;
+    int r;
+    /* A number typed by staff (an old case entered by hand) may already hold the next value of
+     * the sequence: skip numbers in use, so automatic numbering never collides with it. */
+    for (int attempt = 0; attempt < 10000; attempt++) {
+        if ((r = sifa_db_prepare(db,
+                                 "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
+                                 "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
+                                 "RETURNING last",
+                                 &st, err)) < 0)
+            return r;
+        sifa_db_bind_text(st, 1, m->code, -1);
+        sifa_db_bind_int64(st, 2, year);
+        sifa_db_bind_text(st, 3, org, -1);
+        r = sifa_db_step(st, err);
+        int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+        sifa_db_stmt_done(st);
+        if (r < 0)
+            return r;
+        char *number = format_number(num->pattern, year, seq);
+        char sql[256];
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s = ?", name_ok(m->code),
+                 name_ok(num->field->code));
+        int64_t taken = 0;
+        if ((r = count_sql(db, sql, number, &taken, err)) < 0) {
+            free(number);
+            return r;
         }
+        if (taken == 0) {
+            *ret_number = number;
+            return 0;
+        }
+        free(number);
     }
-    *ret_number = out.buf;
-    return 0;
+    return sifa_error_set(err, SIFA_ECONFLICT, "numbering_exhausted", "%s的编号连续被占用,无法自动编号", m->name);
 }
 
 static int64_t int_member(json_t *record, const struct sifa_field *f)
@@ -850,24 +958,40 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
     return 0;
 }
 
-/* Writes every field and deadline column of record (the merged new state) to row id. */
+/* Writes every field and deadline column of record (the merged new state): a new row when
+ * id == 0 (*ret_id receives it), otherwise row id at expected_version (*ret_changed = rows
+ * changed, 0 when the version moved on). Creates and updates share this one path so that a
+ * column can never be written one way on insert and another on update. */
 static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
-                     int64_t expected_version, json_t *record, const char *state, int64_t *ret_changed,
-                     struct sifa_error *err)
+                     int64_t expected_version, json_t *record, const char *state, int64_t *ret_id,
+                     int64_t *ret_changed, struct sifa_error *err)
 {
-    char **dues = sifa_xcalloc(m->ndeadlines ? m->ndeadlines : 1, sizeof(char *));
+    char *dues_buf[32];
+    char **dues = m->ndeadlines <= 32 ? dues_buf : sifa_xcalloc(m->ndeadlines, sizeof(char *));
+    memset(dues, 0, sizeof(char *) * (m->ndeadlines <= 32 ? 32 : m->ndeadlines));
     int r = 0;
     for (size_t i = 0; r >= 0 && i < m->ndeadlines; i++)
         r = deadline_due(rc, &m->deadlines[i], record, &dues[i], err);
     if (r >= 0) {
         struct sql s = {0};
-        sql_add(&s, "UPDATE m_%s SET version = version + 1, state = ?, org = ?, updated_at = ?, updated_by = ?",
-                name_ok(m->code));
-        for (size_t i = 0; i < m->nfields; i++)
-            sql_add(&s, ", f_%s = ?", name_ok(m->fields[i].code));
-        for (size_t i = 0; i < m->ndeadlines; i++)
-            sql_add(&s, ", d_%s_due = ?", name_ok(m->deadlines[i].code));
-        sql_add(&s, " WHERE id = ? AND version = ? AND deleted_at IS NULL");
+        if (id == 0) {
+            sql_add(&s, "INSERT INTO m_%s (state, org, updated_at, updated_by", name_ok(m->code));
+            for (size_t i = 0; i < m->nfields; i++)
+                sql_add(&s, ", f_%s", name_ok(m->fields[i].code));
+            for (size_t i = 0; i < m->ndeadlines; i++)
+                sql_add(&s, ", d_%s_due", name_ok(m->deadlines[i].code));
+            sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
+            for (size_t i = 0; i < m->nfields + m->ndeadlines; i++)
+                sql_add(&s, ", ?");
+            sql_add(&s, ", 1, ?, ?) RETURNING id");
+        } else {
+            sql_add(&s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", name_ok(m->code));
+            for (size_t i = 0; i < m->nfields; i++)
+                sql_add(&s, ", f_%s = ?", name_ok(m->fields[i].code));
+            for (size_t i = 0; i < m->ndeadlines; i++)
+                sql_add(&s, ", d_%s_due = ?", name_ok(m->deadlines[i].code));
+            sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
+        }
         struct sifa_db_stmt *st;
         r = sifa_db_prepare(db, s.buf, &st, err);
         sql_release(&s);
@@ -894,17 +1018,28 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 else
                     sifa_db_bind_null(st, idx++);
             }
-            sifa_db_bind_int64(st, idx++, id);
-            sifa_db_bind_int64(st, idx++, expected_version);
+            if (id == 0) {
+                sifa_db_bind_text(st, idx++, at, -1);
+                if (rc->actor)
+                    sifa_db_bind_text(st, idx++, rc->actor, -1);
+                else
+                    sifa_db_bind_null(st, idx++);
+            } else {
+                sifa_db_bind_int64(st, idx++, id);
+                sifa_db_bind_int64(st, idx++, expected_version);
+            }
             r = sifa_db_step(st, err);
+            if (r == SIFA_DB_ROW && id == 0)
+                *ret_id = sifa_db_column_int64(st, 0);
             sifa_db_stmt_done(st);
-            if (r >= 0)
+            if (r >= 0 && id != 0)
                 *ret_changed = sifa_db_changes(db);
         }
     }
     for (size_t i = 0; i < m->ndeadlines; i++)
         free(dues[i]);
-    free(dues);
+    if (dues != dues_buf)
+        free(dues);
     return r < 0 ? r : 0;
 }
 
@@ -924,33 +1059,8 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         json_object_set_new(record, m->numbering->field->code, json_string(number));
         free(number);
     }
-    /* Insert a skeleton row, then write every column through the one path updates use. */
-    char sql[256], at[32];
-    iso_time(rc->now, at);
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO m_%s (version, state, created_at, created_by, updated_at) VALUES (0, ?, ?, ?, ?) RETURNING id",
-             name_ok(m->code));
-    struct sifa_db_stmt *st;
-    if ((r = sifa_db_prepare(db, sql, &st, err)) < 0) {
-        json_decref(record);
-        return r;
-    }
-    sifa_db_bind_text(st, 1, m->initial->code, -1);
-    sifa_db_bind_text(st, 2, at, -1);
-    if (rc->actor)
-        sifa_db_bind_text(st, 3, rc->actor, -1);
-    else
-        sifa_db_bind_null(st, 3);
-    sifa_db_bind_text(st, 4, at, -1);
-    r = sifa_db_step(st, err);
-    int64_t id = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
-    sifa_db_stmt_done(st);
-    int64_t changed = 0;
-    if (r >= 0)
-        r = write_row(db, rc, m, id, 0, record, m->initial->code, &changed, err);
-    if (r >= 0 && m->numbering != NULL) {
-        /* A number typed by staff may collide with one issued: the unique index says so. */
-    }
+    int64_t id = 0, changed = 0;
+    r = write_row(db, rc, m, 0, 0, record, m->initial->code, &id, &changed, err);
     json_t *changes = json_object();
     const char *key;
     json_t *v;
@@ -960,7 +1070,7 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
             json_object_set_new(changes, key, json_pack("{s:n,s:O}", "old", "new", v));
     }
     if (r >= 0)
-        r = fts_write(db, m, id, record, false, err);
+        r = fts_write(db, m, id, record, FTS_INSERT, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, 1, "create", NULL, changes, err);
     json_decref(changes);
@@ -972,6 +1082,8 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
                                    m->numbering->field->name);
         return r;
     }
+    if (ret_record == NULL) /* bulk imports need no read-back */
+        return 0;
     return load_record(db, rc, m, id, ret_record, err);
 }
 
@@ -1079,14 +1191,22 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             json_object_set_new(changes, "state", json_pack("{s:s,s:s}", "old", state, "new", t->to->code));
         state = t->to->code;
     }
+    if (t == NULL && json_object_size(changes) == 0) {
+        /* Nothing changes: no new version, no history row; answer with the record as it is. */
+        json_decref(merged);
+        json_decref(changes);
+        *ret_record = current;
+        return 0;
+    }
     char *state_copy = sifa_xstrdup(state);
     int64_t changed = 0;
-    r = write_row(db, rc, m, id, version, merged, state_copy, &changed, err);
+    int64_t unused_id = 0;
+    r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, err);
     if (r >= 0 && changed == 0)
         r = sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
                                    "记录已被他人修改,请刷新后重试");
     if (r >= 0)
-        r = fts_write(db, m, id, merged, false, err);
+        r = fts_write(db, m, id, merged, FTS_REPLACE, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, version + 1, t ? "transition" : "update", t ? t->code : NULL, changes, err);
     free(state_copy);
@@ -1156,7 +1276,7 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     if (r < 0)
         return r;
     json_t *none = json_object();
-    r = fts_write(db, m, id, NULL, true, err);
+    r = fts_write(db, m, id, NULL, FTS_REMOVE, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, version + 1, "delete", NULL, none, err);
     json_decref(none);
@@ -1192,8 +1312,9 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     }
     if (json_array_size(list) == 0) {
         json_decref(list);
-        return sifa_error_set(err, SIFA_ENOTFOUND, "record_not_found", "%s中不存在编号为 %lld 的记录", m->name,
-                              (long long)id);
+        return sifa_error_set_details(err, SIFA_ENOTFOUND, "record_not_found",
+                                      json_pack("{s:s,s:I}", "module", m->code, "id", (json_int_t)id),
+                                      "%s中不存在编号为 %lld 的记录", m->name, (long long)id);
     }
     *ret_history = list;
     return 0;
@@ -1304,6 +1425,10 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
             used[i] = true;
         } else if (strcmp(key, "q") == 0) {
             used[i] = true;
+            if (search_pattern != NULL) {
+                r = bad_filter(err, key, "搜索词只能有一个 (q)");
+                break;
+            }
             size_t chars = 0, len = strlen(value);
             for (size_t k = 0; k < len; k++)
                 chars += ((unsigned char)value[k] & 0xc0) != 0x80;
@@ -1476,6 +1601,19 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     return 0;
 }
 
+struct due_item {
+    int64_t at, id;
+    json_t *item; /* borrowed */
+};
+
+static int compare_due(const void *a, const void *b)
+{
+    const struct due_item *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *rc, int64_t before, const char *org,
                               json_t **ret_list, struct sifa_error *err)
 {
@@ -1527,6 +1665,26 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
         json_decref(list);
         return r;
     }
-    *ret_list = list;
+    /* Day deadlines end at 24:00 China time; hour deadlines at their instant: one scale for both. */
+    size_t n = json_array_size(list);
+    struct due_item *items = sifa_xcalloc(n ? n : 1, sizeof(*items));
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(list, i);
+        const char *due = json_string_value(json_object_get(item, "due"));
+        int64_t t = 0;
+        int32_t ymd;
+        if (due != NULL && strlen(due) == 10 && sifa_check_date(due, 10, &ymd, NULL) == 0)
+            t = (sifa_check_date_to_days(ymd) + 1) * 86400 - SIFA_CHECK_CHINA_UTC_OFFSET;
+        else if (due != NULL)
+            sifa_check_datetime(due, strlen(due), &t, NULL);
+        items[i] = (struct due_item){t, json_integer_value(json_object_get(item, "record_id")), item};
+    }
+    qsort(items, n, sizeof(*items), compare_due);
+    json_t *sorted = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(sorted, items[i].item);
+    free(items);
+    json_decref(list);
+    *ret_list = sorted;
     return 0;
 }

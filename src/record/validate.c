@@ -374,10 +374,25 @@ static json_t *validate_value(const struct sifa_record_ctx *rc, const struct sif
     return out;
 }
 
+/* Empty for "required": absent, null, an empty list, or text of white space only (ASCII and the
+ * ideographic space U+3000, which Chinese input methods type). */
 static bool is_empty(json_t *v)
 {
-    return v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0) ||
-           (json_is_array(v) && json_array_size(v) == 0);
+    if (v == NULL || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0))
+        return true;
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    for (size_t i = 0; i < n;) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
+            i++;
+        else if (i + 3 <= n && memcmp(s + i, "\xe3\x80\x80", 3) == 0)
+            i += 3;
+        else
+            return false;
+    }
+    return true;
 }
 
 int sifa_record_validate(const struct sifa_record_ctx *rc, const struct sifa_module *module, json_t *input,
@@ -402,10 +417,10 @@ int sifa_record_validate(const struct sifa_record_ctx *rc, const struct sifa_mod
         if (v == NULL && partial)
             continue;
         if (v == NULL && f->default_value != NULL) {
-            json_t *dflt = f->type == SIFA_FIELD_INTEGER || f->type == SIFA_FIELD_MONEY
-                               ? json_integer(strtoll(f->default_value, NULL, 10))
-                           : f->type == SIFA_FIELD_BOOL ? json_boolean(strcmp(f->default_value, "true") == 0)
-                                                        : json_string(f->default_value);
+            json_t *dflt = f->type == SIFA_FIELD_INTEGER ? json_integer(strtoll(f->default_value, NULL, 10))
+                           : f->type == SIFA_FIELD_DECIMAL ? json_real(strtod(f->default_value, NULL))
+                           : f->type == SIFA_FIELD_BOOL    ? json_boolean(strcmp(f->default_value, "true") == 0)
+                                                           : json_string(f->default_value);
             json_t *nv = validate_value(rc, f, dflt, f->code, problems);
             json_decref(dflt);
             if (nv)

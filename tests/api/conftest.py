@@ -112,6 +112,8 @@ class Server:
              "--access_log", str(self.paths["access_log"]),
              "--backup_dir", str(self.paths["backup_dir"]),
              "--web_root", str(self.paths["web_root"]),
+             "--modules_dir", str(REPO_ROOT / "modules"),
+             "--holidays_dir", str(REPO_ROOT / "data" / "holidays"),
              "--threads", "2"]
         return a + self.extra_args
 
