@@ -13,6 +13,7 @@
 struct sifa_api {
     struct sifa_db_config db; /* for connections opened by long work on worker threads */
     const char *backup_dir;   /* where POST /api/v1/system/backups writes copies */
+    const char *files_dir;    /* where uploaded files are stored */
     int64_t started_at_ms;
     const struct sifa_model *model;       /* business lines; NULL when none are defined */
     const struct sifa_calendar *calendar; /* working days; NULL when data/holidays is missing */
@@ -48,5 +49,8 @@ int sifa_api_records_delete(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_transition(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err);
 
 #endif

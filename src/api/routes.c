@@ -37,6 +37,10 @@ const struct sifa_route sifa_api_routes[] = {
     {"GET", "/api/v1/modules/{code}/records/{id}/history", sifa_api_records_history, "records.read", 0, 0,
      "records.history"},
     {"GET", "/api/v1/deadlines", sifa_api_deadlines_list, "records.read", 0, 0, "deadlines.list"},
+    {"POST", "/api/v1/files", sifa_api_files_upload, "records.create", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
+     "files.upload"},
+    {"GET", "/api/v1/files/{id}", sifa_api_files_get, "records.read", 0, 0, "files.get"},
+    {"GET", "/api/v1/files/{id}/content", sifa_api_files_content, "records.read", 0, 0, "files.content"},
 };
 const size_t sifa_api_routes_count = SIFA_ARRAY_SIZE(sifa_api_routes);
 

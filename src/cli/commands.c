@@ -206,6 +206,7 @@ int sifa_cli_serve(int argc, char **argv)
     struct sifa_api api = {0};
     api.db = cfg.server.db;
     api.backup_dir = cfg.backup_dir;
+    api.files_dir = cfg.files_dir;
     api.started_at_ms = sifa_now_unix_ms();
     cfg.server.authorize = sifa_api_authorize;
     struct sifa_server *server = NULL;

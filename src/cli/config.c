@@ -30,7 +30,7 @@ static const struct key_def key_defs[] = {
     {"web_root", KEY_STRING, SRV(web_root), "前端文件目录 (front-end files), default web/dist"},
     {"tls_certificate", KEY_STRING, SRV(tls_certificate), "TLS 证书 PEM; with tls_key enables HTTPS and HTTP/2"},
     {"tls_key", KEY_STRING, SRV(tls_key), "TLS 私钥 PEM (private key)"},
-    {"max_body_bytes", KEY_SIZE, SRV(max_body_bytes), "任何请求体的上限 (hard cap on request bodies), default 8388608"},
+    {"max_body_bytes", KEY_SIZE, SRV(max_body_bytes), "任何请求体的上限 (hard cap on request bodies), default 33554432"},
     {"request_timeout_ms", KEY_MS, SRV(request_timeout_ms), "接收一个请求的时限及 HTTP/1 空闲连接时限, default 10000"},
     {"idle_timeout_ms", KEY_MS, SRV(idle_timeout_ms), "HTTP/2 空闲连接时限 (idle HTTP/2 connections), default 30000"},
     {"shutdown_timeout_ms", KEY_MS, SRV(shutdown_timeout_ms), "停止时等待进行中请求的上限, default 10000"},
@@ -39,6 +39,7 @@ static const struct key_def key_defs[] = {
     {"group_commit_max_batch", KEY_SIZE, SRV(group_commit_max_batch), "一次提交合并的最多写操作, default 1024"},
     {"synchronous_full", KEY_BOOL, DBF(synchronous_full), "true: 已确认的写入在断电后仍在 (durable commits), default true"},
     {"busy_timeout_ms", KEY_INT, DBF(busy_timeout_ms), "数据库锁等待时限 (lock wait), default 5000"},
+    {"files_dir", KEY_STRING, offsetof(struct sifa_config, files_dir), "上传文件目录 (attachments), default data/files"},
     {"modules_dir", KEY_STRING, offsetof(struct sifa_config, modules_dir), "业务定义目录 (business-line definitions), default modules"},
     {"holidays_dir", KEY_STRING, offsetof(struct sifa_config, holidays_dir), "节假日数据目录 (holiday calendar), default data/holidays"},
     {"backup_dir", KEY_STRING, offsetof(struct sifa_config, backup_dir), "在线备份目录 (online backups), default data/backups"},
@@ -51,6 +52,7 @@ void sifa_config_init(struct sifa_config *cfg)
     cfg->database = "data/sifa.db";
     cfg->backup_dir = "data/backups";
     cfg->modules_dir = "modules";
+    cfg->files_dir = "data/files";
     cfg->holidays_dir = "data/holidays";
     cfg->server.db.path = cfg->database;
 }

@@ -13,6 +13,7 @@ struct sifa_config {
     struct sifa_server_config server;
     const char *backup_dir;
     const char *modules_dir;  /* business-line definitions */
+    const char *files_dir;    /* uploaded files (attachments) */
     const char *holidays_dir; /* working-day calendar, one file a year */
     const char *database; /* = server.db.path */
     char *strings[64];    /* owned copies the fields above may point to */

@@ -57,6 +57,16 @@ const struct sifa_db_migration sifa_db_core_migrations[] = {
      "    last INTEGER NOT NULL,\n"
      "    PRIMARY KEY (module, year, org)\n"
      ");\n"},
+    {3, "files",
+     "CREATE TABLE files (\n"
+     "    id TEXT PRIMARY KEY,\n"
+     "    sha256 TEXT NOT NULL,\n"
+     "    name TEXT NOT NULL,\n"
+     "    size INTEGER NOT NULL,\n"
+     "    content_type TEXT NOT NULL,\n"
+     "    created_at TEXT NOT NULL,\n"
+     "    created_by TEXT\n"
+     ");\n"},
 };
 const size_t sifa_db_core_migrations_count = SIFA_ARRAY_SIZE(sifa_db_core_migrations);
 

@@ -104,6 +104,10 @@ void sifa_resp_header(struct sifa_req *req, const char *name, const char *value)
 void sifa_resp_json(struct sifa_req *req, int http_status, json_t *body_take);
 /* Sends bytes (copied) with the given content type. */
 void sifa_resp_bytes(struct sifa_req *req, int http_status, const char *content_type, const char *body, size_t len);
+/* Sends the file at path (its bytes, never a directory listing) with content_type, as an
+ * attachment named download_name (UTF-8; may be NULL: shown inline), with nosniff. SIFA_ENOTFOUND
+ * when it cannot be opened (nothing sent then). */
+int sifa_resp_file(struct sifa_req *req, const char *path, const char *content_type, const char *download_name);
 /* Sends the error envelope {"error":{"code","message","details","request_id"}} with the HTTP
  * status that sifa_status_http gives (an http_status > 0 overrides it). */
 void sifa_resp_error(struct sifa_req *req, int http_status, const struct sifa_error *err);

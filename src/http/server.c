@@ -142,7 +142,7 @@ void sifa_server_config_init(struct sifa_server_config *cfg)
     cfg->threads = 0;
     cfg->worker_threads = 2;
     cfg->web_root = "web/dist";
-    cfg->max_body_bytes = 8u << 20;
+    cfg->max_body_bytes = 32u << 20;
     cfg->request_timeout_ms = 10000;
     cfg->idle_timeout_ms = 30000;
     cfg->shutdown_timeout_ms = 10000;
@@ -475,6 +475,33 @@ void sifa_resp_bytes(struct sifa_req *req, int http_status, const char *content_
 {
     req->json_response = strncmp(content_type, "application/json", 16) == 0;
     send_response(req, http_status, content_type, body, len);
+}
+
+int sifa_resp_file(struct sifa_req *req, const char *path, const char *content_type, const char *download_name)
+{
+    h2o_req_t *r = req->h2o;
+    if (download_name != NULL) {
+        /* RFC 6266 / 5987: the UTF-8 name percent-encoded, plus an ASCII fallback. */
+        char disp[1024];
+        size_t o = (size_t)snprintf(disp, sizeof(disp), "attachment; filename=\"download\"; filename*=UTF-8''");
+        for (const unsigned char *p = (const unsigned char *)download_name; *p && o + 4 < sizeof(disp); p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                *p == '-' || *p == '_')
+                disp[o++] = (char)*p;
+            else
+                o += (size_t)snprintf(disp + o, sizeof(disp) - o, "%%%02X", *p);
+        }
+        disp[o] = '\0';
+        sifa_resp_header(req, "content-disposition", disp);
+    }
+    sifa_resp_header(req, "x-content-type-options", "nosniff");
+    publish_db_stats(req->loop);
+    /* h2o keeps the type's pointer for the response's life: give it pool memory. */
+    h2o_iovec_t type = h2o_strdup(&r->pool, content_type, SIZE_MAX);
+    if (h2o_file_send(r, 200, "OK", path, type, H2O_FILE_FLAG_NO_ETAG) != 0)
+        return SIFA_ENOTFOUND;
+    req->responded = true;
+    return 0;
 }
 
 void sifa_resp_error(struct sifa_req *req, int http_status, const struct sifa_error *err)

@@ -19,6 +19,12 @@ static json_t *field_json(const struct sifa_field *f)
         json_object_set_new(j, "pattern", json_string(f->pattern));
     if (f->default_value)
         json_object_set_new(j, "default", json_string(f->default_value));
+    if (f->ntypes) {
+        json_t *types = json_array();
+        for (size_t i = 0; i < f->ntypes; i++)
+            json_array_append_new(types, json_string(f->types[i]));
+        json_object_set_new(j, "types", types);
+    }
     if (f->ref_module)
         json_object_set_new(j, "module", json_string(f->ref_module));
     if (f->codes) {

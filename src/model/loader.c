@@ -313,6 +313,9 @@ static void parse_code_table(struct ctx *c, yaml_node_t *root, struct sifa_model
 
 static void field_release(struct sifa_field *f)
 {
+    for (size_t i = 0; i < f->ntypes; i++)
+        free(f->types[i]);
+    free(f->types);
     free(f->code);
     free(f->name);
     free(f->pattern);
@@ -372,7 +375,7 @@ static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *
 {
     static const char *const keys[] = {"code", "name", "type", "required", "personal", "searchable", "min", "max",
                                        "max_length", "pattern", "default", "codes", "module", "fields", "max_items",
-                                       "allow_legacy_id", NULL};
+                                       "allow_legacy_id", "types", NULL};
     memset(f, 0, sizeof(*f));
     if (n->type != YAML_MAPPING_NODE) {
         add_error(c, n, "not_mapping", "字段定义必须是一个映射");
@@ -428,6 +431,22 @@ static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *
             regfree(&re);
     }
     f->default_value = dup_scalar(c, map_get(c, n, "default"), "default", false, n);
+    yaml_node_t *types = map_get(c, n, "types");
+    if (types != NULL && !(type_ok && f->type == SIFA_FIELD_ATTACHMENT)) {
+        add_error(c, types, "not_attachment", "只有 attachment 字段可以有 types");
+    } else if (types != NULL) {
+        yaml_node_t **items;
+        size_t nt = seq_items(c, types, &items);
+        f->types = sifa_xcalloc(nt ? nt : 1, sizeof(char *));
+        for (size_t i = 0; i < nt; i++) {
+            const char *t = scalar(items[i]);
+            if (t == NULL || strchr(t, '/') == NULL || strlen(t) > 100)
+                add_error(c, items[i], "bad_type", "types 中的每一项应为 MIME 类型,如 application/pdf");
+            else
+                f->types[f->ntypes++] = sifa_xstrdup(t);
+        }
+        free(items);
+    }
     if (type_ok && f->type == SIFA_FIELD_ENUM) {
         yaml_node_t *cn = map_get(c, n, "codes");
         const char *codes = scalar(cn);

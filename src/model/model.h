@@ -67,6 +67,8 @@ struct sifa_field {
     size_t nsub;             /* group */
     struct sifa_field *sub;
     int64_t max_items;       /* group: most entries */
+    size_t ntypes;           /* attachment: allowed content types (0: any the files API accepts) */
+    char **types;
     int line, column;        /* where it was defined */
 };
 

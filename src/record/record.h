@@ -76,6 +76,26 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
 int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
                         int64_t id, json_t **ret_history, struct sifa_error *err);
 
+/* ---- files (attachments) ----
+ * Files are content-addressed under files_dir (<sha256[0..1]>/<sha256>), described by a row of the
+ * files table, and referenced from attachment fields by their random id. */
+#define SIFA_FILE_ID_LEN 24
+bool sifa_record_file_id_valid(const char *id);
+/* Stores data (already validated: size and type) under files_dir and returns the new file's
+ * metadata {id, sha256, name, size, content_type, created_at} (*ret_file new). Writes the bytes
+ * (an fsync'd temporary file renamed into place); the caller then inserts the row with
+ * sifa_record_file_insert on the writer connection. Runs on a worker thread. */
+int sifa_record_file_store(const char *files_dir, const char *name, const char *content_type, const void *data,
+                           size_t size, json_t **ret_file, struct sifa_error *err);
+int sifa_record_file_insert(struct sifa_db *db, const struct sifa_record_ctx *rc, json_t *file,
+                            struct sifa_error *err);
+/* Reads a file's metadata; *ret_path (new) is where its bytes are. */
+int sifa_record_file_get(struct sifa_db *db, const char *files_dir, const char *id, json_t **ret_file,
+                         char **ret_path, struct sifa_error *err);
+/* Checks the bytes look like the declared type (magic numbers) and the type is one the files API
+ * accepts; SIFA_EUNSUPPORTED "file_type" otherwise. */
+int sifa_record_file_check_type(const char *content_type, const void *data, size_t size, struct sifa_error *err);
+
 /* A list query, built from URL parameters by sifa_record_query_parse. */
 #define SIFA_RECORD_PAGE_SIZE_MAX 200
 struct sifa_record_query_param {

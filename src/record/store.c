@@ -923,6 +923,42 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
     for (size_t i = 0; i < m->nfields; i++) {
         const struct sifa_field *f = &m->fields[i];
         json_t *v = json_object_get(values, f->code);
+        if (f->type == SIFA_FIELD_ATTACHMENT && json_is_object(v)) {
+            const char *file_id = json_string_value(json_object_get(v, "file_id"));
+            json_t *file = NULL;
+            struct sifa_error ferr = {0};
+            char msg[256];
+            msg[0] = '\0';
+            int fr = file_id ? sifa_record_file_get(db, "", file_id, &file, NULL, &ferr) : SIFA_ENOTFOUND;
+            if (fr == SIFA_ENOTFOUND) {
+                snprintf(msg, sizeof(msg), "%s 引用的文件不存在,请先上传", f->name);
+            } else if (fr < 0) {
+                sifa_error_release(err);
+                *err = ferr;
+                json_decref(problems);
+                return fr;
+            } else {
+                const char *ct = json_string_value(json_object_get(file, "content_type"));
+                bool type_ok = f->ntypes == 0;
+                for (size_t k = 0; k < f->ntypes; k++)
+                    type_ok = type_ok || strcmp(f->types[k], ct) == 0;
+                if (!type_ok)
+                    snprintf(msg, sizeof(msg), "%s 不接受 %s 类型的文件", f->name, ct);
+                else if (f->has_max && json_integer_value(json_object_get(file, "size")) > f->max)
+                    snprintf(msg, sizeof(msg), "%s 不能超过 %lld 字节", f->name, (long long)f->max);
+                else
+                    json_object_set_new(values, f->code,
+                                        json_pack("{s:s,s:O,s:O,s:O}", "file_id", file_id, "name",
+                                                  json_object_get(file, "name"), "size", json_object_get(file, "size"),
+                                                  "content_type", json_object_get(file, "content_type")));
+            }
+            sifa_error_release(&ferr);
+            json_decref(file);
+            if (msg[0])
+                json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", f->code, "code", "file", "message",
+                                                          msg));
+            continue;
+        }
         if (f->type != SIFA_FIELD_REF || !json_is_integer(v))
             continue;
         const struct sifa_module *target = sifa_model_module(rc->model, f->ref_module);

@@ -353,20 +353,14 @@ static json_t *validate_value(const struct sifa_record_ctx *rc, const struct sif
         out = validate_group(rc, f, v, path, problems);
         break;
     case SIFA_FIELD_ATTACHMENT: {
-        /* Metadata of a stored file; the upload endpoint that stores the bytes comes with issue 3's
-         * attachment work (see the issue note). */
-        json_t *name = json_object_get(v, "name"), *size = json_object_get(v, "size"),
-               *type = json_object_get(v, "content_type");
-        if (!json_is_object(v) || !json_is_string(name) || !json_is_integer(size) || json_integer_value(size) < 0 ||
-            !json_is_string(type)) {
-            add_problem(problems, path, "type", "%s 应为附件信息 {name, size, content_type}", f->name);
+        /* A file uploaded through POST /api/v1/files; the writer checks that it exists and that its
+         * size and type fit the field, and stores its name, size and type beside the id. */
+        json_t *id = json_is_object(v) ? json_object_get(v, "file_id") : v;
+        if (!json_is_string(id) || !sifa_record_file_id_valid(json_string_value(id))) {
+            add_problem(problems, path, "type", "%s 应为已上传文件的编号 {\"file_id\": \"…\"}", f->name);
             break;
         }
-        if (f->has_max && json_integer_value(size) > f->max) {
-            add_problem(problems, path, "max", "%s 不能超过 %lld 字节", f->name, (long long)f->max);
-            break;
-        }
-        out = json_pack("{s:O,s:O,s:O}", "name", name, "size", size, "content_type", type);
+        out = json_pack("{s:O}", "file_id", id);
         break;
     }
     }

@@ -125,8 +125,8 @@ def test_global_body_cap(server):
     assert server.get("/healthz").status_code == 200
 
 
-def test_global_body_cap_default_8mib(server):
-    status, headers, body = oversized_request(server, 8 * 1024 * 1024 + 1)
+def test_global_body_cap_default_32mib(server):
+    status, headers, body = oversized_request(server, 32 * 1024 * 1024 + 1)
     assert status == 413
     assert json.loads(body[: int(headers["content-length"])])["error"]["code"] == "body_too_large"
 

@@ -42,7 +42,7 @@ def broken_modules(tmp_path):
 def test_check_accepts_the_shipped_definitions():
     r = run(["modules", "check", "modules"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "sifa: 业务定义检查通过 ok: 3 个模块 modules, 47 个字段 fields, 8 个代码表 code tables\n"
+    assert r.stdout == "sifa: 业务定义检查通过 ok: 3 个模块 modules, 48 个字段 fields, 8 个代码表 code tables\n"
     r = run(["modules", "check"])              # the default directory is ./modules
     assert r.returncode == 0 and "3 个模块 modules" in r.stdout
 

@@ -146,7 +146,11 @@ def test_modules_list_and_get(server):
     assert [f["code"] for f in med["fields"]] == [
         "case_no", "committee", "source", "dispute_type", "title", "summary", "amount", "received_on", "applied_at",
         "accepted_on", "concluded_on", "outcome", "agreement_form", "performed", "extension_days", "mediator",
-        "parties"]
+        "agreement_file", "parties"]
+    fields_by_code = {f["code"]: f for f in med["fields"]}
+    assert fields_by_code["agreement_file"]["type"] == "attachment"
+    assert fields_by_code["agreement_file"]["types"] == ["application/pdf", "image/jpeg", "image/png"]
+    assert fields_by_code["agreement_file"]["max"] == 10485760
     fields = {f["code"]: f for f in med["fields"]}
     assert fields["title"] == {"code": "title", "name": "纠纷名称", "type": "text", "required": True,
                                "personal": False, "searchable": True, "max_length": 100}

@@ -1,0 +1,91 @@
+"""Uploads, downloads and attachment fields: POST /api/v1/files, GET /api/v1/files/{id}[/content],
+and a record's attachment field checked against the stored file's type and size."""
+import hashlib
+import urllib.parse
+
+import requests
+
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(server, data, content_type, name):
+    return requests.post(server.url("/api/v1/files?name=" + urllib.parse.quote(name)), data=data,
+                         headers={"Content-Type": content_type})
+
+
+def mediation(server, extra):
+    body = {"committee": "330282001", "source": "walk_in", "title": "附件测试", "received_on": "2021-05-06"}
+    body.update(extra)
+    return requests.post(server.url("/api/v1/modules/mediation_case/records"), json=body)
+
+
+def test_upload_and_download_round_trip(server):
+    r = upload(server, PDF, "application/pdf", "调解协议书.pdf")
+    assert r.status_code == 201
+    f = r.json()
+    assert f["name"] == "调解协议书.pdf"
+    assert f["size"] == len(PDF)
+    assert f["content_type"] == "application/pdf"
+    assert f["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert len(f["id"]) == 24
+    assert r.headers["Location"] == "/api/v1/files/" + f["id"]
+
+    meta = requests.get(server.url("/api/v1/files/" + f["id"]))
+    assert meta.status_code == 200 and meta.json() == f
+
+    got = requests.get(server.url("/api/v1/files/%s/content" % f["id"]))
+    assert got.status_code == 200
+    assert got.content == PDF
+    assert got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert "filename*=UTF-8''%E8%B0%83%E8%A7%A3%E5%8D%8F%E8%AE%AE%E4%B9%A6.pdf" in got.headers["Content-Disposition"]
+
+    # the same bytes twice: two files, one stored copy
+    again = upload(server, PDF, "application/pdf", "copy.pdf").json()
+    assert again["id"] != f["id"] and again["sha256"] == f["sha256"]
+
+
+def test_upload_refusals(server):
+    r = upload(server, PDF, "image/png", "x.png")
+    assert r.status_code == 415 and r.json()["error"]["code"] == "file_type"
+    r = upload(server, b"MZ\x90\x00", "application/x-msdownload", "a.exe")
+    assert r.status_code == 415 and r.json()["error"]["code"] == "file_type"
+    r = upload(server, b"abc\x00def", "text/plain", "a.txt")
+    assert r.status_code == 415
+    r = requests.post(server.url("/api/v1/files"), data=PDF, headers={"Content-Type": "application/pdf"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_name"
+    r = upload(server, PDF, "application/pdf", "../../etc/passwd")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_name"
+    r = upload(server, b"", "application/pdf", "empty.pdf")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "empty_file"
+    r = upload(server, b"%PDF-" + b"x" * (20 * 1024 * 1024), "application/pdf", "big.pdf")
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    assert requests.get(server.url("/api/v1/files/0123456789abcdef01234567")).status_code == 404
+    assert requests.get(server.url("/api/v1/files/nothex")).json()["error"]["code"] == "file_not_found"
+
+
+def test_attachment_field_checks_the_stored_file(server):
+    pdf = upload(server, PDF, "application/pdf", "协议.pdf").json()
+    r = mediation(server, {"agreement_file": {"file_id": pdf["id"]}})
+    assert r.status_code == 201, r.text
+    assert r.json()["agreement_file"] == {"file_id": pdf["id"], "name": "协议.pdf", "size": len(PDF),
+                                          "content_type": "application/pdf"}
+
+    txt = upload(server, "调解记录".encode(), "text/plain", "记录.txt").json()
+    r = mediation(server, {"agreement_file": {"file_id": txt["id"]}})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["field"] == "agreement_file"
+    assert "text/plain" in r.json()["error"]["details"][0]["message"]
+
+    r = mediation(server, {"agreement_file": {"file_id": "0123456789abcdef01234567"}})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["code"] == "file"
+    r = mediation(server, {"agreement_file": {"file_id": "../x"}})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["code"] == "type"
+
+    png = upload(server, PNG, "image/png", "照片.png").json()
+    rec = mediation(server, {}).json()
+    r = requests.patch(server.url("/api/v1/modules/mediation_case/records/%d" % rec["id"]),
+                       json={"agreement_file": {"file_id": png["id"]}}, headers={"If-Match": '"1"'})
+    assert r.status_code == 200
+    assert r.json()["agreement_file"]["content_type"] == "image/png"
