@@ -16,6 +16,11 @@ static const struct {
     {"backup", sifa_cli_backup, "在线备份数据库 (online backup to a file)"},
     {"deadlines", sifa_cli_deadlines, "列出将到期和已超期的期限 (deadlines due soon and overdue)"},
     {"import", sifa_cli_import, "导入记录 (import records of a module from JSON lines)"},
+    {"user", sifa_cli_user, "管理用户 user add|passwd|disable|enable|roles|list"},
+    {"org", sifa_cli_org, "管理机构 org add|move|rename|list"},
+    {"token", sifa_cli_token, "程序访问令牌 token create|revoke|list"},
+    {"audit", sifa_cli_audit, "审计日志 audit verify|export"},
+    {"key", sifa_cli_key, "密钥 key rotate"},
     {"modules", sifa_cli_modules, "检查业务定义 modules check [DIR] (validate definitions)"},
 };
 

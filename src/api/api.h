@@ -5,9 +5,12 @@
 #ifndef SIFA_API_H
 #define SIFA_API_H
 
+#include "auth/accounts.h"
+#include "auth/personal.h"
 #include "calendar/calendar.h"
 #include "http/http.h"
 #include "model/model.h"
+#include "record/record.h"
 
 /* Server-wide state handlers reach through sifa_req_app. Strings borrowed for the server's life. */
 struct sifa_api {
@@ -17,15 +20,35 @@ struct sifa_api {
     int64_t started_at_ms;
     const struct sifa_model *model;       /* business lines; NULL when none are defined */
     const struct sifa_calendar *calendar; /* working days; NULL when data/holidays is missing */
+    const struct sifa_roles *roles;       /* role definitions (roles/roles.yaml) */
+    const struct sifa_keyring *keyring;   /* personal-data and audit keys (sifa init makes the file) */
+    struct sifa_session_limits session_limits;
 };
+
+/* The record engine's scope for one permission, with its strings owned (a write job may outlive
+ * the request). Release with sifa_api_scope_release. */
+struct sifa_api_scope {
+    struct sifa_record_scope scope;
+    const char **orgs, **subtrees;
+    char *creator;
+    char **strings;
+    size_t n;
+};
+void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
+void sifa_api_scope_release(struct sifa_api_scope *s);
+
+/* Appends to the audit log on the writer connection (inside a write job). details taken. */
+int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
+                   const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 
 extern const struct sifa_route sifa_api_routes[];
 extern const size_t sifa_api_routes_count;
 
-/* The dispatcher's permission hook (see struct sifa_server_config.authorize).
- * Until user accounts exist (issue 4), "public" routes are open and every other permission is
- * granted only to clients on the loopback interface: the default listen address is loopback,
- * and an operator who exposes sifa on a network cannot reach administrative routes from it. */
+/* The dispatcher's permission hook (see struct sifa_server_config.authorize): identifies the
+ * caller (session cookie or bearer token), checks CSRF for cookie-authenticated writes, expands
+ * the route's permission with its path parameters and checks it against the caller's roles.
+ * Route permissions: "public" (no login), "authenticated" (any logged-in caller), "self.*" (the
+ * caller's own account, allowed even before a first password change), or a permission name. */
 int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, struct sifa_error *err);
 
 /* Handlers, grouped by file. */
@@ -52,5 +75,13 @@ int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_login(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_logout(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_me(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_tokens_create(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_tokens_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_tokens_revoke(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_audit_verify(struct sifa_req *req, struct sifa_error *err);
 
 #endif

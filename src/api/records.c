@@ -14,14 +14,38 @@
 #include "api/api.h"
 #include "record/record.h"
 
-static void record_ctx(struct sifa_req *req, struct sifa_record_ctx *rc)
+/* Fills rc for an action ("read", "create", "transition.accept"…) on the request's module: the
+ * caller's data scope for that permission goes into scope (owned there), its name into actor. */
+static void record_ctx_for(struct sifa_req *req, const char *action, struct sifa_api_scope *scope, char *actor,
+                           size_t actor_size, struct sifa_record_ctx *rc)
 {
     struct sifa_api *api = sifa_req_app(req);
+    const struct sifa_principal *p = sifa_req_principal(req);
+    memset(rc, 0, sizeof(*rc));
     rc->model = api->model;
     rc->calendar = api->calendar;
-    rc->actor = NULL; /* user accounts arrive with issue 4 */
     rc->now = time(NULL);
+    memset(scope, 0, sizeof(*scope));
+    if (p != NULL) {
+        char perm[160];
+        const char *code = sifa_req_param(req, "code");
+        snprintf(perm, sizeof(perm), "%s.%s", code ? code : "", action);
+        sifa_api_scope_build(p, perm, scope);
+        rc->scope = &scope->scope;
+        snprintf(actor, actor_size, "%s", p->user);
+        rc->actor = actor;
+    } else {
+        /* No principal only for routes that need none; give such callers nothing. */
+        scope->scope.all = false;
+        rc->scope = &scope->scope;
+    }
 }
+
+/* Read-side context: the scope lives in the caller's stack frame for the call. */
+#define READ_CTX(req, rc)                                                                                              \
+    struct sifa_api_scope read_scope_;                                                                                \
+    char read_actor_[SIFA_NAME_MAX + 1];                                                                               \
+    record_ctx_for(req, "read", &read_scope_, read_actor_, sizeof(read_actor_), rc)
 
 static const struct sifa_module *find_module(struct sifa_req *req, struct sifa_error *err)
 {
@@ -118,9 +142,10 @@ int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err)
         params[i].value = q->pairs[i].value;
     }
     struct sifa_record_ctx rc;
-    record_ctx(req, &rc);
+    READ_CTX(req, &rc);
     json_t *page;
     int r = sifa_record_list(sifa_req_db(req), &rc, m, params, q->count, &page, err);
+    sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
     sifa_resp_json(req, 200, page);
@@ -137,9 +162,11 @@ int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
     if (r < 0)
         return r;
     struct sifa_record_ctx rc;
-    record_ctx(req, &rc);
+    READ_CTX(req, &rc);
     json_t *record;
-    if ((r = sifa_record_get(sifa_req_db(req), &rc, m, id, &record, err)) < 0)
+    r = sifa_record_get(sifa_req_db(req), &rc, m, id, &record, err);
+    sifa_api_scope_release(&read_scope_);
+    if (r < 0)
         return r;
     send_record(req, 200, record);
     return 0;
@@ -155,11 +182,35 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
     if (r < 0)
         return r;
     struct sifa_record_ctx rc;
-    record_ctx(req, &rc);
+    READ_CTX(req, &rc);
     json_t *history;
-    if ((r = sifa_record_history(sifa_req_db(req), &rc, m, id, &history, err)) < 0)
+    r = sifa_record_history(sifa_req_db(req), &rc, m, id, &history, err);
+    sifa_api_scope_release(&read_scope_);
+    if (r < 0)
         return r;
     sifa_resp_json(req, 200, json_pack("{s:o}", "history", history));
+    return 0;
+}
+
+struct deadline_scopes {
+    const struct sifa_principal *principal;
+    struct sifa_api_scope *scopes;
+    size_t n;
+};
+
+/* Each module's deadlines follow that module's read permission and scope. */
+static int deadline_module_scope(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope)
+{
+    struct deadline_scopes *ds = arg;
+    char perm[160];
+    snprintf(perm, sizeof(perm), "%s.read", m->code);
+    if (ds->principal == NULL || !sifa_principal_can(ds->principal, perm))
+        return 1;
+    ds->scopes = sifa_xrealloc(ds->scopes, (ds->n + 1) * sizeof(*ds->scopes));
+    sifa_api_scope_build(ds->principal, perm, &ds->scopes[ds->n]);
+    /* The engine uses each module's scope before asking for the next, so the array may move. */
+    *ret_scope = &ds->scopes[ds->n].scope;
+    ds->n++;
     return 0;
 }
 
@@ -175,10 +226,15 @@ int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
         if (errno != 0 || end == within || *end != '\0' || days < 0 || days > 3650)
             return sifa_error_set(err, SIFA_EINVALID, "bad_filter", "within_days 应为 0 到 3650 之间的天数");
     }
-    struct sifa_record_ctx rc;
-    record_ctx(req, &rc);
+    struct deadline_scopes ds = {.principal = sifa_req_principal(req)};
+    struct sifa_api *api = sifa_req_app(req);
+    struct sifa_record_ctx rc = {.model = api->model, .calendar = api->calendar, .now = time(NULL),
+                                 .module_scope = deadline_module_scope, .module_scope_arg = &ds};
     json_t *list;
     int r = sifa_record_deadlines_due(sifa_req_db(req), &rc, rc.now + days * 86400, org, &list, err);
+    for (size_t i = 0; i < ds.n; i++)
+        sifa_api_scope_release(&ds.scopes[i]);
+    free(ds.scopes);
     if (r < 0)
         return r;
     size_t overdue = 0, i;
@@ -197,6 +253,8 @@ struct record_write {
     enum write_kind kind;
     const struct sifa_module *module;
     struct sifa_record_ctx rc;
+    struct sifa_api_scope scope; /* rc.scope points here: owned by the job, not the request */
+    char actor[SIFA_NAME_MAX + 1];
     int64_t id, expected_version;
     char transition[SIFA_MODEL_CODE_MAX + 1];
     json_t *values; /* owned */
@@ -222,6 +280,7 @@ static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *er
 
 static void record_write_free(struct record_write *w)
 {
+    sifa_api_scope_release(&w->scope);
     json_decref(w->values);
     json_decref(w->result);
     free(w);
@@ -263,7 +322,12 @@ static struct record_write *write_new(struct sifa_req *req, enum write_kind kind
     w->kind = kind;
     w->module = m;
     w->expected_version = -1;
-    record_ctx(req, &w->rc);
+    char action[SIFA_MODEL_CODE_MAX + 16];
+    if (kind == W_TRANSITION)
+        snprintf(action, sizeof(action), "transition.%s", sifa_req_param(req, "name"));
+    else
+        snprintf(action, sizeof(action), "%s", kind == W_CREATE ? "create" : kind == W_UPDATE ? "update" : "delete");
+    record_ctx_for(req, action, &w->scope, w->actor, sizeof(w->actor), &w->rc);
     return w;
 }
 
@@ -271,8 +335,8 @@ static struct record_write *write_new(struct sifa_req *req, enum write_kind kind
 static int validated_body(struct sifa_req *req, const struct sifa_module *m, bool partial, json_t **ret_values,
                           struct sifa_error *err)
 {
-    struct sifa_record_ctx rc;
-    record_ctx(req, &rc);
+    struct sifa_api *api = sifa_req_app(req);
+    struct sifa_record_ctx rc = {.model = api->model, .calendar = api->calendar, .now = time(NULL)};
     json_t *body = sifa_req_json(req);
     json_t *empty = body ? NULL : json_object();
     int r = sifa_record_validate(&rc, m, body ? body : empty, partial, ret_values, err);

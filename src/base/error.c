@@ -69,6 +69,8 @@ static const struct {
     {SIFA_EINTERNAL, 500, "internal"},
     {SIFA_EUNSUPPORTED, 415, "unsupported"},
     {SIFA_EMETHOD, 405, "method_not_allowed"},
+    {SIFA_EUNAUTHENTICATED, 401, "unauthenticated"},
+    {SIFA_ETOOMANY, 429, "too_many_requests"},
 };
 
 int sifa_status_http(int status)

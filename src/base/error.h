@@ -21,6 +21,8 @@ enum sifa_status {
     SIFA_EINTERNAL = -1007,    /* a bug or an I/O failure: 500 */
     SIFA_EUNSUPPORTED = -1008, /* 415 and similar */
     SIFA_EMETHOD = -1009,      /* 405 */
+    SIFA_EUNAUTHENTICATED = -1010, /* 401: no valid session or token */
+    SIFA_ETOOMANY = -1011,     /* 429: throttled */
 };
 
 struct sifa_error {

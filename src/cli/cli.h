@@ -22,6 +22,15 @@ int sifa_cli_load_config(int argc, char **argv, const char *usage, struct sifa_c
 int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **ret_model,
                            struct sifa_calendar **ret_cal, struct sifa_error *err);
 
+int sifa_cli_user(int argc, char **argv);
+int sifa_cli_org(int argc, char **argv);
+int sifa_cli_token(int argc, char **argv);
+int sifa_cli_audit(int argc, char **argv);
+int sifa_cli_key(int argc, char **argv);
+/* Applies the core and the auth migrations to the database cfg names. */
+struct sifa_db_config;
+int sifa_cli_migrate(const struct sifa_db_config *dbcfg, struct sifa_error *err);
+
 /* Prints an error as "sifa: <message> [<code>]" to stderr. */
 void sifa_cli_print_error(const struct sifa_error *err);
 

@@ -1,14 +1,20 @@
-/* commands.c — `sifa serve`, `sifa init` and `sifa backup`. Layer: cli. Parses options into a
+/* commands.c — `sifa serve`, `sifa init`, `sifa backup`, `sifa modules`, `sifa deadlines`. Layer: cli. Parses options into a
  * struct sifa_config (defaults < file < environment < flags), then calls the layers below. */
-#include "base/common.h"
-#include "api/api.h"
-#include "cli/cli.h"
-#include "cli/config.h"
-#include "record/record.h"
-
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "base/common.h"
+#include "api/api.h"
+#include "auth/password.h"
+#include "auth/personal.h"
+#include "auth/roles.h"
+#include "auth/schema.h"
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "record/record.h"
 
 void sifa_cli_print_error(const struct sifa_error *err)
 {
@@ -79,13 +85,15 @@ fail:
     return -1;
 }
 
-static int open_and_migrate(const struct sifa_db_config *dbcfg, struct sifa_error *err)
+int sifa_cli_migrate(const struct sifa_db_config *dbcfg, struct sifa_error *err)
 {
     struct sifa_db *db;
     int rc = sifa_db_open(dbcfg, &db, err);
     if (rc < 0)
         return rc;
     rc = sifa_db_migrate(db, sifa_db_core_migrations, sifa_db_core_migrations_count, err);
+    if (rc >= 0)
+        rc = sifa_db_migrate(db, sifa_auth_migrations, sifa_auth_migrations_count, err);
     sifa_db_close(db);
     return rc;
 }
@@ -212,12 +220,24 @@ int sifa_cli_serve(int argc, char **argv)
     struct sifa_server *server = NULL;
     struct sifa_model *model = NULL;
     struct sifa_calendar *calendar = NULL;
-    int rc = open_and_migrate(&cfg.server.db, &err);
+    struct sifa_roles *roles = NULL;
+    struct sifa_keyring *keyring = NULL;
+    json_t *role_errors = NULL;
+    int rc = sifa_cli_migrate(&cfg.server.db, &err);
     if (rc >= 0)
         rc = sifa_cli_load_business(&cfg, &model, &calendar, &err);
+    if (rc >= 0 && (rc = sifa_roles_load(cfg.roles_file, &roles, &role_errors, &err)) < 0 && role_errors)
+        print_definition_errors(role_errors);
+    json_decref(role_errors);
+    if (rc >= 0)
+        rc = sifa_keyring_load(cfg.key_file, &keyring, &err);
     if (rc >= 0) {
         api.model = model;
         api.calendar = calendar;
+        api.roles = roles;
+        api.keyring = keyring;
+        api.session_limits.idle_seconds = (int64_t)cfg.session_idle_minutes * 60;
+        api.session_limits.absolute_seconds = (int64_t)cfg.session_max_hours * 3600;
         cfg.server.writer_hooks = (struct sifa_db_writer_hooks){sifa_record_writer_on_open,
                                                                 sifa_record_writer_before_commit, model};
         rc = sifa_server_new(&cfg.server, sifa_api_routes, sifa_api_routes_count, &api, &server, &err);
@@ -227,6 +247,8 @@ int sifa_cli_serve(int argc, char **argv)
         sifa_error_release(&err);
         sifa_model_free(model);
         sifa_calendar_free(calendar);
+        sifa_roles_free(roles);
+        sifa_keyring_free(keyring);
         sifa_config_release(&cfg);
         return 1;
     }
@@ -240,35 +262,127 @@ int sifa_cli_serve(int argc, char **argv)
     sifa_server_free(server);
     sifa_model_free(model);
     sifa_calendar_free(calendar);
+    sifa_roles_free(roles);
+    sifa_keyring_free(keyring);
     fprintf(stderr, "sifa: 服务已停止 stopped\n");
     sifa_error_release(&err);
     sifa_config_release(&cfg);
     return status;
 }
 
-static const char init_usage[] = "用法 usage: sifa init [--db FILE]\n\n"
-                                 "创建数据库并建立表结构。Creates the database file and its schema; refuses an\n"
-                                 "existing database only when it cannot be migrated.\n\n";
+static const char init_usage[] =
+    "用法 usage: sifa init [--db FILE] [--key_file FILE] [--admin-password-stdin]\n\n"
+    "创建数据库、密钥文件和第一个管理员 admin。Creates the database and its schema, the key file\n"
+    "(personal-data encryption and the audit chain; keep it apart from backups of the database)\n"
+    "and the first administrator \"admin\": with --admin-password-stdin its password is read from\n"
+    "standard input, otherwise a one-time password is printed that must be changed at first login.\n"
+    "On an existing database it only applies pending migrations.\n\n";
+
+/* Reads one line (the password) from stdin without its newline; NULL on EOF. */
+static char *read_password_line(void)
+{
+    char buf[SIFA_PASSWORD_MAX_BYTES + 2];
+    if (fgets(buf, sizeof(buf), stdin) == NULL)
+        return NULL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return sifa_xstrdup(buf);
+}
 
 int sifa_cli_init(int argc, char **argv)
 {
+    bool password_stdin = false;
+    char *rest[64];
+    int nrest = 0;
+    for (int i = 0; i < argc && nrest < 62; i++) {
+        if (strcmp(argv[i], "--admin-password-stdin") == 0)
+            password_stdin = true;
+        else
+            rest[nrest++] = argv[i];
+    }
     struct sifa_config cfg;
     int status = 1;
-    if (sifa_cli_load_config(argc, argv, init_usage, &cfg, &status) < 0) {
+    if (sifa_cli_load_config(nrest, rest, init_usage, &cfg, &status) < 0) {
         sifa_config_release(&cfg);
         return status;
     }
     struct sifa_error err = {0};
     cfg.server.db.create = true;
-    if (open_and_migrate(&cfg.server.db, &err) < 0) {
-        sifa_cli_print_error(&err);
-        sifa_error_release(&err);
-        sifa_config_release(&cfg);
-        return 1;
+    struct sifa_roles *roles = NULL;
+    json_t *role_errors = NULL;
+    struct sifa_db *db = NULL;
+    char *password = NULL;
+    bool generated = false;
+    int rc = sifa_cli_migrate(&cfg.server.db, &err);
+    if (rc >= 0 && access(cfg.key_file, F_OK) != 0) {
+        rc = sifa_keyring_create_file(cfg.key_file, &err);
+        if (rc >= 0)
+            printf("sifa: 已创建密钥文件 key file created: %s (请单独妥善备份 back it up apart from the database)\n",
+                   cfg.key_file);
     }
-    printf("sifa: 数据库已就绪 database ready: %s\n", cfg.server.db.path);
+    if (rc >= 0 && (rc = sifa_roles_load(cfg.roles_file, &roles, &role_errors, &err)) < 0 && role_errors)
+        print_definition_errors(role_errors);
+    json_decref(role_errors);
+    if (rc >= 0)
+        rc = sifa_db_open(&cfg.server.db, &db, &err);
+    char *existing_hash = NULL;
+    bool disabled = false, must_change = false;
+    bool have_admin = false;
+    if (rc >= 0) {
+        struct sifa_error e = {0};
+        have_admin = sifa_user_auth_info(db, "admin", &existing_hash, &disabled, &must_change, &e) == 0;
+        sifa_error_release(&e);
+        free(existing_hash);
+    }
+    if (rc >= 0 && !have_admin) {
+        if (password_stdin) {
+            password = read_password_line();
+            if (password == NULL)
+                rc = sifa_error_set(&err, SIFA_EINVALID, "no_password", "标准输入中没有密码");
+            else
+                rc = sifa_password_check_policy(password, "admin", &err);
+        } else {
+            /* 16 characters from an unambiguous alphabet: about 80 bits. */
+            static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+            unsigned char r[16];
+            randombytes_buf(r, sizeof(r));
+            password = sifa_xmalloc(17);
+            for (size_t i = 0; i < 16; i++)
+                password[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+            password[16] = '\0';
+            generated = true;
+        }
+        char hash[SIFA_PASSWORD_HASH_MAX];
+        if (rc >= 0)
+            rc = sifa_password_hash(password, hash, &err);
+        const char *admin_roles[] = {"admin"};
+        if (rc >= 0 && (rc = sifa_db_begin(db, &err)) >= 0) {
+            rc = sifa_user_create(db, roles, "admin", "系统管理员", NULL, admin_roles, 1, hash, generated, &err);
+            if (rc >= 0)
+                rc = sifa_db_commit(db, &err);
+            else
+                sifa_db_rollback(db, NULL);
+        }
+    }
+    if (rc < 0) {
+        sifa_cli_print_error(&err);
+        status = 1;
+    } else {
+        printf("sifa: 数据库已就绪 database ready: %s\n", cfg.server.db.path);
+        if (generated)
+            printf("sifa: 管理员 admin 的一次性密码 one-time password for admin: %s\n"
+                   "      首次登录后必须修改 (must be changed at first login)\n",
+                   password);
+        status = 0;
+    }
+    if (password != NULL) {
+        sodium_memzero(password, strlen(password));
+        free(password);
+    }
+    sifa_db_close(db);
+    sifa_roles_free(roles);
+    sifa_error_release(&err);
     sifa_config_release(&cfg);
-    return 0;
+    return status;
 }
 
 static const char backup_usage[] = "用法 usage: sifa backup --out FILE [--db FILE]\n\n"

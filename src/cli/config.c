@@ -42,6 +42,10 @@ static const struct key_def key_defs[] = {
     {"files_dir", KEY_STRING, offsetof(struct sifa_config, files_dir), "上传文件目录 (attachments), default data/files"},
     {"modules_dir", KEY_STRING, offsetof(struct sifa_config, modules_dir), "业务定义目录 (business-line definitions), default modules"},
     {"holidays_dir", KEY_STRING, offsetof(struct sifa_config, holidays_dir), "节假日数据目录 (holiday calendar), default data/holidays"},
+    {"roles_file", KEY_STRING, offsetof(struct sifa_config, roles_file), "角色定义 (roles), default roles/roles.yaml"},
+    {"key_file", KEY_STRING, offsetof(struct sifa_config, key_file), "密钥文件 (personal-data and audit keys), default data/sifa.key"},
+    {"session_idle_minutes", KEY_INT, offsetof(struct sifa_config, session_idle_minutes), "会话空闲超时(分钟), default 30"},
+    {"session_max_hours", KEY_INT, offsetof(struct sifa_config, session_max_hours), "会话最长时间(小时), default 12"},
     {"backup_dir", KEY_STRING, offsetof(struct sifa_config, backup_dir), "在线备份目录 (online backups), default data/backups"},
 };
 
@@ -52,6 +56,10 @@ void sifa_config_init(struct sifa_config *cfg)
     cfg->database = "data/sifa.db";
     cfg->backup_dir = "data/backups";
     cfg->modules_dir = "modules";
+    cfg->roles_file = "roles/roles.yaml";
+    cfg->key_file = "data/sifa.key";
+    cfg->session_idle_minutes = 30;
+    cfg->session_max_hours = 12;
     cfg->files_dir = "data/files";
     cfg->holidays_dir = "data/holidays";
     cfg->server.db.path = cfg->database;

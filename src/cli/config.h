@@ -15,6 +15,10 @@ struct sifa_config {
     const char *modules_dir;  /* business-line definitions */
     const char *files_dir;    /* uploaded files (attachments) */
     const char *holidays_dir; /* working-day calendar, one file a year */
+    const char *roles_file;   /* role definitions */
+    const char *key_file;     /* personal-data and audit keys (0600) */
+    int session_idle_minutes;
+    int session_max_hours;
     const char *database; /* = server.db.path */
     char *strings[64];    /* owned copies the fields above may point to */
     size_t nstrings;

@@ -90,6 +90,11 @@ const char *sifa_req_id(const struct sifa_req *req);
 /* Peer address as text ("127.0.0.1"). */
 const char *sifa_req_peer(const struct sifa_req *req);
 bool sifa_req_peer_is_loopback(const struct sifa_req *req);
+/* The caller's identity as the API layer established it (opaque here): taken, freed with
+ * free_fn when the request ends. */
+void sifa_req_set_principal(struct sifa_req *req, void *principal_take, void (*free_fn)(void *));
+void *sifa_req_principal(const struct sifa_req *req);
+bool sifa_req_is_tls(const struct sifa_req *req);
 /* Records the authenticated user for the access log (copied). */
 void sifa_req_set_user(struct sifa_req *req, const char *user);
 /* This loop's read connection (borrowed; use only on this thread, during this call). */

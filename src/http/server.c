@@ -54,6 +54,8 @@ struct sifa_req {
     struct sifa_route_match match;
     struct sifa_query query;
     json_t *json;              /* owned */
+    void *principal;           /* owned, freed with principal_free */
+    void (*principal_free)(void *);
     char *path;                /* NUL-terminated copy of the path without query, pool memory */
     char method[16];
     char request_id[72];
@@ -592,6 +594,24 @@ bool sifa_req_peer_is_loopback(const struct sifa_req *req)
            strncmp(req->peer, "::ffff:127.", 11) == 0;
 }
 
+void sifa_req_set_principal(struct sifa_req *req, void *principal_take, void (*free_fn)(void *))
+{
+    if (req->principal != NULL && req->principal_free != NULL)
+        req->principal_free(req->principal);
+    req->principal = principal_take;
+    req->principal_free = free_fn;
+}
+
+void *sifa_req_principal(const struct sifa_req *req)
+{
+    return req->principal;
+}
+
+bool sifa_req_is_tls(const struct sifa_req *req)
+{
+    return req->h2o->scheme == &H2O_URL_SCHEME_HTTPS;
+}
+
 void sifa_req_set_user(struct sifa_req *req, const char *user)
 {
     snprintf(req->user, sizeof(req->user), "%s", user);
@@ -717,6 +737,8 @@ static void on_req_dispose(void *p)
         sreq->pending->req = NULL; /* the work finishes later and must not touch this request */
     sifa_query_release(&sreq->query);
     json_decref(sreq->json);
+    if (sreq->principal != NULL && sreq->principal_free != NULL)
+        sreq->principal_free(sreq->principal);
     atomic_fetch_sub_explicit(&sreq->loop->in_flight, 1, memory_order_relaxed);
 }
 

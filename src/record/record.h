@@ -15,10 +15,28 @@
 #include "db/db.h"
 #include "model/model.h"
 
+/* The records a caller may see and change (the union of its roles' data scopes). Every engine
+ * path — list, get, search, history, update, transition, delete, deadlines — applies it, so no
+ * handler can forget it; a record outside the scope is "not found", never "forbidden", so its
+ * existence does not leak. */
+struct sifa_record_scope {
+    bool all;
+    size_t norgs;
+    const char *const *orgs;     /* records of exactly these org units */
+    size_t nsubtrees;
+    const char *const *subtrees; /* records of these org units and every unit below them */
+    const char *creator;         /* records this user created (NULL: none) */
+};
+
 struct sifa_record_ctx {
     const struct sifa_model *model;       /* borrowed */
+    const struct sifa_record_scope *scope; /* borrowed; NULL: unrestricted (CLI, system jobs) */
     const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
     const char *actor;                    /* user name for history, or NULL */
+    /* sifa_record_deadlines_due only: the scope of each module (set *ret_scope, return 0) or 1 to
+     * leave the module out. NULL: rc->scope for every module. */
+    int (*module_scope)(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope);
+    void *module_scope_arg;
     int64_t now;                          /* unix seconds; tests may fix it */
 };
 

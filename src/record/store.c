@@ -517,18 +517,106 @@ static json_t *record_from_row(const struct sifa_record_ctx *rc, const struct si
     return r;
 }
 
+/* ---------- row scope ---------- */
+
+#define SCOPE_PARAMS_MAX 64
+
+/* Appends " AND (…)" restricting rows to the scope and collects its parameters (borrowed
+ * strings) into params. Nothing when the scope is NULL or all. */
+static int scope_sql(const struct sifa_record_scope *sc, struct sql *where, const char **params, size_t *nparams,
+                     size_t max, struct sifa_error *err)
+{
+    if (sc == NULL || sc->all)
+        return 0;
+    if (sc->norgs + sc->nsubtrees + (sc->creator != NULL) + *nparams > max)
+        return sifa_error_set(err, SIFA_ELIMIT, "scope_too_large", "数据范围包含的机构过多");
+    bool any = false;
+    sql_add(where, " AND (");
+    if (sc->norgs > 0) {
+        sql_add(where, "org IN (");
+        for (size_t i = 0; i < sc->norgs; i++) {
+            sql_add(where, i ? ", ?" : "?");
+            params[(*nparams)++] = sc->orgs[i];
+        }
+        sql_add(where, ")");
+        any = true;
+    }
+    if (sc->nsubtrees > 0) {
+        /* A subtree is a path prefix: portable SQL, no recursive query, uses orgs.path. */
+        sql_add(where, "%sorg IN (SELECT o.code FROM orgs o JOIN orgs s ON substr(o.path, 1, length(s.path)) = s.path "
+                       "WHERE s.code IN (",
+                any ? " OR " : "");
+        for (size_t i = 0; i < sc->nsubtrees; i++) {
+            sql_add(where, i ? ", ?" : "?");
+            params[(*nparams)++] = sc->subtrees[i];
+        }
+        sql_add(where, "))");
+        any = true;
+    }
+    if (sc->creator != NULL) {
+        sql_add(where, "%screated_by = ?", any ? " OR " : "");
+        params[(*nparams)++] = sc->creator;
+        any = true;
+    }
+    if (!any)
+        sql_add(where, "0 = 1");
+    sql_add(where, ")");
+    return 0;
+}
+
+/* May a record belonging to org be created within the scope? (self scope: yes, it will be the
+ * creator's own record). */
+static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *sc, const char *org,
+                            struct sifa_error *err)
+{
+    if (sc == NULL || sc->all || sc->creator != NULL)
+        return 1;
+    if (org == NULL)
+        return 0;
+    for (size_t i = 0; i < sc->norgs; i++)
+        if (strcmp(sc->orgs[i], org) == 0)
+            return 1;
+    if (sc->nsubtrees == 0)
+        return 0;
+    struct sql s = {0};
+    const char *params[SCOPE_PARAMS_MAX];
+    size_t np = 0;
+    struct sifa_record_scope sub = {.nsubtrees = sc->nsubtrees, .subtrees = sc->subtrees};
+    sql_add(&s, "SELECT COUNT(*) FROM (SELECT ? AS org) x WHERE 1 = 1");
+    int r = scope_sql(&sub, &s, params, &np, SCOPE_PARAMS_MAX, err);
+    struct sifa_db_stmt *st;
+    if (r >= 0)
+        r = sifa_db_prepare(db, s.buf, &st, err);
+    sql_release(&s);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, org, -1);
+    for (size_t i = 0; i < np; i++)
+        sifa_db_bind_text(st, (int)i + 2, params[i], -1);
+    r = sifa_db_step(st, err);
+    int64_t n = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : n > 0;
+}
+
 static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                        json_t **ret, struct sifa_error *err)
 {
     struct sql s = {0};
     select_columns(&s, m);
     sql_add(&s, " WHERE id = ? AND deleted_at IS NULL");
+    const char *params[SCOPE_PARAMS_MAX];
+    size_t np = 0;
+    int r = scope_sql(rc->scope, &s, params, &np, SCOPE_PARAMS_MAX, err);
     struct sifa_db_stmt *st;
-    int r = sifa_db_prepare(db, s.buf, &st, err);
+    if (r >= 0)
+        r = sifa_db_prepare(db, s.buf, &st, err);
     sql_release(&s);
     if (r < 0)
         return r;
     sifa_db_bind_int64(st, 1, id);
+    for (size_t i = 0; i < np; i++)
+        sifa_db_bind_text(st, (int)i + 2, params[i], -1);
     r = sifa_db_step(st, err);
     if (r == SIFA_DB_ROW)
         *ret = record_from_row(rc, m, st);
@@ -1079,10 +1167,30 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     return r < 0 ? r : 0;
 }
 
+/* A change may not move a record out of the caller's scope (nor create one outside it). */
+static int check_org_scope(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                           json_t *record, struct sifa_error *err)
+{
+    if (rc->scope == NULL || rc->scope->all || m->org_field == NULL)
+        return 0;
+    const char *org = json_string_value(json_object_get(record, m->org_field->code));
+    int r = scope_allows_org(db, rc->scope, org, err);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return sifa_error_set_details(err, SIFA_EDENIED, "org_out_of_scope",
+                                      json_pack("{s:s,s:s?}", "field", m->org_field->code, "org", org),
+                                      "%s %s 不在你的数据范围内", m->org_field->name, org ? org : "(空)");
+    return 0;
+}
+
 int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                        json_t *values, json_t **ret_record, struct sifa_error *err)
 {
-    int r = check_refs(db, rc, m, values, err);
+    int r = check_org_scope(db, rc, m, values, err);
+    if (r < 0)
+        return r;
+    r = check_refs(db, rc, m, values, err);
     if (r < 0)
         return r;
     json_t *record = json_deep_copy(values);
@@ -1189,6 +1297,12 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     }
     json_t *changes;
     json_t *merged = merge(m, current, values, &changes);
+    if ((r = check_org_scope(db, rc, m, merged, err)) < 0) {
+        json_decref(merged);
+        json_decref(changes);
+        json_decref(current);
+        return r;
+    }
     if (t != NULL) {
         char at[32], day[11];
         iso_time(rc->now, at);
@@ -1322,7 +1436,15 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
 int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                         json_t **ret_history, struct sifa_error *err)
 {
-    (void)rc;
+    /* The history of a record outside the caller's scope is as invisible as the record. A deleted
+     * record's history stays readable to those who may see all of the module's records. */
+    if (rc->scope != NULL && !rc->scope->all) {
+        json_t *visible = NULL;
+        int v = load_record(db, rc, m, id, &visible, err);
+        json_decref(visible);
+        if (v < 0)
+            return v;
+    }
     struct sifa_db_stmt *st;
     int r = sifa_db_prepare(db,
                             "SELECT version, at, actor, action, transition, changes FROM record_history "
@@ -1440,6 +1562,13 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     bool *used = sifa_xcalloc(nparams ? nparams : 1, sizeof(bool));
     int r = 0;
     sql_add(&where, " WHERE deleted_at IS NULL");
+    {
+        const char *scope_params[SCOPE_PARAMS_MAX];
+        size_t nsp = 0;
+        r = scope_sql(rc->scope, &where, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
+        for (size_t i = 0; i < nsp; i++)
+            bounds[nb++] = (struct bound){.kind = B_TEXT, .s = scope_params[i]};
+    }
 
     for (size_t i = 0; i < nparams && r >= 0; i++) {
         const char *key = params[i].key, *value = params[i].value;
@@ -1660,6 +1789,9 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
     iso_time(before, before_at);
     for (size_t i = 0; i < rc->model->nmodules && r >= 0; i++) {
         const struct sifa_module *m = &rc->model->modules[i];
+        const struct sifa_record_scope *module_scope = rc->scope;
+        if (m->ndeadlines > 0 && rc->module_scope != NULL && rc->module_scope(rc->module_scope_arg, m, &module_scope) != 0)
+            continue;
         for (size_t k = 0; k < m->ndeadlines && r >= 0; k++) {
             const struct sifa_deadline *d = &m->deadlines[k];
             struct sql s = {0};
@@ -1673,8 +1805,12 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
                 sql_add(&s, ")");
             if (org)
                 sql_add(&s, " AND org = ?");
+            const char *scope_params[SCOPE_PARAMS_MAX];
+            size_t nsp = 0;
+            r = scope_sql(module_scope, &s, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
             struct sifa_db_stmt *st;
-            r = sifa_db_prepare(db, s.buf, &st, err);
+            if (r >= 0)
+                r = sifa_db_prepare(db, s.buf, &st, err);
             sql_release(&s);
             if (r < 0)
                 break;
@@ -1684,6 +1820,8 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
                 sifa_db_bind_text(st, idx++, d->stop_states[q]->code, -1);
             if (org)
                 sifa_db_bind_text(st, idx++, org, -1);
+            for (size_t q = 0; q < nsp; q++)
+                sifa_db_bind_text(st, idx++, scope_params[q], -1);
             while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
                 json_t *dl = deadline_json(rc, d, sifa_db_column_text(st, 1), sifa_db_column_text(st, 2));
                 json_t *item = json_pack("{s:s,s:s,s:I,s:s,s:s,s:O,s:O}", "module", m->code, "module_name", m->name,

@@ -69,12 +69,58 @@ def parse_metrics(text):
     return out
 
 
-def init_db(db_path):
-    r = subprocess.run([sifa_bin(), "init", "--db", str(db_path)], capture_output=True, text=True,
-                       env=server_env(), timeout=30)
-    assert r.returncode == 0, r.stderr
+ADMIN_PASSWORD = "Sifa-测试管理员-2026"
+ROLES_FILE = REPO_ROOT / "roles" / "roles.yaml"
+
+# base URL -> the admin token of that server; requests to it carry the token unless the test set
+# an Authorization header itself, or sets no_auth=True on the server (auth tests do).
+_TOKENS = {}
+
+
+def key_file_for(db_path):
+    return Path(str(db_path) + ".key")
+
+
+def token_file_for(db_path):
+    return Path(str(db_path) + ".token")
+
+
+def cli(*args, input_text=None):
+    """Runs a sifa subcommand; returns the CompletedProcess (asserting no sanitizer report)."""
+    r = subprocess.run([sifa_bin()] + [str(a) for a in args], capture_output=True, text=True, env=server_env(),
+                       timeout=60, input=input_text)
     for marker in SANITIZER_MARKERS:
         assert marker not in r.stderr, r.stderr
+    return r
+
+
+def init_db(db_path):
+    """sifa init (key file beside the database, admin with a known password), then an admin API
+    token for the tests, kept beside the database so restarts on the same database reuse it."""
+    common = ["--db", db_path, "--key_file", key_file_for(db_path), "--roles_file", ROLES_FILE]
+    r = cli("init", *common, "--admin-password-stdin", input_text=ADMIN_PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    r = cli("token", "create", "--user", "admin", "--name", "api-tests", "--scopes", "*", *common)
+    assert r.returncode == 0, r.stderr
+    token_file_for(db_path).write_text(r.stdout.strip())
+
+
+_original_request = requests.sessions.Session.request
+
+
+def _request_with_token(self, method, url, *args, **kwargs):
+    for base, token in _TOKENS.items():
+        if isinstance(url, str) and url.startswith(base):
+            headers = dict(kwargs.get("headers") or {})
+            if not any(k.lower() == "authorization" for k in headers) and "Authorization" not in self.headers \
+                    and not self.cookies:
+                headers["Authorization"] = "Bearer " + token
+                kwargs["headers"] = headers
+            break
+    return _original_request(self, method, url, *args, **kwargs)
+
+
+requests.sessions.Session.request = _request_with_token
 
 
 class Server:
@@ -95,8 +141,19 @@ class Server:
         self.scheme = "http"
         self.returncode = None
         self._stderr_file = None
+        self.no_auth = False  # True: requests carry no token unless the test adds one
         if not self.paths["db"].exists():
             init_db(self.paths["db"])
+
+    @property
+    def token(self):
+        """The admin API token of this server's database."""
+        return token_file_for(self.paths["db"]).read_text().strip()
+
+    def cli(self, *args, input_text=None):
+        """A sifa subcommand on this server's database and key file."""
+        return cli(*args, "--db", self.paths["db"], "--key_file", key_file_for(self.paths["db"]),
+                   "--roles_file", ROLES_FILE, input_text=input_text)
 
     @property
     def base_url(self):
@@ -113,6 +170,9 @@ class Server:
              "--backup_dir", str(self.paths["backup_dir"]),
              "--web_root", str(self.paths["web_root"]),
              "--modules_dir", str(REPO_ROOT / "modules"),
+             "--key_file", str(key_file_for(self.paths["db"])),
+             "--roles_file", str(ROLES_FILE),
+             "--files_dir", str(self.dir / "files"),
              "--holidays_dir", str(REPO_ROOT / "data" / "holidays"),
              "--threads", "2"]
         return a + self.extra_args
@@ -130,6 +190,8 @@ class Server:
                                             env=server_env())
             try:
                 self._wait_ready()
+                if not self.no_auth:
+                    _TOKENS[self.base_url] = self.token
                 return self
             except RuntimeError as e:
                 last_err = e

@@ -209,6 +209,7 @@ def test_chunked_body_over_route_limit(server):
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8192]), body[i:i + 8192]) for i in range(0, len(body), 8192))
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
         s.sendall(b"PUT /api/v1/system/settings/a.b HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Authorization: Bearer " + server.token.encode() + b"\r\n"
                   b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
         status, headers, rest = split_response(read_until_close(s))
     assert status == 413

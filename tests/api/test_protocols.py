@@ -50,13 +50,14 @@ def test_http2_over_tls(tls_server):
 def test_http2_tls_api_and_errors(tls_server, tls_files):
     cert, _ = tls_files
     base = tls_server.base_url
-    version, code, body = curl_version_and_body("--http2", "--cacert", str(cert), "-X", "PUT",
+    auth = "Authorization: Bearer " + tls_server.token
+    version, code, body = curl_version_and_body("--http2", "--cacert", str(cert), "-X", "PUT", "-H", auth,
                                                 "-H", "Content-Type: application/json",
                                                 "--data-binary", '{"value":"加密传输"}',
                                                 base + "/api/v1/system/settings/tls.test")
     assert (version, code) == ("2", 200)
     assert json.loads(body)["value"] == "加密传输"
-    version, code, body = curl_version_and_body("--http2", "-k", base + "/api/v1/system/settings/tls.test")
+    version, code, body = curl_version_and_body("--http2", "-k", "-H", auth, base + "/api/v1/system/settings/tls.test")
     assert (version, code) == ("2", 200) and json.loads(body)["value"] == "加密传输"
     version, code, body = curl_version_and_body("--http2", "-k", base + "/api/v1/nope")
     assert (version, code) == ("2", 404)
@@ -86,6 +87,7 @@ def test_h2c_prior_knowledge(server):
     assert (version, code) == ("2", 200)
     assert json.loads(body) == {"status": "ok", "database": "ok"}
     version, code, body = curl_version_and_body("--http2-prior-knowledge", "-X", "PUT",
+                                                "-H", "Authorization: Bearer " + server.token,
                                                 "-H", "Content-Type: application/json",
                                                 "--data-binary", '{\n"value": x}',
                                                 server.url("/api/v1/system/settings/h2c"))
