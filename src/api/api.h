@@ -23,7 +23,11 @@ struct sifa_api {
     const struct sifa_roles *roles;       /* role definitions (roles/roles.yaml) */
     const struct sifa_keyring *keyring;   /* personal-data and audit keys (sifa init makes the file) */
     struct sifa_session_limits session_limits;
+    struct sifa_record_crypto crypto; /* personal data through the keyring (sifa_api_crypto_init) */
 };
+
+/* Wires crypto's callbacks to auth/personal.h with keyring (borrowed for crypto's life). */
+void sifa_api_crypto_init(struct sifa_record_crypto *crypto, const struct sifa_keyring *keyring);
 
 /* The record engine's scope for one permission, with its strings owned (a write job may outlive
  * the request). Release with sifa_api_scope_release. */

@@ -586,3 +586,45 @@ int sifa_api_tokens_revoke(struct sifa_req *req, struct sifa_error *err)
     }
     return 0;
 }
+
+/* ---------- personal data: the record engine's crypto callbacks ---------- */
+
+static int crypto_encrypt(void *arg, const char *plain, size_t len, char **ret_text, struct sifa_error *err)
+{
+    return sifa_personal_encrypt(arg, plain, len, ret_text, err);
+}
+
+static int crypto_decrypt(void *arg, const char *text, char **ret_plain, size_t *ret_len, struct sifa_error *err)
+{
+    return sifa_personal_decrypt(arg, text, ret_plain, ret_len, err);
+}
+
+static void crypto_blind_index(void *arg, const char *scope, const char *value, size_t len, char ret_hex[33])
+{
+    sifa_personal_blind_index(arg, scope, value, len, ret_hex);
+}
+
+static int crypto_mask(void *arg, enum sifa_mask_kind kind, const char *s, size_t len, char *out, size_t size)
+{
+    (void)arg;
+    switch (kind) {
+    case SIFA_MASK_ID_NUMBER:
+        return sifa_mask_id_number(s, len, out, size);
+    case SIFA_MASK_PHONE:
+        return sifa_mask_phone(s, len, out, size);
+    case SIFA_MASK_NAME:
+        return sifa_mask_name(s, len, out, size);
+    case SIFA_MASK_TEXT:
+        return sifa_mask_text(s, len, out, size);
+    }
+    return SIFA_EINVALID;
+}
+
+void sifa_api_crypto_init(struct sifa_record_crypto *crypto, const struct sifa_keyring *keyring)
+{
+    crypto->encrypt = crypto_encrypt;
+    crypto->decrypt = crypto_decrypt;
+    crypto->blind_index = crypto_blind_index;
+    crypto->mask = crypto_mask;
+    crypto->arg = (void *)keyring;
+}

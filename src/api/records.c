@@ -24,6 +24,7 @@ static void record_ctx_for(struct sifa_req *req, const char *action, struct sifa
     memset(rc, 0, sizeof(*rc));
     rc->model = api->model;
     rc->calendar = api->calendar;
+    rc->crypto = api->keyring ? &api->crypto : NULL;
     rc->now = time(NULL);
     memset(scope, 0, sizeof(*scope));
     if (p != NULL) {
@@ -31,6 +32,8 @@ static void record_ctx_for(struct sifa_req *req, const char *action, struct sifa
         const char *code = sifa_req_param(req, "code");
         snprintf(perm, sizeof(perm), "%s.%s", code ? code : "", action);
         sifa_api_scope_build(p, perm, scope);
+        snprintf(perm, sizeof(perm), "%s.personal", code ? code : "");
+        rc->unmask = sifa_principal_can(p, perm);
         rc->scope = &scope->scope;
         snprintf(actor, actor_size, "%s", p->user);
         rc->actor = actor;
@@ -106,6 +109,80 @@ static void send_error(struct sifa_req *req, const struct sifa_error *err)
     sifa_resp_error(req, strcmp(err->code, "validation") == 0 ? 422 : 0, err);
 }
 
+/* ---------- read auditing ---------- */
+
+struct read_audit {
+    const struct sifa_api *api;
+    char actor[SIFA_NAME_MAX + 1];
+    char address[64];
+    char action[40];
+    char target[200];
+    json_t *details;
+};
+
+static int read_audit_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct read_audit *a = ctx;
+    return sifa_api_audit(db, a->api, a->actor, a->address, a->action, a->target, json_incref(a->details), err);
+}
+
+static void read_audit_done(void *ctx, int status, const struct sifa_error *err)
+{
+    struct read_audit *a = ctx;
+    if (status < 0)
+        fprintf(stderr, "sifa: 审计写入失败 audit write failed: %s [%s]\n", err ? err->message : "", err ? err->code : "");
+    json_decref(a->details);
+    free(a);
+}
+
+static bool module_has_personal(const struct sifa_module *m)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].personal)
+            return true;
+        for (size_t k = 0; k < m->fields[i].nsub; k++)
+            if (m->fields[i].sub[k].personal)
+                return true;
+    }
+    return false;
+}
+
+/* Personal data read in clear is audited, and so is every read by a read-only (inspector) role:
+ * who, from where, which records. The entry is written after the response by the writer; a
+ * failure to write it is logged, never hidden. */
+static void audit_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                       const char *what, json_t *ids_take)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    bool personal = rc->unmask && module_has_personal(m) && json_array_size(ids_take) > 0;
+    bool inspector = p != NULL && sifa_principal_read_only(p);
+    if (p == NULL || (!personal && !inspector)) {
+        json_decref(ids_take);
+        return;
+    }
+    struct read_audit *a = sifa_xcalloc(1, sizeof(*a));
+    a->api = sifa_req_app(req);
+    snprintf(a->actor, sizeof(a->actor), "%s", p->user);
+    snprintf(a->address, sizeof(a->address), "%s", sifa_req_peer(req));
+    snprintf(a->action, sizeof(a->action), "%s", personal ? "record.read_personal" : "record.read");
+    snprintf(a->target, sizeof(a->target), "%s/%s", m->code, what);
+    a->details = json_pack("{s:o}", "ids", ids_take);
+    if (sifa_db_writer_submit(sifa_server_writer(sifa_req_server(req)), read_audit_run, read_audit_done, a) < 0) {
+        fprintf(stderr, "sifa: 审计队列已满 audit queue full\n");
+        json_decref(a->details);
+        free(a);
+    }
+}
+
+static json_t *ids_of(json_t *items)
+{
+    json_t *ids = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(items, i, r) json_array_append(ids, json_object_get(r, "id"));
+    return ids;
+}
+
 /* ---------- definitions ---------- */
 
 int sifa_api_modules_list(struct sifa_req *req, struct sifa_error *err)
@@ -148,6 +225,7 @@ int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
+    audit_read(req, &rc, m, "list", ids_of(json_object_get(page, "items")));
     sifa_resp_json(req, 200, page);
     return 0;
 }
@@ -168,6 +246,7 @@ int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
+    audit_read(req, &rc, m, sifa_req_param(req, "id"), json_pack("[I]", (json_int_t)id));
     send_record(req, 200, record);
     return 0;
 }
@@ -188,6 +267,7 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
+    audit_read(req, &rc, m, "history", json_pack("[I]", (json_int_t)id));
     sifa_resp_json(req, 200, json_pack("{s:o}", "history", history));
     return 0;
 }

@@ -236,6 +236,7 @@ int sifa_cli_serve(int argc, char **argv)
         api.calendar = calendar;
         api.roles = roles;
         api.keyring = keyring;
+        sifa_api_crypto_init(&api.crypto, keyring);
         api.session_limits.idle_seconds = (int64_t)cfg.session_idle_minutes * 60;
         api.session_limits.absolute_seconds = (int64_t)cfg.session_max_hours * 3600;
         cfg.server.writer_hooks = (struct sifa_db_writer_hooks){sifa_record_writer_on_open,

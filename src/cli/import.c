@@ -10,6 +10,8 @@
 
 #include "base/common.h"
 #include "cli/cli.h"
+#include "api/api.h"
+#include "auth/personal.h"
 #include "cli/config.h"
 #include "record/record.h"
 
@@ -135,7 +137,14 @@ int sifa_cli_import(int argc, char **argv)
         rc = sifa_error_set(&err, SIFA_ENOTFOUND, "module_not_found", "业务模块 %s 不存在", module_code);
     if (rc >= 0 && (f = fopen(path, "rb")) == NULL)
         rc = sifa_error_set(&err, SIFA_ENOTFOUND, "file_missing", "无法打开 %s:%s", path, strerror(errno));
-    struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .actor = "import", .now = time(NULL)};
+    struct sifa_keyring *keyring = NULL;
+    struct sifa_record_crypto crypto;
+    if (rc >= 0)
+        rc = sifa_keyring_load(cfg.key_file, &keyring, &err);
+    if (rc >= 0)
+        sifa_api_crypto_init(&crypto, keyring);
+    struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .actor = "import", .now = time(NULL),
+                                   .crypto = keyring ? &crypto : NULL};
     /* Pass 1: validate everything. */
     for (ssize_t len; rc >= 0 && (len = read_line(f, &line, &cap)) != -1;) {
         lineno++;
@@ -217,6 +226,7 @@ int sifa_cli_import(int argc, char **argv)
     sifa_db_close(db);
     sifa_model_free(model);
     sifa_calendar_free(calendar);
+    sifa_keyring_free(keyring);
     sifa_error_release(&err);
     sifa_config_release(&cfg);
     return status;

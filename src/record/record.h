@@ -28,8 +28,27 @@ struct sifa_record_scope {
     const char *creator;         /* records this user created (NULL: none) */
 };
 
+/* Personal data (fields marked personal: true) is encrypted before it is stored, found by exact
+ * match through a keyed hash (column h_<field>), and masked on the way out unless the caller may
+ * see it. The record layer sits below auth, so the cryptography comes in as these callbacks
+ * (the API and CLI wire them to auth/personal.h). */
+enum sifa_mask_kind { SIFA_MASK_ID_NUMBER, SIFA_MASK_PHONE, SIFA_MASK_NAME, SIFA_MASK_TEXT };
+struct sifa_record_crypto {
+    /* New "pd1:…" text for plain[0..len). */
+    int (*encrypt)(void *arg, const char *plain, size_t len, char **ret_text, struct sifa_error *err);
+    /* New NUL-terminated plain text. */
+    int (*decrypt)(void *arg, const char *text, char **ret_plain, size_t *ret_len, struct sifa_error *err);
+    /* Keyed hash of value for exact-match lookups; scope separates fields ("module.field"). */
+    void (*blind_index)(void *arg, const char *scope, const char *value, size_t len, char ret_hex[33]);
+    /* Masked form into out; negative when out is too small. */
+    int (*mask)(void *arg, enum sifa_mask_kind kind, const char *s, size_t len, char *out, size_t size);
+    void *arg;
+};
+
 struct sifa_record_ctx {
     const struct sifa_model *model;       /* borrowed */
+    const struct sifa_record_crypto *crypto; /* borrowed; NULL: personal data stored in clear (tests only) */
+    bool unmask;                          /* the caller may see personal data in clear */
     const struct sifa_record_scope *scope; /* borrowed; NULL: unrestricted (CLI, system jobs) */
     const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
     const char *actor;                    /* user name for history, or NULL */

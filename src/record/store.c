@@ -8,6 +8,7 @@
  * per version; d_<deadline>_due always reflects the record's current values; the search index
  * row of a record is rewritten in the same transaction as the record. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,22 @@ static bool module_has_search(const struct sifa_module *m)
             if (m->fields[i].sub[k].searchable)
                 return true;
     }
+    return false;
+}
+
+static bool field_personal_indexed(const struct sifa_field *f)
+{
+    return f->personal && (f->type == SIFA_FIELD_ID_NUMBER || f->type == SIFA_FIELD_PHONE ||
+                           f->type == SIFA_FIELD_TEXT || f->type == SIFA_FIELD_PERSON);
+}
+
+static bool field_has_personal(const struct sifa_field *f)
+{
+    if (f->personal)
+        return true;
+    for (size_t k = 0; k < f->nsub; k++)
+        if (f->sub[k].personal)
+            return true;
     return false;
 }
 
@@ -221,6 +238,9 @@ static int create_module_table(struct sifa_db *db, const struct sifa_module *m, 
         sql_add(&s, ", f_%s %s", name_ok(m->fields[i].code), storage_sql(field_storage(&m->fields[i])));
     for (size_t i = 0; i < m->ndeadlines; i++)
         sql_add(&s, ", d_%s_due TEXT", name_ok(m->deadlines[i].code));
+    for (size_t i = 0; i < m->nfields; i++)
+        if (field_personal_indexed(&m->fields[i]))
+            sql_add(&s, ", h_%s TEXT", name_ok(m->fields[i].code));
     sql_add(&s, ");\nCREATE INDEX m_%s_state ON m_%s (state);\nCREATE INDEX m_%s_org ON m_%s (org);\n", code, code,
             code, code);
     int rc = exec_sql(db, &s, err);
@@ -234,6 +254,12 @@ static int create_module_table(struct sifa_db *db, const struct sifa_module *m, 
         char key[80];
         snprintf(key, sizeof(key), "@deadline.%s", m->deadlines[i].code);
         rc = registry_set(db, m->code, key, "deadline", err);
+    }
+    for (size_t i = 0; rc >= 0 && i < m->nfields; i++) {
+        char key[80];
+        snprintf(key, sizeof(key), "@hash.%s", m->fields[i].code);
+        if (field_personal_indexed(&m->fields[i]))
+            rc = registry_set(db, m->code, key, "blind_index", err);
     }
     return rc;
 }
@@ -250,7 +276,10 @@ static int add_indexes(struct sifa_db *db, const struct sifa_module *m, struct s
                 code, name_ok(m->numbering->field->code), m->numbering->field->code);
     for (size_t i = 0; i < m->nfields; i++) {
         enum sifa_field_type t = m->fields[i].type;
-        if (t == SIFA_FIELD_DATE || t == SIFA_FIELD_ENUM || t == SIFA_FIELD_REF || t == SIFA_FIELD_ORG)
+        if (field_personal_indexed(&m->fields[i]))
+            sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_h_%s ON m_%s (h_%s);\n", code, name_ok(m->fields[i].code),
+                    code, m->fields[i].code);
+        else if (t == SIFA_FIELD_DATE || t == SIFA_FIELD_ENUM || t == SIFA_FIELD_REF || t == SIFA_FIELD_ORG)
             sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_f_%s ON m_%s (f_%s);\n", code, name_ok(m->fields[i].code),
                     code, m->fields[i].code);
     }
@@ -355,6 +384,19 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
                 goto out;
         }
         if ((rc = registry_set(db, m->code, key, "deadline", err)) < 0)
+            goto out;
+    }
+    /* Blind-index columns of personal fields. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        char key[80];
+        snprintf(key, sizeof(key), "@hash.%s", m->fields[i].code);
+        if (!field_personal_indexed(&m->fields[i]) || json_object_get(cols, key) != NULL)
+            continue;
+        struct sql s = {0};
+        sql_add(&s, "ALTER TABLE m_%s ADD COLUMN h_%s TEXT", code, name_ok(m->fields[i].code));
+        rc = exec_sql(db, &s, err);
+        sql_release(&s);
+        if (rc < 0 || (rc = registry_set(db, m->code, key, "blind_index", err)) < 0)
             goto out;
     }
     /* States still used by records must still exist. */
@@ -501,7 +543,7 @@ static json_t *record_from_row(const struct sifa_record_ctx *rc, const struct si
         if (sifa_db_column_type(st, col) == SIFA_DB_NULL)
             v = json_null();
         else if (field_storage(f) == ST_JSON)
-            v = json_loads(sifa_db_column_text(st, col), 0, NULL);
+            v = json_loads(sifa_db_column_text(st, col), JSON_DECODE_ANY, NULL);
         else if (f->type == SIFA_FIELD_BOOL)
             v = json_boolean(sifa_db_column_int64(st, col) != 0);
         else
@@ -515,6 +557,208 @@ static json_t *record_from_row(const struct sifa_record_ctx *rc, const struct si
     }
     json_object_set_new(r, "deadlines", deadlines);
     return r;
+}
+
+static int reveal_record(const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *record,
+                         struct sifa_error *err);
+
+/* ---------- personal data ---------- */
+
+/* v (not null) → a JSON string holding the encrypted JSON text of v. */
+static int seal_value(const struct sifa_record_ctx *rc, json_t *v, json_t **ret, struct sifa_error *err)
+{
+    char *plain = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (plain == NULL)
+        return sifa_error_set(err, SIFA_EINTERNAL, "seal", "无法序列化个人信息");
+    char *text = NULL;
+    int r = rc->crypto->encrypt(rc->crypto->arg, plain, strlen(plain), &text, err);
+    sodium_memzero(plain, strlen(plain));
+    free(plain);
+    if (r < 0)
+        return r;
+    *ret = json_string(text);
+    free(text);
+    return 0;
+}
+
+static bool is_sealed(json_t *v)
+{
+    return json_is_string(v) && strncmp(json_string_value(v), "pd1:", 4) == 0;
+}
+
+static int open_value(const struct sifa_record_ctx *rc, json_t *v, json_t **ret, struct sifa_error *err)
+{
+    char *plain = NULL;
+    size_t len = 0;
+    int r = rc->crypto->decrypt(rc->crypto->arg, json_string_value(v), &plain, &len, err);
+    if (r < 0)
+        return r;
+    *ret = json_loadb(plain, len, JSON_DECODE_ANY, NULL);
+    sodium_memzero(plain, len);
+    free(plain);
+    return *ret ? 0 : sifa_error_set(err, SIFA_EINTERNAL, "personal_corrupt", "个人信息解密后格式有误");
+}
+
+static json_t *mask_string(const struct sifa_record_ctx *rc, enum sifa_mask_kind kind, json_t *v)
+{
+    if (!json_is_string(v))
+        return json_string("***");
+    char out[512];
+    if (rc->crypto == NULL ||
+        rc->crypto->mask(rc->crypto->arg, kind, json_string_value(v), json_string_length(v), out, sizeof(out)) < 0)
+        return json_string("***");
+    return json_string(out);
+}
+
+/* The masked form of a revealed value of field f (new reference). */
+static json_t *mask_value(const struct sifa_record_ctx *rc, const struct sifa_field *f, json_t *v)
+{
+    switch (f->type) {
+    case SIFA_FIELD_ID_NUMBER:
+        return mask_string(rc, SIFA_MASK_ID_NUMBER, v);
+    case SIFA_FIELD_PHONE:
+        return mask_string(rc, SIFA_MASK_PHONE, v);
+    case SIFA_FIELD_TEXT:
+        return mask_string(rc, SIFA_MASK_NAME, v);
+    case SIFA_FIELD_LONGTEXT:
+        return mask_string(rc, SIFA_MASK_TEXT, v);
+    case SIFA_FIELD_PERSON: {
+        json_t *out = json_object();
+        json_t *n = json_object_get(v, "name"), *id = json_object_get(v, "id_number"), *ph = json_object_get(v, "phone");
+        if (n)
+            json_object_set_new(out, "name", mask_string(rc, SIFA_MASK_NAME, n));
+        if (id)
+            json_object_set_new(out, "id_number", mask_string(rc, SIFA_MASK_ID_NUMBER, id));
+        if (ph)
+            json_object_set_new(out, "phone", mask_string(rc, SIFA_MASK_PHONE, ph));
+        return out;
+    }
+    default:
+        return json_string("***");
+    }
+}
+
+/* A copy of record with every personal value sealed (top-level fields and group members). */
+static int protect_record(const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *record,
+                          json_t **ret, struct sifa_error *err)
+{
+    json_t *out = json_deep_copy(record);
+    int r = 0;
+    for (size_t i = 0; rc->crypto != NULL && i < m->nfields && r >= 0; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        json_t *v = json_object_get(out, f->code);
+        if (v == NULL || json_is_null(v) || !field_has_personal(f))
+            continue;
+        if (f->personal) {
+            json_t *sealed;
+            if ((r = seal_value(rc, v, &sealed, err)) >= 0)
+                json_object_set_new(out, f->code, sealed);
+            continue;
+        }
+        size_t idx;
+        json_t *entry;
+        json_array_foreach(v, idx, entry)
+        {
+            for (size_t k = 0; k < f->nsub && r >= 0; k++) {
+                json_t *sv = json_object_get(entry, f->sub[k].code);
+                json_t *sealed;
+                if (f->sub[k].personal && sv != NULL && !json_is_null(sv) && (r = seal_value(rc, sv, &sealed, err)) >= 0)
+                    json_object_set_new(entry, f->sub[k].code, sealed);
+            }
+        }
+    }
+    if (r < 0) {
+        json_decref(out);
+        return r;
+    }
+    *ret = out;
+    return 0;
+}
+
+/* Opens and, unless rc->unmask, masks one stored value of f in place in obj[key]. */
+static int reveal_member(const struct sifa_record_ctx *rc, const struct sifa_field *f, json_t *obj, const char *key,
+                         struct sifa_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v))
+        return 0;
+    json_t *plain = NULL;
+    if (is_sealed(v)) {
+        if (rc->crypto == NULL) {
+            json_object_set_new(obj, key, json_string("***"));
+            return 0;
+        }
+        int r = open_value(rc, v, &plain, err);
+        if (r < 0)
+            return r;
+    } else {
+        plain = json_incref(v);
+    }
+    if (rc->unmask)
+        json_object_set_new(obj, key, plain);
+    else {
+        json_object_set_new(obj, key, mask_value(rc, f, plain));
+        json_decref(plain);
+    }
+    return 0;
+}
+
+static int reveal_record(const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *record,
+                         struct sifa_error *err)
+{
+    int r = 0;
+    for (size_t i = 0; i < m->nfields && r >= 0; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        if (!field_has_personal(f))
+            continue;
+        if (f->personal) {
+            r = reveal_member(rc, f, record, f->code, err);
+            continue;
+        }
+        json_t *v = json_object_get(record, f->code);
+        size_t idx;
+        json_t *entry;
+        json_array_foreach(v, idx, entry)
+        {
+            for (size_t k = 0; k < f->nsub && r >= 0; k++)
+                if (f->sub[k].personal)
+                    r = reveal_member(rc, &f->sub[k], entry, f->sub[k].code, err);
+        }
+    }
+    return r;
+}
+
+/* The text a personal field is found by: id numbers upper-case, phones as 11 digits, a person by
+ * the identity number (or the name when there is none). NULL when there is nothing to index. */
+static char *index_text(const struct sifa_field *f, json_t *v)
+{
+    if (f->type == SIFA_FIELD_PERSON) {
+        json_t *id = json_object_get(v, "id_number");
+        v = json_is_string(id) ? id : json_object_get(v, "name");
+    }
+    if (!json_is_string(v))
+        return NULL;
+    char *s = sifa_xstrdup(json_string_value(v));
+    if (f->type == SIFA_FIELD_ID_NUMBER || f->type == SIFA_FIELD_PERSON)
+        for (char *p = s; *p; p++)
+            if (*p == 'x')
+                *p = 'X';
+    if (f->type == SIFA_FIELD_PHONE) {
+        char digits[12];
+        if (sifa_check_phone(s, strlen(s), digits, NULL) == 0) {
+            free(s);
+            s = sifa_xstrdup(digits);
+        }
+    }
+    return s;
+}
+
+static void blind_index_of(const struct sifa_record_ctx *rc, const struct sifa_module *m, const struct sifa_field *f,
+                           const char *text, char out[33])
+{
+    char scope[2 * SIFA_MODEL_CODE_MAX + 2];
+    snprintf(scope, sizeof(scope), "%s.%s", m->code, f->code);
+    rc->crypto->blind_index(rc->crypto->arg, scope, text, strlen(text), out);
 }
 
 /* ---------- row scope ---------- */
@@ -618,9 +862,13 @@ static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     for (size_t i = 0; i < np; i++)
         sifa_db_bind_text(st, (int)i + 2, params[i], -1);
     r = sifa_db_step(st, err);
-    if (r == SIFA_DB_ROW)
-        *ret = record_from_row(rc, m, st);
+    json_t *rec = r == SIFA_DB_ROW ? record_from_row(rc, m, st) : NULL;
     sifa_db_stmt_done(st);
+    if (r >= 0 && rec != NULL && (r = reveal_record(rc, m, rec, err)) >= 0) {
+        *ret = rec;
+        return 0;
+    }
+    json_decref(rec);
     if (r < 0)
         return r;
     if (r == SIFA_DB_DONE)
@@ -655,7 +903,7 @@ static void bind_field(struct sifa_db_stmt *st, int idx, const struct sifa_field
         sifa_db_bind_text(st, idx, json_string_value(v), (ssize_t)json_string_length(v));
         break;
     case ST_JSON: {
-        char *text = json_dumps(v, JSON_COMPACT);
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY); /* a sealed value is a JSON string */
         sifa_db_bind_text(st, idx, text ? text : "null", -1);
         free(text);
         break;
@@ -971,16 +1219,43 @@ static int deadline_due(const struct sifa_record_ctx *rc, const struct sifa_dead
 /* ---------- writes ---------- */
 
 static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
-                       int64_t version, const char *action, const char *transition, json_t *changes,
+                       int64_t version, const char *action, const char *transition, json_t *changes_in,
                        struct sifa_error *err)
 {
+    /* Personal values are sealed in the history as in the record itself. */
+    json_t *changes = json_object();
+    const char *key;
+    json_t *change;
+    int r = 0;
+    json_object_foreach(changes_in, key, change)
+    {
+        const struct sifa_field *f = sifa_module_field(m, key);
+        if (f == NULL || !field_has_personal(f) || rc->crypto == NULL) {
+            json_object_set(changes, key, change);
+            continue;
+        }
+        json_t *sealed = json_object();
+        const char *side_names[] = {"old", "new"};
+        for (size_t k = 0; k < 2 && r >= 0; k++) {
+            json_t *tmp = json_pack("{s:O}", key, json_object_get(change, side_names[k]) ? json_object_get(change, side_names[k]) : json_null());
+            json_t *out = NULL;
+            if ((r = protect_record(rc, m, tmp, &out, err)) >= 0)
+                json_object_set(sealed, side_names[k], json_object_get(out, key));
+            json_decref(out);
+            json_decref(tmp);
+        }
+        json_object_set_new(changes, key, sealed);
+    }
     struct sifa_db_stmt *st;
-    int r = sifa_db_prepare(db,
+    if (r >= 0)
+        r = sifa_db_prepare(db,
                             "INSERT INTO record_history (module, record_id, version, at, actor, action, transition, "
                             "changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             &st, err);
-    if (r < 0)
+    if (r < 0) {
+        json_decref(changes);
         return r;
+    }
     char at[32];
     iso_time(rc->now, at);
     char *text = json_dumps(changes, JSON_COMPACT);
@@ -1001,6 +1276,7 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     r = sifa_db_step(st, err);
     sifa_db_stmt_done(st);
     free(text);
+    json_decref(changes);
     return r < 0 ? r : 0;
 }
 
@@ -1096,6 +1372,12 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     int r = 0;
     for (size_t i = 0; r >= 0 && i < m->ndeadlines; i++)
         r = deadline_due(rc, &m->deadlines[i], record, &dues[i], err);
+    json_t *stored = NULL;
+    if (r >= 0)
+        r = protect_record(rc, m, record, &stored, err);
+    size_t nindexed = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        nindexed += field_personal_indexed(&m->fields[i]);
     if (r >= 0) {
         struct sql s = {0};
         if (id == 0) {
@@ -1104,8 +1386,11 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 sql_add(&s, ", f_%s", name_ok(m->fields[i].code));
             for (size_t i = 0; i < m->ndeadlines; i++)
                 sql_add(&s, ", d_%s_due", name_ok(m->deadlines[i].code));
+            for (size_t i = 0; i < m->nfields; i++)
+                if (field_personal_indexed(&m->fields[i]))
+                    sql_add(&s, ", h_%s", name_ok(m->fields[i].code));
             sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
-            for (size_t i = 0; i < m->nfields + m->ndeadlines; i++)
+            for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
                 sql_add(&s, ", ?");
             sql_add(&s, ", 1, ?, ?) RETURNING id");
         } else {
@@ -1114,6 +1399,9 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 sql_add(&s, ", f_%s = ?", name_ok(m->fields[i].code));
             for (size_t i = 0; i < m->ndeadlines; i++)
                 sql_add(&s, ", d_%s_due = ?", name_ok(m->deadlines[i].code));
+            for (size_t i = 0; i < m->nfields; i++)
+                if (field_personal_indexed(&m->fields[i]))
+                    sql_add(&s, ", h_%s = ?", name_ok(m->fields[i].code));
             sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
         }
         struct sifa_db_stmt *st;
@@ -1135,12 +1423,26 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
             else
                 sifa_db_bind_null(st, idx++);
             for (size_t i = 0; i < m->nfields; i++)
-                bind_field(st, idx++, &m->fields[i], json_object_get(record, m->fields[i].code));
+                bind_field(st, idx++, &m->fields[i], json_object_get(stored, m->fields[i].code));
             for (size_t i = 0; i < m->ndeadlines; i++) {
                 if (dues[i])
                     sifa_db_bind_text(st, idx++, dues[i], -1);
                 else
                     sifa_db_bind_null(st, idx++);
+            }
+            for (size_t i = 0; i < m->nfields; i++) {
+                const struct sifa_field *f = &m->fields[i];
+                if (!field_personal_indexed(f))
+                    continue;
+                char *text = rc->crypto ? index_text(f, json_object_get(record, f->code)) : NULL;
+                char hex[33];
+                if (text != NULL) {
+                    blind_index_of(rc, m, f, text, hex);
+                    sifa_db_bind_text(st, idx++, hex, -1);
+                } else {
+                    sifa_db_bind_null(st, idx++);
+                }
+                free(text);
             }
             if (id == 0) {
                 sifa_db_bind_text(st, idx++, at, -1);
@@ -1160,6 +1462,7 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 *ret_changed = sifa_db_changes(db);
         }
     }
+    json_decref(stored);
     for (size_t i = 0; i < m->ndeadlines; i++)
         free(dues[i]);
     if (dues != dues_buf)
@@ -1260,8 +1563,12 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
                         int64_t expected_version, json_t *values, const struct sifa_transition *t,
                         json_t **ret_record, struct sifa_error *err)
 {
+    /* The stored values, in clear whatever the caller may see: untouched fields are written back
+     * from this copy, and writing back a masked value would destroy the data. */
+    struct sifa_record_ctx internal = *rc;
+    internal.unmask = true;
     json_t *current;
-    int r = load_record(db, rc, m, id, &current, err);
+    int r = load_record(db, &internal, m, id, &current, err);
     if (r < 0)
         return r;
     int64_t version = json_integer_value(json_object_get(current, "version"));
@@ -1457,6 +1764,25 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     json_t *list = json_array();
     while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
         json_t *changes = json_loads(sifa_db_column_text(st, 5), 0, NULL);
+        const char *ckey;
+        json_t *change;
+        json_object_foreach(changes, ckey, change)
+        {
+            const struct sifa_field *f = sifa_module_field(m, ckey);
+            if (f == NULL || !field_has_personal(f))
+                continue;
+            const char *side_names[] = {"old", "new"};
+            for (size_t k = 0; k < 2; k++) {
+                json_t *tmp = json_pack("{s:O}", ckey, json_object_get(change, side_names[k]) ? json_object_get(change, side_names[k]) : json_null());
+                struct sifa_error rerr = {0};
+                if (reveal_record(rc, m, tmp, &rerr) >= 0)
+                    json_object_set(change, side_names[k], json_object_get(tmp, ckey));
+                else
+                    json_object_set_new(change, side_names[k], json_string("***"));
+                sifa_error_release(&rerr);
+                json_decref(tmp);
+            }
+        }
         json_t *h = json_pack("{s:I,s:s,s:o,s:s,s:o,s:o}", "version", (json_int_t)sifa_db_column_int64(st, 0), "at",
                               sifa_db_column_text(st, 1), "actor", column_json(st, 2), "action",
                               sifa_db_column_text(st, 3), "transition", column_json(st, 4), "changes",
@@ -1560,6 +1886,8 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     const char *sort = NULL;
     char *search_pattern = NULL;
     bool *used = sifa_xcalloc(nparams ? nparams : 1, sizeof(bool));
+    char(*hashes)[33] = sifa_xcalloc(nparams ? nparams : 1, 33);
+    size_t nhashes = 0;
     int r = 0;
     sql_add(&where, " WHERE deleted_at IS NULL");
     {
@@ -1665,6 +1993,32 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 r = bad_filter(err, key, "查询条件过多");
                 break;
             }
+            if (*suffix == '\0' && f->personal && rc->crypto != NULL) {
+                /* Encrypted values are found through their keyed hash, by exact match only. */
+                if (!field_personal_indexed(f)) {
+                    r = bad_filter(err, key, "个人信息字段 %s 不能用作查询条件", key);
+                    break;
+                }
+                json_t *probe = json_string(params[i].value);
+                char *text = probe ? index_text(f, f->type == SIFA_FIELD_PERSON ? NULL : probe) : NULL;
+                if (f->type == SIFA_FIELD_PERSON && probe) {
+                    json_t *person = json_pack("{s:O}", "id_number", probe);
+                    text = index_text(f, person);
+                    json_decref(person);
+                }
+                json_decref(probe);
+                if (text == NULL) {
+                    r = bad_filter(err, key, "%s 的查询值无效", key);
+                    break;
+                }
+                blind_index_of(rc, m, f, text, hashes[nhashes]);
+                free(text);
+                sql_add(&where, count == 0 ? " AND h_%s IN (?" : ", ?", name_ok(f->code));
+                bounds[nb++] = (struct bound){.kind = B_TEXT, .s = hashes[nhashes++]};
+                count++;
+                used[i] = true;
+                continue;
+            }
             if (*suffix == '\0') {
                 struct bound b;
                 if ((r = convert_value(f, key, params[i].value, &b, err)) < 0)
@@ -1674,6 +2028,10 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 count++;
                 used[i] = true;
                 continue;
+            }
+            if (f->personal && strcmp(suffix, "__empty") != 0) {
+                r = bad_filter(err, key, "个人信息字段 %s 只能按等于或是否为空查询", f->code);
+                break;
             }
             if (strcmp(suffix, "__empty") == 0) {
                 bool empty = strcmp(params[i].value, "true") == 0;
@@ -1713,7 +2071,8 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
         if (strcmp(col, "id") == 0 || strcmp(col, "created_at") == 0 || strcmp(col, "updated_at") == 0 ||
             strcmp(col, "state") == 0)
             sql_add(&order, " ORDER BY %s %s, id %s", col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-        else if (sifa_module_field(m, col) != NULL && field_storage(sifa_module_field(m, col)) != ST_JSON)
+        else if (sifa_module_field(m, col) != NULL && field_storage(sifa_module_field(m, col)) != ST_JSON &&
+                 !sifa_module_field(m, col)->personal)
             sql_add(&order, " ORDER BY f_%s %s, id %s", name_ok(col), desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
         else
             r = bad_filter(err, "sort", "不能按 %s 排序", col);
@@ -1751,12 +2110,16 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
             while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
                 json_array_append_new(items, record_from_row(rc, m, st));
             sifa_db_stmt_done(st);
+            size_t ri;
+            json_t *rec;
+            json_array_foreach(items, ri, rec) if (r >= 0) r = reveal_record(rc, m, rec, err);
         }
     }
     sql_release(&where);
     sql_release(&order);
     free(search_pattern);
     free(used);
+    free(hashes);
     if (r < 0) {
         json_decref(items);
         return r;
