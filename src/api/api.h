@@ -41,6 +41,16 @@ struct sifa_api_scope {
 void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
 void sifa_api_scope_release(struct sifa_api_scope *s);
 
+/* Queues an audit entry for req's caller as a write job of its own (after a read, an export…).
+ * A failure to write it is printed to standard error, never hidden. details taken. */
+void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *target, json_t *details_take);
+
+/* Sends body (taken) only after its audit entry is committed; if the entry cannot be written the
+ * caller gets 503 and no data. For reads that must never go unrecorded (personal data in clear,
+ * inspectors). etag may be NULL. */
+int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body_take, const char *etag,
+                             const char *action, const char *target, json_t *details_take, struct sifa_error *err);
+
 /* Appends to the audit log on the writer connection (inside a write job). details taken. */
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err);
@@ -87,5 +97,18 @@ int sifa_api_tokens_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_tokens_revoke(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_audit_verify(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_audit_export(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_orgs_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_orgs_create(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_orgs_update(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_orgs_history(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_users_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_users_create(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_users_update(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_users_reset_password(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_self_password(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_roles_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_sessions_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_sessions_revoke(struct sifa_req *req, struct sifa_error *err);
 
 #endif

@@ -22,6 +22,107 @@ int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *a
     return rc;
 }
 
+struct audit_later {
+    const struct sifa_api *api;
+    char actor[SIFA_NAME_MAX + 1];
+    char address[64];
+    char action[48];
+    char target[200];
+    json_t *details;
+};
+
+static int audit_later_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct audit_later *a = ctx;
+    return sifa_api_audit(db, a->api, a->actor[0] ? a->actor : NULL, a->address, a->action, a->target,
+                          json_incref(a->details), err);
+}
+
+static void audit_later_done(void *ctx, int status, const struct sifa_error *err)
+{
+    struct audit_later *a = ctx;
+    if (status < 0)
+        fprintf(stderr, "sifa: 审计写入失败 audit write failed: %s [%s]\n", err ? err->message : "",
+                err ? err->code : "");
+    json_decref(a->details);
+    free(a);
+}
+
+void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *target, json_t *details_take)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    struct audit_later *a = sifa_xcalloc(1, sizeof(*a));
+    a->api = sifa_req_app(req);
+    snprintf(a->actor, sizeof(a->actor), "%s", p ? p->user : "");
+    snprintf(a->address, sizeof(a->address), "%s", sifa_req_peer(req));
+    snprintf(a->action, sizeof(a->action), "%s", action);
+    snprintf(a->target, sizeof(a->target), "%s", target ? target : "");
+    a->details = details_take;
+    if (sifa_db_writer_submit(sifa_server_writer(sifa_req_server(req)), audit_later_run, audit_later_done, a) < 0) {
+        fprintf(stderr, "sifa: 审计队列已满,未记录 %s audit queue full\n", action);
+        json_decref(a->details);
+        free(a);
+    }
+}
+
+struct audited_response {
+    struct audit_later entry;
+    int http_status;
+    json_t *body;
+    char etag[48];
+};
+
+static int audited_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct audited_response *a = ctx;
+    return audit_later_run(db, &a->entry, err);
+}
+
+static void audited_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct audited_response *a = ctx;
+    if (req != NULL) {
+        if (status < 0) {
+            /* No audit entry, no data: the read is refused rather than left unrecorded. */
+            struct sifa_error e = {0};
+            sifa_error_set(&e, SIFA_EUNAVAILABLE, "audit_unavailable", "无法记录审计日志,本次读取已拒绝:%s",
+                           err ? err->message : "");
+            sifa_resp_error(req, 503, &e);
+            sifa_error_release(&e);
+        } else {
+            if (a->etag[0])
+                sifa_resp_header(req, "etag", a->etag);
+            sifa_resp_json(req, a->http_status, json_incref(a->body));
+        }
+    }
+    json_decref(a->body);
+    json_decref(a->entry.details);
+    free(a);
+}
+
+int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body_take, const char *etag,
+                             const char *action, const char *target, json_t *details_take, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    struct audited_response *a = sifa_xcalloc(1, sizeof(*a));
+    a->entry.api = sifa_req_app(req);
+    snprintf(a->entry.actor, sizeof(a->entry.actor), "%s", p ? p->user : "");
+    snprintf(a->entry.address, sizeof(a->entry.address), "%s", sifa_req_peer(req));
+    snprintf(a->entry.action, sizeof(a->entry.action), "%s", action);
+    snprintf(a->entry.target, sizeof(a->entry.target), "%s", target ? target : "");
+    a->entry.details = details_take;
+    a->http_status = http_status;
+    a->body = body_take;
+    snprintf(a->etag, sizeof(a->etag), "%s", etag ? etag : "");
+    if (sifa_req_defer_write(req, audited_run, audited_done, a) < 0) {
+        json_decref(a->body);
+        json_decref(a->entry.details);
+        free(a);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
+    }
+    return 0;
+}
+
 int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_query *q = sifa_req_query(req);
@@ -89,6 +190,65 @@ int sifa_api_audit_verify(struct sifa_req *req, struct sifa_error *err)
     w->db.create = false;
     memcpy(w->key, sifa_keyring_audit_key(api->keyring), sizeof(w->key));
     if (sifa_req_defer_work(req, verify_run, verify_done, w) < 0) {
+        free(w);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
+    }
+    return 0;
+}
+
+/* ---------- export (CSV for Excel), built off the event loop ---------- */
+
+struct export_work {
+    struct sifa_db_config db;
+    char path[4096];
+    char actor[SIFA_NAME_MAX + 1];
+    char *text;
+    size_t len;
+};
+
+static int export_run(void *ctx, struct sifa_error *err)
+{
+    struct export_work *w = ctx;
+    struct sifa_db *db;
+    int rc = sifa_db_open(&w->db, &db, err);
+    if (rc < 0)
+        return rc;
+    FILE *f = open_memstream(&w->text, &w->len);
+    if (f == NULL) {
+        sifa_db_close(db);
+        return sifa_error_set(err, SIFA_EINTERNAL, "export", "无法生成导出文件");
+    }
+    rc = sifa_audit_export_csv(db, NULL, f, err);
+    fclose(f);
+    sifa_db_close(db);
+    return rc;
+}
+
+static void export_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct export_work *w = ctx;
+    if (req != NULL) {
+        if (status < 0) {
+            sifa_resp_error(req, 0, err);
+        } else {
+            sifa_resp_header(req, "content-disposition", "attachment; filename=\"audit.csv\"");
+            sifa_resp_bytes(req, 200, "text/csv; charset=utf-8", w->text, w->len);
+            sifa_api_audit_later(req, "audit.export", "audit_log", json_pack("{s:I}", "bytes", (json_int_t)w->len));
+        }
+    }
+    free(w->text);
+    free(w);
+}
+
+int sifa_api_audit_export(struct sifa_req *req, struct sifa_error *err)
+{
+    struct sifa_api *api = sifa_req_app(req);
+    struct export_work *w = sifa_xcalloc(1, sizeof(*w));
+    snprintf(w->path, sizeof(w->path), "%s", api->db.path);
+    w->db = api->db;
+    w->db.path = w->path;
+    w->db.create = false;
+    if (sifa_req_defer_work(req, export_run, export_done, w) < 0) {
         free(w);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
     }

@@ -111,30 +111,6 @@ static void send_error(struct sifa_req *req, const struct sifa_error *err)
 
 /* ---------- read auditing ---------- */
 
-struct read_audit {
-    const struct sifa_api *api;
-    char actor[SIFA_NAME_MAX + 1];
-    char address[64];
-    char action[40];
-    char target[200];
-    json_t *details;
-};
-
-static int read_audit_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
-{
-    struct read_audit *a = ctx;
-    return sifa_api_audit(db, a->api, a->actor, a->address, a->action, a->target, json_incref(a->details), err);
-}
-
-static void read_audit_done(void *ctx, int status, const struct sifa_error *err)
-{
-    struct read_audit *a = ctx;
-    if (status < 0)
-        fprintf(stderr, "sifa: 审计写入失败 audit write failed: %s [%s]\n", err ? err->message : "", err ? err->code : "");
-    json_decref(a->details);
-    free(a);
-}
-
 static bool module_has_personal(const struct sifa_module *m)
 {
     for (size_t i = 0; i < m->nfields; i++) {
@@ -148,30 +124,26 @@ static bool module_has_personal(const struct sifa_module *m)
 }
 
 /* Personal data read in clear is audited, and so is every read by a read-only (inspector) role:
- * who, from where, which records. The entry is written after the response by the writer; a
- * failure to write it is logged, never hidden. */
-static void audit_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
-                       const char *what, json_t *ids_take)
+ * who, from where, which records. Such a response is sent only once its audit entry is
+ * committed. Returns the handler's status; the response is sent (now or after the audit). */
+static int respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                        const char *what, json_t *ids_take, json_t *body_take, const char *etag,
+                        struct sifa_error *err)
 {
     const struct sifa_principal *p = sifa_req_principal(req);
     bool personal = rc->unmask && module_has_personal(m) && json_array_size(ids_take) > 0;
     bool inspector = p != NULL && sifa_principal_read_only(p);
     if (p == NULL || (!personal && !inspector)) {
         json_decref(ids_take);
-        return;
+        if (etag)
+            sifa_resp_header(req, "etag", etag);
+        sifa_resp_json(req, 200, body_take);
+        return 0;
     }
-    struct read_audit *a = sifa_xcalloc(1, sizeof(*a));
-    a->api = sifa_req_app(req);
-    snprintf(a->actor, sizeof(a->actor), "%s", p->user);
-    snprintf(a->address, sizeof(a->address), "%s", sifa_req_peer(req));
-    snprintf(a->action, sizeof(a->action), "%s", personal ? "record.read_personal" : "record.read");
-    snprintf(a->target, sizeof(a->target), "%s/%s", m->code, what);
-    a->details = json_pack("{s:o}", "ids", ids_take);
-    if (sifa_db_writer_submit(sifa_server_writer(sifa_req_server(req)), read_audit_run, read_audit_done, a) < 0) {
-        fprintf(stderr, "sifa: 审计队列已满 audit queue full\n");
-        json_decref(a->details);
-        free(a);
-    }
+    char target[160];
+    snprintf(target, sizeof(target), "%s/%s", m->code, what);
+    return sifa_api_respond_audited(req, 200, body_take, etag, personal ? "record.read_personal" : "record.read",
+                                    target, json_pack("{s:o}", "ids", ids_take), err);
 }
 
 static json_t *ids_of(json_t *items)
@@ -225,9 +197,7 @@ int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
-    audit_read(req, &rc, m, "list", ids_of(json_object_get(page, "items")));
-    sifa_resp_json(req, 200, page);
-    return 0;
+    return respond_read(req, &rc, m, "list", ids_of(json_object_get(page, "items")), page, NULL, err);
 }
 
 int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
@@ -246,9 +216,9 @@ int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
-    audit_read(req, &rc, m, sifa_req_param(req, "id"), json_pack("[I]", (json_int_t)id));
-    send_record(req, 200, record);
-    return 0;
+    char etag[48];
+    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)json_integer_value(json_object_get(record, "version")));
+    return respond_read(req, &rc, m, sifa_req_param(req, "id"), json_pack("[I]", (json_int_t)id), record, etag, err);
 }
 
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
@@ -267,9 +237,8 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
-    audit_read(req, &rc, m, "history", json_pack("[I]", (json_int_t)id));
-    sifa_resp_json(req, 200, json_pack("{s:o}", "history", history));
-    return 0;
+    return respond_read(req, &rc, m, "history", json_pack("[I]", (json_int_t)id), json_pack("{s:o}", "history", history),
+                        NULL, err);
 }
 
 struct deadline_scopes {
@@ -335,27 +304,53 @@ struct record_write {
     struct sifa_record_ctx rc;
     struct sifa_api_scope scope; /* rc.scope points here: owned by the job, not the request */
     char actor[SIFA_NAME_MAX + 1];
+    char address[64];
+    const struct sifa_api *api;
     int64_t id, expected_version;
     char transition[SIFA_MODEL_CODE_MAX + 1];
     json_t *values; /* owned */
     json_t *result; /* owned; set by the writer */
 };
 
+/* The change and its audit entry commit together (same job, same transaction). The entry names
+ * the record and the fields changed, never their values: the history holds those, sealed. */
 static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
 {
     struct record_write *w = ctx;
+    int rc = SIFA_EINTERNAL;
+    const char *action = "record.change";
     switch (w->kind) {
     case W_CREATE:
-        return sifa_record_create(db, &w->rc, w->module, w->values, &w->result, err);
+        rc = sifa_record_create(db, &w->rc, w->module, w->values, &w->result, err);
+        action = "record.create";
+        break;
     case W_UPDATE:
-        return sifa_record_update(db, &w->rc, w->module, w->id, w->expected_version, w->values, &w->result, err);
+        rc = sifa_record_update(db, &w->rc, w->module, w->id, w->expected_version, w->values, &w->result, err);
+        action = "record.update";
+        break;
     case W_TRANSITION:
-        return sifa_record_transition(db, &w->rc, w->module, w->id, w->transition, w->expected_version, w->values,
-                                      &w->result, err);
+        rc = sifa_record_transition(db, &w->rc, w->module, w->id, w->transition, w->expected_version, w->values,
+                                    &w->result, err);
+        action = "record.transition";
+        break;
     case W_DELETE:
-        return sifa_record_delete(db, &w->rc, w->module, w->id, w->expected_version, err);
+        rc = sifa_record_delete(db, &w->rc, w->module, w->id, w->expected_version, err);
+        action = "record.delete";
+        break;
     }
-    return SIFA_EINTERNAL;
+    if (rc < 0)
+        return rc;
+    int64_t id = w->result ? json_integer_value(json_object_get(w->result, "id")) : w->id;
+    char target[160];
+    snprintf(target, sizeof(target), "%s/%lld", w->module->code, (long long)id);
+    json_t *fields = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(w->values, key, v) json_array_append_new(fields, json_string(key));
+    json_t *details = json_pack("{s:o}", "fields", fields);
+    if (w->kind == W_TRANSITION)
+        json_object_set_new(details, "transition", json_string(w->transition));
+    return sifa_api_audit(db, w->api, w->actor, w->address, action, target, details, err);
 }
 
 static void record_write_free(struct record_write *w)
@@ -408,6 +403,8 @@ static struct record_write *write_new(struct sifa_req *req, enum write_kind kind
     else
         snprintf(action, sizeof(action), "%s", kind == W_CREATE ? "create" : kind == W_UPDATE ? "update" : "delete");
     record_ctx_for(req, action, &w->scope, w->actor, sizeof(w->actor), &w->rc);
+    snprintf(w->address, sizeof(w->address), "%s", sifa_req_peer(req));
+    w->api = sifa_req_app(req);
     return w;
 }
 

@@ -27,7 +27,16 @@ bool sifa_permission_match(const char *pattern, const char *permission)
         return ql > pl - 1 && strncmp(pattern, permission, pl - 1) == 0;
     if (pl >= 2 && strncmp(pattern, "*.", 2) == 0) { /* "*.read": that action of any module */
         const char *dot = strchr(permission, '.');
-        return dot != NULL && strcmp(dot + 1, pattern + 2) == 0;
+        if (dot == NULL || strcmp(dot + 1, pattern + 2) != 0)
+            return false;
+        /* Only business modules: "*.read" must not grant audit.read or users.manage. */
+        static const char *const system_namespaces[] = {"system", "users", "orgs", "audit", "tokens",
+                                                        "modules", "self", "files", "roles", "sessions"};
+        for (size_t i = 0; i < SIFA_ARRAY_SIZE(system_namespaces); i++)
+            if ((size_t)(dot - permission) == strlen(system_namespaces[i]) &&
+                strncmp(permission, system_namespaces[i], (size_t)(dot - permission)) == 0)
+                return false;
+        return true;
     }
     return false;
 }

@@ -1,0 +1,199 @@
+"""The audit trail: what logins, tokens and reads leave behind, the API auditors read it through,
+and the hash chain catching edits, deletions and truncation (src/api/audit.c, src/auth/audit.c,
+src/cli/accounts.c sifa_cli_audit)."""
+
+import os
+import re
+import shutil
+import sqlite3
+import time
+
+import requests
+
+from conftest import ADMIN_PASSWORD, ROLES_FILE, assert_envelope, cli, key_file_for, token_file_for
+
+LOGIN = "/api/v1/auth/login"
+NO_AUTH = {"Authorization": None}
+AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+PASSWORD = "Some-Long-Pass-2026"
+
+
+def login(server, user, password):
+    return requests.post(server.url(LOGIN), json={"user": user, "password": password}, headers=NO_AUTH, timeout=10)
+
+
+def audit_page(server, **params):
+    r = requests.get(server.url("/api/v1/audit"), params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def verify_db(db):
+    """`sifa audit verify` on a database whose key file lies beside it."""
+    return cli("audit", "verify", "--db", db, "--key_file", key_file_for(db), "--roles_file", ROLES_FILE)
+
+
+def intact(n):
+    return "sifa: 审计日志完整 audit log intact: %d 条 entries\n" % n
+
+
+def broken(entry, reason):
+    return "sifa: 审计日志已被破坏 BROKEN at entry %d (%s)\n" % (entry, reason)
+
+
+def test_auth_events_are_listed_newest_first(server):
+    s = requests.Session()
+    r = s.post(server.url(LOGIN), json={"user": "admin", "password": ADMIN_PASSWORD}, timeout=10)
+    assert r.status_code == 200, r.text
+    csrf = r.json()["csrf_token"]
+    assert login(server, "admin", "wrong-password-123").status_code == 401
+    assert login(server, "ghost", "wrong-password-123").status_code == 401
+    r = s.post(server.url("/api/v1/auth/tokens"), json={"name": "统计报表", "scopes": ["audit.read"]},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 201, r.text
+    token_id = r.json()["id"]
+    r = s.post(server.url("/api/v1/auth/logout"), headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 200, r.text
+
+    page = audit_page(server)
+    assert (page["total"], page["page"], page["page_size"]) == (6, 1, 50)
+    items = page["items"]
+    for e in items:
+        assert set(e) == {"id", "at", "actor", "address", "action", "target", "details"}
+        assert AT.match(e["at"]), e
+    assert [e["at"] for e in items] == sorted((e["at"] for e in items), reverse=True)
+    got = [(e["id"], e["action"], e["actor"], e["address"], e["target"], e["details"]) for e in items]
+    cli_token = got[-1]
+    assert cli_token[:4] == (1, "auth.token_create", "cli", "console")
+    assert cli_token[5] == {"name": "api-tests", "scopes": ["*"], "user": "admin"}
+    assert got[:-1] == [
+        (6, "auth.logout", "admin", "127.0.0.1", "admin", None),
+        (5, "auth.token_create", "admin", "127.0.0.1", token_id, {"name": "统计报表", "scopes": ["audit.read"]}),
+        (4, "auth.login_failed", None, "127.0.0.1", "ghost", {"known_user": False}),
+        (3, "auth.login_failed", None, "127.0.0.1", "admin", {"known_user": True}),
+        (2, "auth.login", "admin", "127.0.0.1", "admin", None),
+    ]
+
+    # filters and paging
+    assert [e["id"] for e in audit_page(server, action="auth.login_failed")["items"]] == [4, 3]
+    assert [e["id"] for e in audit_page(server, actor="admin")["items"]] == [6, 5, 2]
+    page = audit_page(server, page=2, page_size=2)
+    assert [e["id"] for e in page["items"]] == [4, 3] and page["total"] == 6
+    assert audit_page(server, since="2999")["items"] == []
+    assert_envelope(requests.get(server.url("/api/v1/audit"), params={"page_size": 501}, timeout=10),
+                    400, "audit_bad_filter")
+    assert_envelope(requests.get(server.url("/api/v1/audit"), params={"since": "yesterday"}, timeout=10),
+                    400, "audit_bad_filter")
+
+    r = requests.get(server.url("/api/v1/audit/verify"), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "checked": 6}
+
+    # audit.read is needed: a token without it is refused
+    r = server.cli("token", "create", "--user", "admin", "--name", "x", "--scopes", "mediation_case.read")
+    assert r.returncode == 0, r.stderr
+    bearer = {"Authorization": "Bearer " + r.stdout.strip()}
+    for path in ("/api/v1/audit", "/api/v1/audit/verify"):
+        err = assert_envelope(requests.get(server.url(path), headers=bearer, timeout=10), 403, "denied")
+        assert err["details"] == {"permission": "audit.read"}
+
+    server.stop()
+    r = server.cli("audit", "verify")
+    assert (r.returncode, r.stdout) == (0, intact(7)), r.stderr
+
+
+def test_inspector_reads_are_audited(server):
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "ta", "source": "walk_in", "title": "督察抽查", "received_on": "2024-03-05"},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    r = server.cli("user", "add", "insp", "--display-name", "督察", "--roles", "inspector", "--password-stdin",
+                   input_text=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    s = requests.Session()
+    assert s.post(server.url(LOGIN), json={"user": "insp", "password": PASSWORD}, timeout=10).status_code == 200
+    assert s.get(server.url("/api/v1/modules/mediation_case/records"), timeout=10).status_code == 200
+    assert s.get(server.url("/api/v1/modules/mediation_case/records/%d" % rid), timeout=10).status_code == 200
+    # an inspector holds audit.read
+    assert s.get(server.url("/api/v1/audit"), timeout=10).status_code == 200
+
+    deadline = time.monotonic() + 5  # written by the writer after the response
+    while True:
+        items = audit_page(server, action="record.read")["items"]
+        if len(items) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    got = [(e["actor"], e["address"], e["target"], e["details"]) for e in items]
+    assert got == [("insp", "127.0.0.1", "mediation_case/%d" % rid, {"ids": [rid]}),
+                   ("insp", "127.0.0.1", "mediation_case/list", {"ids": [rid]})]
+    # reads by others are not
+    assert requests.get(server.url("/api/v1/modules/mediation_case/records"), timeout=10).status_code == 200
+    time.sleep(0.1)
+    assert audit_page(server, action="record.read")["total"] == 2
+
+
+def copy_db(server, name):
+    """A copy of the stopped server's database with its key and token files."""
+    src = server.paths["db"]
+    dst = server.paths["dir"] / name
+    shutil.copyfile(src, dst)
+    for suffix in ("-wal", "-shm"):
+        if src.with_name(src.name + suffix).exists():
+            shutil.copyfile(src.with_name(src.name + suffix), dst.with_name(dst.name + suffix))
+    shutil.copyfile(key_file_for(src), key_file_for(dst))
+    os.chmod(key_file_for(dst), 0o600)  # sifa refuses a key file others may read
+    shutil.copyfile(token_file_for(src), token_file_for(dst))
+    return dst
+
+
+def tamper(db, sql):
+    con = sqlite3.connect(str(db))
+    try:
+        assert con.execute(sql).rowcount == 1
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_tampering_is_detected(sifa):
+    server = sifa.start(name="orig")
+    assert login(server, "admin", ADMIN_PASSWORD).status_code == 200                    # 2
+    assert login(server, "admin", "wrong-password-123").status_code == 401             # 3
+    assert login(server, "ghost", "wrong-password-123").status_code == 401             # 4
+    assert [e["id"] for e in audit_page(server)["items"]] == [4, 3, 2, 1]
+    server.stop()
+
+    r = verify_db(server.paths["db"])
+    assert (r.returncode, r.stdout) == (0, intact(4)), r.stderr
+
+    edited = copy_db(server, "edited.db")
+    tamper(edited, "UPDATE audit_log SET actor = 'intruder' WHERE id = 3")
+    r = verify_db(edited)
+    assert (r.returncode, r.stdout) == (1, broken(3, "hash_mismatch")), r.stderr
+    assert "审计日志第 3 条被篡改" in r.stderr
+
+    gap = copy_db(server, "gap.db")
+    tamper(gap, "DELETE FROM audit_log WHERE id = 2")
+    r = verify_db(gap)
+    assert (r.returncode, r.stdout) == (1, broken(3, "id_gap")), r.stderr
+
+    cut = copy_db(server, "cut.db")
+    tamper(cut, "DELETE FROM audit_log WHERE id = 4")
+    r = verify_db(cut)
+    assert (r.returncode, r.stdout) == (1, broken(4, "truncated")), r.stderr
+
+    # the original is untouched by all this
+    r = verify_db(server.paths["db"])
+    assert (r.returncode, r.stdout) == (0, intact(4)), r.stderr
+
+    # the API reports the same break
+    s2 = sifa.start(name="edited", db=edited)
+    r = requests.get(s2.url("/api/v1/audit/verify"), timeout=10)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"ok", "checked", "problem", "message"}
+    assert body["ok"] is False
+    assert body["problem"] == {"id": 3, "reason": "hash_mismatch"}
+    assert body["message"] == "审计日志第 3 条被篡改（哈希不符）"
+    assert [e["actor"] for e in audit_page(s2)["items"] if e["id"] == 3] == ["intruder"]

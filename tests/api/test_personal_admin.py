@@ -1,0 +1,162 @@
+"""Personal data (sealed at rest, blind-index lookups, masking, audited clear reads) and the
+admin API (org units, users, passwords, online sessions)."""
+import sqlite3
+
+import requests
+
+VALID_ID = "11010519491231002X"
+LA = "/api/v1/modules/legal_aid_case/records"
+
+
+def org(server, code, name, kind, parent=None):
+    body = {"code": code, "name": name, "kind": kind}
+    if parent:
+        body["parent"] = parent
+    r = requests.post(server.url("/api/v1/orgs"), json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    return r
+
+
+def legal_aid(server, applicant, org_code="ta", headers=None):
+    body = {"handling_org": org_code, "applicant": applicant, "channel": "walk_in", "category": "civil",
+            "applied_on": "2021-09-28", "cause": "劳动报酬纠纷"}
+    return requests.post(server.url(LA), json=body, headers=headers or {}, timeout=10)
+
+
+def token_for(server, user, scopes):
+    r = server.cli("token", "create", "--user", user, "--name", "t", "--scopes", scopes)
+    assert r.returncode == 0, r.stderr
+    return {"Authorization": "Bearer " + r.stdout.strip()}
+
+
+def add_user(server, name, org_code, roles, password=None):
+    body = {"name": name, "display_name": name.upper(), "org": org_code, "roles": roles}
+    if password:
+        body["password"] = password
+    r = requests.post(server.url("/api/v1/users"), json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_personal_data_sealed_found_masked_and_audited(server):
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    applicant = {"name": "欧阳修", "id_number": VALID_ID, "phone": "13800138000"}
+    r = legal_aid(server, applicant)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["applicant"] == applicant  # the admin token holds legal_aid_case.personal
+
+    # at rest: the record column and the history are sealed, never in clear
+    server.stop()
+    with sqlite3.connect(str(server.paths["db"])) as db:
+        stored, hashed = db.execute("SELECT f_applicant, h_applicant FROM m_legal_aid_case").fetchone()
+        history = db.execute("SELECT changes FROM record_history WHERE module = 'legal_aid_case'").fetchone()[0]
+    assert stored.startswith('"pd1:') and "欧阳修" not in stored and VALID_ID not in stored
+    assert len(hashed) == 32 and VALID_ID not in hashed
+    assert "欧阳修" not in history and VALID_ID not in history and "13800138000" not in history
+    server.start()
+
+    # exact match through the keyed hash, whatever the case of the check character
+    for q in (VALID_ID, VALID_ID.lower()):
+        got = requests.get(server.url(LA), params={"applicant": q}, timeout=10).json()
+        assert [x["id"] for x in got["items"]] == [rec["id"]]
+    assert requests.get(server.url(LA), params={"applicant": "110105194912310021"}, timeout=10).json()["total"] == 0
+    bad = requests.get(server.url(LA), params={"applicant__gte": "1"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_filter"
+
+    # a judicial office clerk may read legal aid cases but not personal data: masked, everywhere
+    add_user(server, "clerk", "ta", ["judicial_office"])
+    clerk = token_for(server, "clerk", "legal_aid_case.read")
+    masked = {"name": "欧**", "id_number": "110105********002X", "phone": "138****8000"}
+    one = requests.get(server.url("%s/%d" % (LA, rec["id"])), headers=clerk, timeout=10).json()
+    assert one["applicant"] == masked
+    listed = requests.get(server.url(LA), headers=clerk, timeout=10).json()["items"]
+    assert [x["applicant"] for x in listed] == [masked]
+    hist = requests.get(server.url("%s/%d/history" % (LA, rec["id"])), headers=clerk, timeout=10).json()["history"]
+    assert hist[0]["changes"]["applicant"] == {"old": None, "new": masked}
+
+    # a change by someone who sees the masked value never writes the mask back
+    r = requests.patch(server.url("%s/%d" % (LA, rec["id"])), json={"cause": "追索劳动报酬"},
+                       headers={"If-Match": '"1"'}, timeout=10)
+    assert r.status_code == 200 and r.json()["applicant"] == applicant
+    staff = token_for(server, "admin", "legal_aid_case.read,legal_aid_case.update")
+    r = requests.patch(server.url("%s/%d" % (LA, rec["id"])), json={"lawyer": "王律师"},
+                       headers=dict(staff, **{"If-Match": '"2"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["applicant"] == masked  # the token lacks legal_aid_case.personal
+    assert requests.get(server.url("%s/%d" % (LA, rec["id"])), timeout=10).json()["applicant"] == applicant
+
+    # clear reads are audited, masked ones are not
+    audit = requests.get(server.url("/api/v1/audit"), params={"action": "record.read_personal", "page_size": 100},
+                         timeout=10).json()["items"]
+    assert audit and all(e["actor"] == "admin" for e in audit)
+    assert any(e["target"] == "legal_aid_case/%d" % rec["id"] and e["details"] == {"ids": [rec["id"]]} for e in audit)
+    changes = requests.get(server.url("/api/v1/audit"), params={"action": "record.update"}, timeout=10).json()["items"]
+    assert [e["details"]["fields"] for e in changes] == [["lawyer"], ["cause"]]
+    assert requests.get(server.url("/api/v1/audit/verify"), timeout=30).json()["ok"] is True
+
+
+def test_admin_api_users_passwords_sessions(server):
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    org(server, "tb", "乙镇", "town", "c")
+    org(server, "v1", "某村", "village", "ta")
+    u = add_user(server, "wang", "ta", ["mediation_staff"], password="Initial-Pass-2026")
+    assert u["roles"] == ["mediation_staff"] and u["must_change_password"] is True and u["org"] == "ta"
+    r = requests.post(server.url("/api/v1/users"), json={"name": "li", "display_name": "李", "roles": ["nope"]},
+                      timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_role"
+    r = requests.post(server.url("/api/v1/users"), json={"name": "zhao", "display_name": "赵", "password": "1234567890"},
+                      timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] in ("password_common", "password_trivial")
+
+    # moving a unit moves its subtree and keeps the history
+    r = requests.patch(server.url("/api/v1/orgs/ta"), json={"parent": "tb"}, timeout=10)
+    assert r.status_code == 200
+    paths = {o["code"]: o["path"] for o in requests.get(server.url("/api/v1/orgs"), timeout=10).json()["items"]}
+    assert paths == {"c": "/c/", "tb": "/c/tb/", "ta": "/c/tb/ta/", "v1": "/c/tb/ta/v1/"}
+    hist = requests.get(server.url("/api/v1/orgs/ta/history"), timeout=10).json()["items"]
+    assert [(h["change"], h["old"], h["new"]) for h in hist] == [("create", None, "/c/ta/"), ("move", "/c/ta/", "/c/tb/ta/")]
+    r = requests.patch(server.url("/api/v1/orgs/c"), json={"parent": "v1"}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "org_cycle"
+
+    # first login: only the password change is allowed
+    s = requests.Session()
+    r = s.post(server.url("/api/v1/auth/login"), json={"user": "wang", "password": "Initial-Pass-2026"}, timeout=10)
+    assert r.status_code == 200 and r.json()["must_change_password"] is True
+    csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+    r = s.get(server.url("/api/v1/modules/mediation_case/records"), timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "password_change_required"
+    r = s.post(server.url("/api/v1/auth/password"), json={"old_password": "wrong-old-pass", "new_password": "Second-Pass-2026"},
+               headers=csrf, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "wrong_password"
+    r = s.post(server.url("/api/v1/auth/password"),
+               json={"old_password": "Initial-Pass-2026", "new_password": "Second-Pass-2026"}, headers=csrf, timeout=10)
+    assert r.status_code == 200, r.text
+    assert s.get(server.url("/api/v1/modules/mediation_case/records"), timeout=10).status_code == 200
+
+    # online users, forced logout
+    online = requests.get(server.url("/api/v1/sessions"), timeout=10).json()["items"]
+    mine = [x for x in online if x["user"] == "wang"]
+    assert len(mine) == 1 and mine[0]["address"] == "127.0.0.1"
+    assert requests.delete(server.url("/api/v1/sessions/" + mine[0]["id"]), timeout=10).status_code == 200
+    assert s.get(server.url("/api/v1/auth/me"), timeout=10).status_code == 401
+
+    # disabling an account ends its sessions and its logins
+    s2 = requests.Session()
+    r = s2.post(server.url("/api/v1/auth/login"), json={"user": "wang", "password": "Second-Pass-2026"}, timeout=10)
+    assert r.status_code == 200
+    r = requests.patch(server.url("/api/v1/users/wang"), json={"disabled": True}, timeout=10)
+    assert r.status_code == 200 and r.json()["disabled"] is True
+    assert s2.get(server.url("/api/v1/auth/me"), timeout=10).status_code == 401
+    r = requests.post(server.url("/api/v1/auth/login"), json={"user": "wang", "password": "Second-Pass-2026"},
+                      headers={"Authorization": "none"}, timeout=10)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    r = requests.patch(server.url("/api/v1/users/admin"), json={"disabled": True}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "self_lockout"
+    actions = [e["action"] for e in requests.get(server.url("/api/v1/audit"), params={"page_size": 200},
+                                                 timeout=10).json()["items"]]
+    for a in ("org.create", "org.update", "user.create", "user.password_change", "session.revoke", "user.update",
+              "auth.login", "auth.login_failed"):
+        assert a in actions, a
