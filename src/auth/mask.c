@@ -7,39 +7,15 @@
 #include <string.h>
 
 #include "auth/personal.h"
-
 #include "base/common.h"
+#include "base/text.h"
 
-/* Length of the valid UTF-8 sequence at s (1-4) for a character other than NUL, 0 otherwise
- * (bad lead byte, missing or bad continuation, overlong form, surrogate, beyond U+10FFFF, NUL).
- * Reads at most len bytes. password.c has the same decoder; the two share no header. */
+/* Length of the valid UTF-8 sequence at s (1-4) for a character other than NUL, 0 otherwise. */
 static size_t utf8_char_len(const unsigned char *s, size_t len)
 {
     if (len == 0 || s[0] == 0)
         return 0;
-    uint32_t c = s[0];
-    size_t n;
-    uint32_t min;
-    if (c < 0x80)
-        return 1;
-    else if (c >= 0xc2 && c <= 0xdf)
-        n = 2, c &= 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, c &= 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, c &= 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    return n;
+    return sifa_utf8_decode(s, len, NULL);
 }
 
 struct writer {

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "auth/password.h"
-
 #include "base/common.h"
+#include "base/text.h"
 
 _Static_assert(SIFA_PASSWORD_HASH_MAX == crypto_pwhash_STRBYTES, "hash buffer size");
 
@@ -33,41 +33,6 @@ static size_t cost_mem(bool minimal)
 }
 
 /* ---- policy ---- */
-
-/* Length of the valid UTF-8 sequence at s (1-4), 0 when it is not one (bad lead byte, missing or
- * bad continuation, overlong form, surrogate, beyond U+10FFFF). Reads at most len bytes.
- * mask.c keeps its own copy: sharing it would mean a cross-file name for twenty lines. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *ret_cp)
-{
-    if (len == 0)
-        return 0;
-    uint32_t c = s[0];
-    size_t n;
-    uint32_t min;
-    if (c < 0x80) {
-        *ret_cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, c &= 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, c &= 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, c &= 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *ret_cp = c;
-    return n;
-}
 
 static char ascii_lower(char c)
 {
@@ -148,7 +113,7 @@ static int check_policy(const char *password, size_t len, const char *lower, uin
     size_t chars = 0;
     bool valid = true;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_decode((const unsigned char *)password + i, len - i, &cp[chars]);
+        size_t n = sifa_utf8_decode((const unsigned char *)password + i, len - i, &cp[chars]);
         if (n == 0 || cp[chars] < 0x20 || cp[chars] == 0x7f)
             valid = false;
         i += n == 0 ? 1 : n;

@@ -10,87 +10,11 @@
 
 /* System headers first: banned.h, at the end of common.h, must come last. */
 #include "base/common.h"
+#include "base/text.h"
 #include "http/query.h"
 
 /* The most of an offending key quoted back in an error message. */
 #define KEY_QUOTE_MAX 64
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..len) into out (room for len bytes). Returns the decoded length, or -1 on a '%'
- * not followed by two hex digits or on a NUL byte (raw or %00): keys and values are C strings. */
-static ptrdiff_t form_decode(const char *s, size_t len, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            if (len - i < 3)
-                return -1;
-            int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (unsigned char)(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0')
-            return -1;
-        out[o++] = (char)c;
-    }
-    return (ptrdiff_t)o;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (len - i - 1 < n)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* Fails with the raw key quoted: printable ASCII kept, anything else shown as %XX, so the
  * message stays valid UTF-8 whatever the input, and cut at KEY_QUOTE_MAX bytes. */
@@ -156,12 +80,12 @@ int sifa_query_parse(const char *s, size_t len, struct sifa_query *ret, struct s
         }
         assert(used + klen + vlen + 2 <= cap);
         char *key = buf + used;
-        ptrdiff_t dk = form_decode(piece, klen, key);
+        ssize_t dk = sifa_percent_decode(piece, klen, true, key);
         if (dk < 0) {
             free(buf);
             return query_fail(piece, klen, "参数名含有无效的百分号转义或空字符", err);
         }
-        if (!utf8_valid((const unsigned char *)key, (size_t)dk)) {
+        if (!sifa_utf8_valid(key, (size_t)dk)) {
             free(buf);
             return query_fail(piece, klen, "参数名不是合法的 UTF-8", err);
         }
@@ -169,12 +93,12 @@ int sifa_query_parse(const char *s, size_t len, struct sifa_query *ret, struct s
         used += (size_t)dk + 1;
 
         char *value = buf + used;
-        ptrdiff_t dv = form_decode(rawval, vlen, value);
+        ssize_t dv = sifa_percent_decode(rawval, vlen, true, value);
         if (dv < 0) {
             free(buf);
             return query_fail(piece, klen, "参数值含有无效的百分号转义或空字符", err);
         }
-        if (!utf8_valid((const unsigned char *)value, (size_t)dv)) {
+        if (!sifa_utf8_valid(value, (size_t)dv)) {
             free(buf);
             return query_fail(piece, klen, "参数值不是合法的 UTF-8", err);
         }

@@ -14,6 +14,7 @@
 /* System headers first: banned.h, at the end of common.h, must come last (a banned name
  * declared after it would become a variable declaration instead of a compile error). */
 #include "base/common.h"
+#include "base/text.h"
 #include "http/router.h"
 
 /* The methods a route may use, in the order a 405's Allow lists them. Keeping the set closed
@@ -260,41 +261,6 @@ void sifa_router_free(struct sifa_router *router)
     free(router);
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..len) into out (room for len + 1 bytes), NUL-terminates it and returns the decoded
- * length, or -1 on an invalid escape or a NUL (raw or encoded), which a C string cannot carry. */
-static ptrdiff_t segment_decode(const char *s, size_t len, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%') {
-            if (len - i < 3)
-                return -1;
-            int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (unsigned char)(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0')
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return (ptrdiff_t)o;
-}
-
 /* Splits and decodes path into segs (at most SIFA_ROUTE_MAX_SEGMENTS) inside buf. Returns the
  * number of segments, or -1 when the path cannot match any route. */
 static int path_split(const char *path, size_t path_len, char *buf, struct segment *segs)
@@ -314,7 +280,7 @@ static int path_split(const char *path, size_t path_len, char *buf, struct segme
         if (len == 0 || nseg == SIFA_ROUTE_MAX_SEGMENTS)
             return -1;
         /* Each decoded segment plus its NUL fits in the bytes its raw form and '/' used. */
-        ptrdiff_t dlen = segment_decode(seg, len, out);
+        ssize_t dlen = sifa_percent_decode(seg, len, false, out);
         if (dlen < 0)
             return -1;
         /* Dot segments are refused rather than resolved: no route has them, and a parameter

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "base/common.h"
+#include "base/text.h"
 #include "http/http.h"
 #include "http/jsonbody.h"
 #include "http/metrics.h"
@@ -195,11 +196,8 @@ static size_t json_escape(char *out, size_t cap, const char *s, size_t len)
         } else if (c < 0x20 || c == 0x7f) {
             o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
         } else if (c >= 0x80) {
-            size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-            bool ok = n != 0 && i + n <= len;
-            for (size_t k = 1; ok && k < n; k++)
-                ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-            if (!ok || o + n >= cap) {
+            size_t n = sifa_utf8_decode((const unsigned char *)s + i, len - i, NULL);
+            if (n == 0 || o + n >= cap) {
                 out[o++] = '?';
                 continue;
             }
