@@ -19,8 +19,11 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 REL_CFLAGS := $(BASE_CFLAGS) -O2 -g
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
+TSAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=thread
+
 REL_OBJS := $(patsubst src/%.c,build/rel/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
+TSAN_OBJS := $(patsubst src/%.c,build/tsan/%.o,$(LIB_SRCS))
 
 .SECONDARY:
 .PHONY: all deps run test test-unit test-api fuzz fuzz-build bench check-layers clean web
@@ -35,6 +38,14 @@ sifa: $(REL_OBJS) build/rel/main.o
 
 build/asan/sifa: $(ASAN_OBJS) build/asan/main.o
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ThreadSanitizer build of the server: the concurrency API tests run against it.
+build/tsan/sifa: $(TSAN_OBJS) build/tsan/main.o
+	$(CC) $(TSAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tsan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/rel/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -80,7 +91,7 @@ fuzz: deps fuzz-build
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/new/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 test: deps
-	@$(MAKE) --no-print-directory -j$$(nproc) sifa build/asan/sifa $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$$(nproc) sifa build/asan/sifa build/tsan/sifa $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BINS)
 	@scripts/run-tests.sh
 
 bench: deps sifa

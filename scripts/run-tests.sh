@@ -76,9 +76,10 @@ run_fuzz_replay() {
   record "fuzz corpus replay" $pass $fail
 }
 
-run_api() { # binary label
+run_api() { # binary label [test files…]
   local bin=$1 label=$2 log="$log_dir/api-$2.log"
-  tests/api/run.sh "$bin" >"$log" 2>&1
+  shift 2
+  tests/api/run.sh "$bin" "$@" >"$log" 2>&1
   local rc=$?
   local summary p f e
   summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$log" | tail -1)
@@ -98,6 +99,9 @@ run_valgrind
 run_fuzz_replay
 run_api ./sifa release
 run_api build/asan/sifa asan
+# Data races: the tests that load the server from many threads, against the TSan build.
+TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" \
+  run_api build/tsan/sifa tsan tests/api/test_concurrency.py tests/api/test_records_concurrency.py tests/api/test_shutdown.py
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -95,6 +95,7 @@ struct loop_thread {
     bool shutting_down;
     uint64_t shutdown_started_ns;
     struct published_db_stats db_stats;
+    bool disposed; /* its h2o objects were disposed of on its own thread */
 };
 
 struct sifa_server {
@@ -121,6 +122,9 @@ struct sifa_server {
     _Atomic uint64_t request_counter;
     uint32_t id_prefix;
     pthread_t main_thread;
+    pthread_barrier_t ready; /* the loops and sifa_server_run meet here once every loop listens */
+    pthread_barrier_t woken; /* … and here once every loop was told to stop: only then may a loop
+                              * destroy the queue the wake-up was sent through */
 };
 
 static const char builtin_index_html[] =
@@ -648,8 +652,10 @@ static void deferred_after_work(void *ctx, int status, const struct sifa_error *
     struct deferred *d = ctx;
     d->status = status;
     if (status < 0 && err != NULL) {
+        /* A copy, not a reference: the worker releases its error as the loop reads this one, and
+         * a JSON value must not be shared between threads. */
         d->err = *err;
-        json_incref(err->details);
+        d->err.details = json_deep_copy(err->details);
     }
     deferred_post(d);
 }
@@ -1223,14 +1229,47 @@ int sifa_server_render_metrics(struct sifa_server *server, char **ret_text, size
     return 0;
 }
 
+/* Everything h2o of a loop is made, used and disposed of on that loop's own thread: h2o keeps
+ * per-thread allocators (socket buffers, memory pools) and a buffer returns to the allocator of
+ * the thread that made it, so an object that crossed threads would corrupt another thread's
+ * free list. */
 static void *loop_thread_start(void *arg)
 {
     struct loop_thread *lt = arg;
-    return loop_main(lt);
+    struct sifa_server *server = lt->server;
+    lt->loop = h2o_evloop_create();
+    h2o_context_init(&lt->ctx, lt->loop, &server->globalconf);
+    lt->accept_ctx.ctx = &lt->ctx;
+    lt->accept_ctx.hosts = server->globalconf.hosts;
+    lt->accept_ctx.ssl_ctx = server->ssl_ctx;
+    h2o_multithread_register_receiver(lt->ctx.queue, &lt->completions, on_completions);
+    lt->listener = h2o_evloop_socket_create(lt->loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    lt->listener->data = lt;
+    h2o_socket_read_start(lt->listener, on_accept);
+    pthread_barrier_wait(&server->ready);
+    loop_main(lt);
+    pthread_barrier_wait(&server->woken);
+    if (sifa_metrics_open_connections(server->metrics) == 0) {
+        h2o_multithread_unregister_receiver(lt->ctx.queue, &lt->completions);
+        if (lt->listener != NULL) {
+            h2o_socket_close(lt->listener);
+            lt->listener = NULL;
+        }
+        /* h2o's HTTP/2 shutdown arms a one-second timer even with no HTTP/2 connection; with
+         * every connection gone it has nothing left to do. */
+        if (h2o_timeout_is_linked(&lt->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&lt->ctx.http2._graceful_shutdown_timeout);
+        h2o_context_dispose(&lt->ctx);
+        h2o_evloop_destroy(lt->loop);
+        lt->disposed = true;
+    }
+    /* else: connections still reference the context; the process is exiting anyway. */
+    return NULL;
 }
 
 int sifa_server_run(struct sifa_server *server, struct sifa_error *err)
 {
+    (void)err; /* nothing here can fail once sifa_server_new succeeded; kept for callers */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -1238,29 +1277,24 @@ int sifa_server_run(struct sifa_server *server, struct sifa_error *err)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* loop threads inherit the mask; only sigwait sees them */
     signal(SIGPIPE, SIG_IGN);
 
-    for (int i = 0; i < server->nloops; i++) {
-        struct loop_thread *lt = &server->loops[i];
-        lt->loop = h2o_evloop_create();
-        h2o_context_init(&lt->ctx, lt->loop, &server->globalconf);
-        lt->accept_ctx.ctx = &lt->ctx;
-        lt->accept_ctx.hosts = server->globalconf.hosts;
-        lt->accept_ctx.ssl_ctx = server->ssl_ctx;
-        h2o_multithread_register_receiver(lt->ctx.queue, &lt->completions, on_completions);
-        lt->listener = h2o_evloop_socket_create(lt->loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-        lt->listener->data = lt;
-        h2o_socket_read_start(lt->listener, on_accept);
-    }
+    pthread_barrier_init(&server->ready, NULL, (unsigned)server->nloops + 1);
+    pthread_barrier_init(&server->woken, NULL, (unsigned)server->nloops + 1);
     for (int i = 0; i < server->nloops; i++)
         if (pthread_create(&server->loops[i].tid, NULL, loop_thread_start, &server->loops[i]) != 0)
-            return sifa_error_set(err, SIFA_EINTERNAL, "thread", "无法创建事件循环线程");
+            abort(); /* only when out of resources at start; nothing to unwind yet */
+    pthread_barrier_wait(&server->ready);
 
     int sig = 0;
     sigwait(&set, &sig);
     atomic_store(&server->stopping, 1);
     for (int i = 0; i < server->nloops; i++)
         h2o_multithread_send_message(&server->loops[i].completions, NULL); /* wake the loop */
+    pthread_barrier_wait(&server->woken);
     for (int i = 0; i < server->nloops; i++)
         pthread_join(server->loops[i].tid, NULL);
+    pthread_barrier_destroy(&server->ready);
+    pthread_barrier_destroy(&server->woken);
+    pthread_barrier_destroy(&server->ready);
     /* Loops are done with requests; finish background work and queued writes before closing. */
     sifa_workpool_free(server->pool);
     server->pool = NULL;
@@ -1277,22 +1311,8 @@ void sifa_server_free(struct sifa_server *server)
     sifa_db_writer_stop(server->writer);
     for (int i = 0; server->loops != NULL && i < server->nloops; i++) {
         struct loop_thread *lt = &server->loops[i];
-        if (lt->loop != NULL) {
-            if (sifa_metrics_open_connections(server->metrics) == 0) {
-                h2o_multithread_unregister_receiver(lt->ctx.queue, &lt->completions);
-                if (lt->listener != NULL)
-                    h2o_socket_close(lt->listener);
-                /* h2o's HTTP/2 shutdown arms a one-second timer even with no HTTP/2 connection;
-                 * with every connection gone it has nothing left to do. */
-                if (h2o_timeout_is_linked(&lt->ctx.http2._graceful_shutdown_timeout))
-                    h2o_timeout_unlink(&lt->ctx.http2._graceful_shutdown_timeout);
-                h2o_context_dispose(&lt->ctx);
-                h2o_evloop_destroy(lt->loop);
-            }
-            /* else: connections still reference the context; the process is exiting anyway. */
-        } else if (lt->listen_fd >= 0) {
-            close(lt->listen_fd);
-        }
+        if (lt->loop == NULL && lt->listen_fd >= 0)
+            close(lt->listen_fd); /* never run */
         sifa_db_close(lt->db);
     }
     free(server->loops);
