@@ -11,6 +11,7 @@
 #include "base/common.h"
 #include "cli/cli.h"
 #include "api/api.h"
+#include "auth/audit.h"
 #include "auth/personal.h"
 #include "cli/config.h"
 #include "record/record.h"
@@ -204,9 +205,25 @@ int sifa_cli_import(int argc, char **argv)
         rc = sifa_record_flush_search(db, model, &err);
         if (rc >= 0)
             rc = sifa_db_commit(db, &err);
-    }
-    else if (rc < 0 && in_batch > 0)
+    } else if (rc < 0 && in_batch > 0) {
         sifa_db_rollback(db, NULL);
+    }
+    /* One audit entry for the import: who ran it is the console, what went in is counted. */
+    if (written > 0 && keyring != NULL && sifa_db_begin(db, NULL) >= 0) {
+        json_t *details = json_pack("{s:s,s:I,s:b}", "file", path, "records", (json_int_t)written, "complete", rc >= 0);
+        struct sifa_audit_entry e = {.actor = "cli", .address = "console", .action = "record.import",
+                                     .target = module_code, .details = details};
+        struct sifa_error aerr = {0};
+        int ar = sifa_audit_append(db, sifa_keyring_audit_key(keyring), &e, NULL, &aerr);
+        if (ar >= 0)
+            ar = sifa_db_commit(db, &aerr);
+        if (ar < 0) {
+            sifa_db_rollback(db, NULL);
+            fprintf(stderr, "sifa: 审计写入失败 audit write failed: %s [%s]\n", aerr.message, aerr.code);
+        }
+        sifa_error_release(&aerr);
+        json_decref(details);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (rc < 0) {
