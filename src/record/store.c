@@ -945,7 +945,7 @@ static char *search_body(const struct sifa_module *m, json_t *record)
 enum fts_mode { FTS_INSERT, FTS_REPLACE, FTS_REMOVE };
 
 /* Queues the search-index change of one record (see sifa_record_flush_search). The latest change
- * of a record in a batch wins: the pending row is keyed by module and id. */
+ * of a record in a batch wins: the pending row is keyed by module and id (an upsert). */
 static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id, json_t *record, enum fts_mode mode,
                      struct sifa_error *err)
 {
@@ -953,8 +953,8 @@ static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id
         return 0;
     struct sifa_db_stmt *st;
     int rc = sifa_db_prepare(db,
-                             "INSERT OR REPLACE INTO temp.sifa_search_pending (module, id, body, fresh) "
-                             "VALUES (?, ?, ?, ?)",
+                             "INSERT INTO temp.sifa_search_pending (module, id, body, fresh) VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT (module, id) DO UPDATE SET body = excluded.body, fresh = excluded.fresh",
                              &st, err);
     if (rc < 0)
         return rc;
@@ -980,6 +980,18 @@ int sifa_record_connection_init(struct sifa_db *db, struct sifa_error *err)
                         err);
 }
 
+static int exec_for_module(struct sifa_db *db, const char *sql, const char *module, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, module, -1);
+    rc = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
 {
     int64_t pending = 0;
@@ -992,29 +1004,21 @@ int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model,
             continue;
         char sql[512];
         const char *code = name_ok(m->code);
-        struct sifa_db_stmt *st;
-        /* A record created and changed in the same batch is "fresh" on its first write only; the
-         * INSERT OR REPLACE above then keeps fresh = 0 and the (absent) old row is not found. */
+        /* Rows written before this batch ("fresh" = 0) lose their old index entry first; a record
+         * created in this batch has none (its later changes in the batch keep fresh = 0, and the
+         * delete then finds nothing). */
         snprintf(sql, sizeof(sql),
                  "DELETE FROM m_%s_fts WHERE rowid IN (SELECT id FROM temp.sifa_search_pending WHERE module = ? AND "
                  "fresh = 0)",
                  code);
-        if ((rc = sifa_db_prepare(db, sql, &st, err)) < 0)
-            break;
-        sifa_db_bind_text(st, 1, m->code, -1);
-        rc = sifa_db_step(st, err);
-        sifa_db_stmt_done(st);
+        rc = exec_for_module(db, sql, m->code, err);
         if (rc < 0)
             break;
         snprintf(sql, sizeof(sql),
                  "INSERT INTO m_%s_fts (rowid, body) SELECT id, body FROM temp.sifa_search_pending "
                  "WHERE module = ? AND body IS NOT NULL ORDER BY id",
                  code);
-        if ((rc = sifa_db_prepare(db, sql, &st, err)) < 0)
-            break;
-        sifa_db_bind_text(st, 1, m->code, -1);
-        rc = sifa_db_step(st, err);
-        sifa_db_stmt_done(st);
+        rc = exec_for_module(db, sql, m->code, err);
     }
     if (rc >= 0)
         rc = sifa_db_exec(db, "DELETE FROM temp.sifa_search_pending", err);
