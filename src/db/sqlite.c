@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,16 @@ static bool is_memory_path(const char *path)
     return strcmp(path, ":memory:") == 0 || path[0] == '\0';
 }
 
+/* Process-wide settings, once, before the first connection. Memory statistics off: with them on,
+ * every SQLite allocation of every connection takes one global mutex that the writer and the
+ * event loops' readers would share; sifa reports its own database counters instead. */
+static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
+
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, struct sifa_error *err)
 {
     if (cfg == NULL || cfg->path == NULL)
@@ -150,6 +161,7 @@ int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, stru
                                   "数据库文件 %s 不存在，请先运行 `sifa init` 创建数据库", cfg->path);
     }
 
+    pthread_once(&sqlite_configured, configure_sqlite);
     int flags = SQLITE_OPEN_NOMUTEX;
     if (cfg->readonly)
         flags |= SQLITE_OPEN_READONLY;

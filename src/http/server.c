@@ -1237,6 +1237,9 @@ static void *loop_thread_start(void *arg)
 {
     struct loop_thread *lt = arg;
     struct sifa_server *server = lt->server;
+    char name[16];
+    snprintf(name, sizeof(name), "sifa-loop-%d", lt->index);
+    pthread_setname_np(pthread_self(), name);
     lt->loop = h2o_evloop_create();
     h2o_context_init(&lt->ctx, lt->loop, &server->globalconf);
     lt->accept_ctx.ctx = &lt->ctx;

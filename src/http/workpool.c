@@ -26,6 +26,7 @@ struct sifa_workpool {
 static void *worker_main(void *arg)
 {
     struct sifa_workpool *pool = arg;
+    pthread_setname_np(pthread_self(), "sifa-worker");
     pthread_mutex_lock(&pool->mutex);
     for (;;) {
         while (pool->head == NULL && !pool->stopping)
