@@ -94,8 +94,11 @@ test: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) sifa build/asan/sifa build/tsan/sifa $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BINS)
 	@scripts/run-tests.sh
 
+# Benchmarks print each figure beside a reference run in the same script (nginx, the sqlite3
+# shell). bench/records defaults to 1,000,000 records (several minutes); BENCH_RECORDS=N for less.
 bench: deps sifa
 	@bench/http
+	@bench/records
 
 run: deps sifa
 	@mkdir -p data
