@@ -1491,6 +1491,50 @@ static int check_org_scope(struct sifa_db *db, const struct sifa_record_ctx *rc,
     return 0;
 }
 
+/* The record as load_record would read it back, built from what was just written: the write
+ * path answers without a second query. values holds every field's clear value (absent = null). */
+static int record_compose(const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id, int64_t version,
+                          const char *state, json_t *values, json_t *created_at, json_t *created_by,
+                          json_t **ret_record, struct sifa_error *err)
+{
+    char at[32];
+    iso_time(rc->now, at);
+    json_t *r = json_object();
+    json_object_set_new(r, "id", json_integer(id));
+    json_object_set_new(r, "version", json_integer(version));
+    json_object_set_new(r, "state", json_string(state));
+    const struct sifa_state *sd = sifa_module_state(m, state);
+    json_object_set_new(r, "state_name", sd ? json_string(sd->name) : json_null());
+    json_t *org = m->org_field ? json_object_get(values, m->org_field->code) : NULL;
+    json_object_set_new(r, "org", json_is_string(org) ? json_incref(org) : json_null());
+    json_object_set(r, "created_at", created_at ? created_at : json_null());
+    json_object_set(r, "created_by", created_by ? created_by : json_null());
+    json_object_set_new(r, "updated_at", json_string(at));
+    json_object_set_new(r, "updated_by", rc->actor ? json_string(rc->actor) : json_null());
+    for (size_t i = 0; i < m->nfields; i++) {
+        json_t *v = json_object_get(values, m->fields[i].code);
+        json_object_set(r, m->fields[i].code, v ? v : json_null());
+    }
+    json_t *deadlines = json_array();
+    int rcode = 0;
+    for (size_t i = 0; i < m->ndeadlines && rcode >= 0; i++) {
+        char *due = NULL;
+        rcode = deadline_due(rc, &m->deadlines[i], values, &due, err);
+        if (rcode >= 0)
+            json_array_append_new(deadlines, deadline_json(rc, &m->deadlines[i], due, state));
+        free(due);
+    }
+    json_object_set_new(r, "deadlines", deadlines);
+    if (rcode >= 0)
+        rcode = reveal_record(rc, m, r, err);
+    if (rcode < 0) {
+        json_decref(r);
+        return rcode;
+    }
+    *ret_record = r;
+    return 0;
+}
+
 int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                        json_t *values, json_t **ret_record, struct sifa_error *err)
 {
@@ -1502,7 +1546,7 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         return r;
     json_t *record = json_deep_copy(values);
     if (m->numbering != NULL && !json_is_string(json_object_get(record, m->numbering->field->code))) {
-        char *number;
+        char *number = NULL;
         if ((r = next_number(db, m, record, rc, &number, err)) < 0) {
             json_decref(record);
             return r;
@@ -1525,17 +1569,24 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     if (r >= 0)
         r = history_add(db, rc, m, id, 1, "create", NULL, changes, err);
     json_decref(changes);
-    json_decref(record);
     if (r < 0) {
+        json_decref(record);
         if (err != NULL && strcmp(err->code, "db_constraint") == 0 && m->numbering != NULL)
             sifa_error_set_details(err, SIFA_ECONFLICT, "duplicate_number",
                                    json_pack("{s:s}", "field", m->numbering->field->code), "%s 已被其他记录使用",
                                    m->numbering->field->name);
         return r;
     }
-    if (ret_record == NULL) /* bulk imports need no read-back */
-        return 0;
-    return load_record(db, rc, m, id, ret_record, err);
+    if (ret_record != NULL) { /* bulk imports need no answer */
+        char at[32];
+        iso_time(rc->now, at);
+        json_t *created_at = json_string(at), *created_by = rc->actor ? json_string(rc->actor) : json_null();
+        r = record_compose(rc, m, id, 1, m->initial->code, record, created_at, created_by, ret_record, err);
+        json_decref(created_at);
+        json_decref(created_by);
+    }
+    json_decref(record);
+    return r < 0 ? r : 0;
 }
 
 static json_t *stale_details(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id)
@@ -1670,13 +1721,14 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
         r = fts_write(db, m, id, merged, FTS_REPLACE, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, version + 1, t ? "transition" : "update", t ? t->code : NULL, changes, err);
+    if (r >= 0)
+        r = record_compose(rc, m, id, version + 1, state_copy, merged, json_object_get(current, "created_at"),
+                           json_object_get(current, "created_by"), ret_record, err);
     free(state_copy);
     json_decref(merged);
     json_decref(changes);
     json_decref(current);
-    if (r < 0)
-        return r;
-    return load_record(db, rc, m, id, ret_record, err);
+    return r < 0 ? r : 0;
 }
 
 int sifa_record_update(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
