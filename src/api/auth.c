@@ -98,10 +98,11 @@ static int identify(struct sifa_req *req, struct sifa_principal **ret, struct si
         rc = sifa_principal_load(db, api->roles, user, p, err);
     }
     if (rc < 0) {
+        /* An unknown, expired or disabled identity is 401; a database failure stays what it is. */
         if (err->status == SIFA_EDENIED || err->status == SIFA_ENOTFOUND)
             err->status = SIFA_EUNAUTHENTICATED;
         principal_free(p);
-        return SIFA_EUNAUTHENTICATED;
+        return err->status;
     }
     /* Refresh often enough that an active user never idles out: at most every minute, and four
      * times within the idle limit when that is shorter. */
