@@ -76,6 +76,7 @@ int sifa_api_settings_put(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_backups_create(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_jobs_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_routes_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_openapi(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_modules_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_modules_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err);

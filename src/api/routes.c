@@ -15,6 +15,7 @@ const struct sifa_route sifa_api_routes[] = {
     {"GET", "/metrics", sifa_api_metrics, "public", 0, SIFA_ROUTE_NO_LOG, "metrics"},
     {"GET", "/api/v1/system/info", sifa_api_system_info, "public", 0, 0, "system.info"},
     {"GET", "/api/v1/system/routes", sifa_api_routes_list, "public", 0, 0, "system.routes"},
+    {"GET", "/api/openapi.json", sifa_api_openapi, "public", 0, 0, "openapi"},
     {"GET", "/api/v1/system/integrity", sifa_api_system_integrity, "system.admin", 0, 0, "system.integrity"},
     {"GET", "/api/v1/system/settings", sifa_api_settings_list, "system.admin", 0, 0, "settings.list"},
     {"GET", "/api/v1/system/settings/{key}", sifa_api_settings_get, "system.admin", 0, 0, "settings.get"},

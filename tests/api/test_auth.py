@@ -365,7 +365,7 @@ def test_every_route_has_a_permission_and_refuses_strangers(server):
     for route in routes:
         assert isinstance(route["permission"], str) and route["permission"].strip(), route
     public = sorted(rt["name"] for rt in routes if rt["permission"] == "public")
-    assert public == ["auth.login", "healthz", "metrics", "system.info", "system.routes"]
+    assert public == ["auth.login", "healthz", "metrics", "openapi", "system.info", "system.routes"]
     perms = {rt["name"]: rt["permission"] for rt in routes}
     assert perms["audit.list"] == perms["audit.verify"] == "audit.read"
     assert perms["records.create"] == "{code}.create"
@@ -387,4 +387,4 @@ def test_every_route_has_a_permission_and_refuses_strangers(server):
         err = assert_envelope(r, 401, "unauthenticated")
         assert err["message"] == "请先登录", route
         checked += 1
-    assert checked == len(routes) - 5
+    assert checked == len(routes) - 6

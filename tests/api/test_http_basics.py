@@ -7,7 +7,7 @@ import requests
 
 from conftest import parse_metrics
 
-ROUTE_NAMES = ["healthz", "metrics", "system.info", "system.routes", "system.integrity", "settings.list",
+ROUTE_NAMES = ["healthz", "metrics", "system.info", "system.routes", "openapi", "system.integrity", "settings.list",
                "settings.get", "settings.put", "backups.create", "jobs.get"]
 GENERATED_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
