@@ -102,7 +102,7 @@ static int identify(struct sifa_req *req, struct sifa_principal **ret, struct si
         if (err->status == SIFA_EDENIED || err->status == SIFA_ENOTFOUND)
             err->status = SIFA_EUNAUTHENTICATED;
         principal_free(p);
-        return err->status;
+        return err->status < 0 ? err->status : SIFA_EUNAUTHENTICATED;
     }
     /* Refresh often enough that an active user never idles out: at most every minute, and four
      * times within the idle limit when that is shorter. */
@@ -156,7 +156,7 @@ int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, str
 {
     if (strcmp(route->permission, "public") == 0)
         return 0;
-    struct sifa_principal *p;
+    struct sifa_principal *p = NULL;
     int rc = identify(req, &p, err);
     if (rc < 0)
         return rc;
