@@ -1118,39 +1118,33 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
         org = json_string_value(json_object_get(record, m->org_field->code));
     struct sifa_db_stmt *st;
     int r;
-    /* A number typed by staff (an old case entered by hand) may already hold the next value of
-     * the sequence: skip numbers in use, so automatic numbering never collides with it. */
-    for (int attempt = 0; attempt < 10000; attempt++) {
-        if ((r = sifa_db_prepare(db,
-                                 "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
-                                 "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
-                                 "RETURNING last",
-                                 &st, err)) < 0)
-            return r;
-        sifa_db_bind_text(st, 1, m->code, -1);
-        sifa_db_bind_int64(st, 2, year);
-        sifa_db_bind_text(st, 3, org, -1);
-        r = sifa_db_step(st, err);
-        int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
-        sifa_db_stmt_done(st);
-        if (r < 0)
-            return r;
-        char *number = format_number(num->pattern, year, seq);
-        char sql[256];
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s = ?", name_ok(m->code),
-                 name_ok(num->field->code));
-        int64_t taken = 0;
-        if ((r = count_sql(db, sql, number, &taken, err)) < 0) {
-            free(number);
-            return r;
-        }
-        if (taken == 0) {
-            *ret_number = number;
-            return 0;
-        }
-        free(number);
-    }
-    return sifa_error_set(err, SIFA_ECONFLICT, "numbering_exhausted", "%s的编号连续被占用,无法自动编号", m->name);
+    if ((r = sifa_db_prepare(db,
+                             "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
+                             "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
+                             "RETURNING last",
+                             &st, err)) < 0)
+        return r;
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, year);
+    sifa_db_bind_text(st, 3, org, -1);
+    r = sifa_db_step(st, err);
+    int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+    sifa_db_stmt_done(st);
+    if (r < 0)
+        return r;
+    *ret_number = format_number(num->pattern, year, seq);
+    return 0;
+}
+
+/* Is number already held by a record of m (deleted ones included, as the unique index counts)? */
+static int number_taken(struct sifa_db *db, const struct sifa_module *m, const char *number, struct sifa_error *err)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s = ?", name_ok(m->code),
+             name_ok(m->numbering->field->code));
+    int64_t taken = 0;
+    int r = count_sql(db, sql, number, &taken, err);
+    return r < 0 ? r : taken > 0;
 }
 
 static int64_t int_member(json_t *record, const struct sifa_field *f)
@@ -1545,17 +1539,29 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     if (r < 0)
         return r;
     json_t *record = json_deep_copy(values);
-    if (m->numbering != NULL && !json_is_string(json_object_get(record, m->numbering->field->code))) {
-        char *number = NULL;
-        if ((r = next_number(db, m, record, rc, &number, err)) < 0) {
-            json_decref(record);
-            return r;
-        }
-        json_object_set_new(record, m->numbering->field->code, json_string(number));
-        free(number);
-    }
+    bool numbered = m->numbering != NULL && !json_is_string(json_object_get(record, m->numbering->field->code));
     int64_t id = 0, changed = 0;
-    r = write_row(db, rc, m, 0, 0, record, m->initial->code, &id, &changed, err);
+    for (int attempt = 0;; attempt++) {
+        if (numbered) {
+            char *number = NULL;
+            if ((r = next_number(db, m, record, rc, &number, err)) < 0) {
+                json_decref(record);
+                return r;
+            }
+            json_object_set_new(record, m->numbering->field->code, json_string(number));
+            free(number);
+        }
+        r = write_row(db, rc, m, 0, 0, record, m->initial->code, &id, &changed, err);
+        /* A number typed by staff (an old case entered by hand) may hold the sequence's next value:
+         * the unique index refuses it, the counter has moved on, try the next one. Checked only
+         * on a refusal, so the common path costs no lookup. */
+        if (r >= 0 || !numbered || err == NULL || strcmp(err->code, "db_constraint") != 0 || attempt >= 10000)
+            break;
+        int taken = number_taken(db, m, json_string_value(json_object_get(record, m->numbering->field->code)), NULL);
+        if (taken != 1)
+            break;
+        sifa_error_release(err);
+    }
     json_t *changes = json_object();
     const char *key;
     json_t *v;
