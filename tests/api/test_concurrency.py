@@ -113,7 +113,9 @@ def test_slow_client_is_cut_off_and_others_are_served(server):
             time.sleep(0.05)
     slow.join(10)
     assert len(latencies) >= 5
-    assert max(latencies) < 0.5, latencies
+    # starvation would show as a wait as long as the slow client's 1 s allowance; leave room for a
+    # loaded CI machine below that
+    assert max(latencies) < 0.9, latencies
     assert slow.closed_after is not None, "server never closed the slow connection"
     assert slow.closed_after < 3.0, slow.closed_after
     assert b"200 OK" not in slow.received
@@ -136,7 +138,7 @@ def test_many_slow_clients_do_not_block(server):
         t0 = time.monotonic()
         for _ in range(10):
             assert server.get("/healthz", timeout=2).status_code == 200
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 3.0
         assert server.metrics()["sifa_http_open_connections"] >= 51
     finally:
         for s in socks:
