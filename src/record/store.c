@@ -1356,6 +1356,19 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
     return 0;
 }
 
+/* The columns write_row binds, in binding order: fields, deadline dues, blind indexes. Each is
+ * followed by suffix (" = ?" for an UPDATE, nothing for an INSERT's column list). */
+static void add_row_columns(struct sql *s, const struct sifa_module *m, const char *suffix)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        sql_add(s, ", f_%s%s", name_ok(m->fields[i].code), suffix);
+    for (size_t i = 0; i < m->ndeadlines; i++)
+        sql_add(s, ", d_%s_due%s", name_ok(m->deadlines[i].code), suffix);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (field_personal_indexed(&m->fields[i]))
+            sql_add(s, ", h_%s%s", name_ok(m->fields[i].code), suffix);
+}
+
 /* Writes every field and deadline column of record (the merged new state): a new row when
  * id == 0 (*ret_id receives it), otherwise row id at expected_version (*ret_changed = rows
  * changed, 0 when the version moved on). Creates and updates share this one path so that a
@@ -1380,26 +1393,14 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
         struct sql s = {0};
         if (id == 0) {
             sql_add(&s, "INSERT INTO m_%s (state, org, updated_at, updated_by", name_ok(m->code));
-            for (size_t i = 0; i < m->nfields; i++)
-                sql_add(&s, ", f_%s", name_ok(m->fields[i].code));
-            for (size_t i = 0; i < m->ndeadlines; i++)
-                sql_add(&s, ", d_%s_due", name_ok(m->deadlines[i].code));
-            for (size_t i = 0; i < m->nfields; i++)
-                if (field_personal_indexed(&m->fields[i]))
-                    sql_add(&s, ", h_%s", name_ok(m->fields[i].code));
+            add_row_columns(&s, m, "");
             sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
             for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
                 sql_add(&s, ", ?");
             sql_add(&s, ", 1, ?, ?) RETURNING id");
         } else {
             sql_add(&s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", name_ok(m->code));
-            for (size_t i = 0; i < m->nfields; i++)
-                sql_add(&s, ", f_%s = ?", name_ok(m->fields[i].code));
-            for (size_t i = 0; i < m->ndeadlines; i++)
-                sql_add(&s, ", d_%s_due = ?", name_ok(m->deadlines[i].code));
-            for (size_t i = 0; i < m->nfields; i++)
-                if (field_personal_indexed(&m->fields[i]))
-                    sql_add(&s, ", h_%s = ?", name_ok(m->fields[i].code));
+            add_row_columns(&s, m, " = ?");
             sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
         }
         struct sifa_db_stmt *st;
