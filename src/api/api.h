@@ -41,6 +41,10 @@ struct sifa_api_scope {
 void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
 void sifa_api_scope_release(struct sifa_api_scope *s);
 
+/* The database configuration for a connection opened by long work on a worker thread: a copy of
+ * api's, with the path copied into path (its storage outlives the request), never creating. */
+void sifa_api_worker_db_config(const struct sifa_api *api, struct sifa_db_config *ret_cfg, char *path, size_t size);
+
 /* Queues an audit entry for req's caller as a write job of its own (after a read, an export…).
  * A failure to write it is printed to standard error, never hidden. details taken. */
 void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *target, json_t *details_take);

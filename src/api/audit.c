@@ -8,6 +8,14 @@
 #include "api/api.h"
 #include "auth/audit.h"
 
+void sifa_api_worker_db_config(const struct sifa_api *api, struct sifa_db_config *ret_cfg, char *path, size_t size)
+{
+    snprintf(path, size, "%s", api->db.path);
+    *ret_cfg = api->db;
+    ret_cfg->path = path;
+    ret_cfg->create = false;
+}
+
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err)
 {
@@ -184,10 +192,7 @@ int sifa_api_audit_verify(struct sifa_req *req, struct sifa_error *err)
     if (api->keyring == NULL)
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "no_key_file", "密钥文件未加载");
     struct verify_work *w = sifa_xcalloc(1, sizeof(*w));
-    snprintf(w->path, sizeof(w->path), "%s", api->db.path);
-    w->db = api->db;
-    w->db.path = w->path;
-    w->db.create = false;
+    sifa_api_worker_db_config(api, &w->db, w->path, sizeof(w->path));
     memcpy(w->key, sifa_keyring_audit_key(api->keyring), sizeof(w->key));
     if (sifa_req_defer_work(req, verify_run, verify_done, w) < 0) {
         free(w);
@@ -244,10 +249,7 @@ int sifa_api_audit_export(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_api *api = sifa_req_app(req);
     struct export_work *w = sifa_xcalloc(1, sizeof(*w));
-    snprintf(w->path, sizeof(w->path), "%s", api->db.path);
-    w->db = api->db;
-    w->db.path = w->path;
-    w->db.create = false;
+    sifa_api_worker_db_config(api, &w->db, w->path, sizeof(w->path));
     if (sifa_req_defer_work(req, export_run, export_done, w) < 0) {
         free(w);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");

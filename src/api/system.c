@@ -102,10 +102,7 @@ int sifa_api_system_integrity(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_api *api = sifa_req_app(req);
     struct integrity_work *w = sifa_xcalloc(1, sizeof(*w));
-    snprintf(w->path, sizeof(w->path), "%s", api->db.path);
-    w->db = api->db;
-    w->db.path = w->path;
-    w->db.create = false;
+    sifa_api_worker_db_config(api, &w->db, w->path, sizeof(w->path));
     if (sifa_req_defer_work(req, integrity_run, integrity_done, w) < 0) {
         free(w);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
@@ -394,10 +391,7 @@ int sifa_api_backups_create(struct sifa_req *req, struct sifa_error *err)
                               strerror(errno));
     struct backup_job *job = sifa_xcalloc(1, sizeof(*job));
     job->server = sifa_req_server(req);
-    snprintf(job->db_path, sizeof(job->db_path), "%s", api->db.path);
-    job->db = api->db;
-    job->db.path = job->db_path;
-    job->db.create = false;
+    sifa_api_worker_db_config(api, &job->db, job->db_path, sizeof(job->db_path));
     new_job_id(job->id, sizeof(job->id));
     utc_now_text(job->created_at, sizeof(job->created_at));
     char stamp[32];
