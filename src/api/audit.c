@@ -140,8 +140,13 @@ int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err)
     f.since = sifa_query_get(q, "since");
     f.until = sifa_query_get(q, "until");
     const char *page = sifa_query_get(q, "page"), *size = sifa_query_get(q, "page_size");
-    f.page = page ? strtoll(page, NULL, 10) : 1;
-    f.page_size = size ? strtoll(size, NULL, 10) : 50;
+    char *end;
+    f.page = page ? strtoll(page, &end, 10) : 1;
+    if (page != NULL && (*page == '\0' || *end != '\0'))
+        return sifa_error_set(err, SIFA_EINVALID, "audit_bad_filter", "page 应为正整数");
+    f.page_size = size ? strtoll(size, &end, 10) : 50;
+    if (size != NULL && (*size == '\0' || *end != '\0'))
+        return sifa_error_set(err, SIFA_EINVALID, "audit_bad_filter", "page_size 应为正整数");
     json_t *result;
     int rc = sifa_audit_list(sifa_req_db(req), &f, &result, err);
     if (rc < 0)

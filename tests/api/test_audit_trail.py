@@ -197,3 +197,11 @@ def test_tampering_is_detected(sifa):
     assert body["problem"] == {"id": 3, "reason": "hash_mismatch"}
     assert body["message"] == "审计日志第 3 条被篡改（哈希不符）"
     assert [e["actor"] for e in audit_page(s2)["items"] if e["id"] == 3] == ["intruder"]
+
+
+def test_audit_list_refuses_malformed_paging(server):
+    for params in ({"page": "abc"}, {"page_size": "10x"}, {"page": ""}):
+        r = requests.get(server.url("/api/v1/audit"), params=params, timeout=10)
+        assert r.status_code == 400, (params, r.text)
+        assert r.json()["error"]["code"] == "audit_bad_filter"
+    assert requests.get(server.url("/api/v1/audit"), params={"page": "1", "page_size": "5"}, timeout=10).status_code == 200
