@@ -280,6 +280,16 @@ class Server:
         assert r.status_code == 200
         return parse_metrics(r.text)
 
+    def settled_in_flight(self, timeout=3.0):
+        """The in-flight gauge once it has settled at our own /metrics request (h2o disposes a request
+        just after the client has read its response, so the previous one may still be counted)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.metrics()["sifa_http_requests_in_flight"]
+            if value == 1 or time.monotonic() > deadline:
+                return value
+            time.sleep(0.05)
+
     def access_log_entries(self, want=None, timeout=5.0):
         """Parsed access-log lines; waits until a line with request_id `want` appears."""
         deadline = time.monotonic() + timeout
