@@ -41,6 +41,20 @@ struct sifa_api_scope {
 void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
 void sifa_api_scope_release(struct sifa_api_scope *s);
 
+/* Fills rc for an action ("read", "create", "transition.accept"…) on module code: the caller's
+ * data scope for that permission goes into scope (owned there; release it), its name into actor. */
+struct sifa_record_ctx;
+void sifa_api_record_ctx(struct sifa_req *req, const char *code, const char *action, struct sifa_api_scope *scope,
+                         char *actor, size_t actor_size, struct sifa_record_ctx *rc);
+/* Sends a read's body (taken); personal data read in clear and every read by an inspector are
+ * audited first (see records.c). ids_take: the ids of the records in the body. */
+struct sifa_module;
+int sifa_api_respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          const char *what, json_t *ids_take, json_t *body_take, const char *etag,
+                          struct sifa_error *err);
+/* The "id" members of a list of records (new array). */
+json_t *sifa_api_ids_of(json_t *items);
+
 /* The database configuration for a connection opened by long work on a worker thread: a copy of
  * api's, with the path copied into path (its storage outlives the request), never creating. */
 void sifa_api_worker_db_config(const struct sifa_api *api, struct sifa_db_config *ret_cfg, char *path, size_t size);
@@ -91,6 +105,10 @@ int sifa_api_records_delete(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_transition(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_indicators_records(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err);

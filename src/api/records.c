@@ -19,6 +19,11 @@
 static void record_ctx_for(struct sifa_req *req, const char *action, struct sifa_api_scope *scope, char *actor,
                            size_t actor_size, struct sifa_record_ctx *rc)
 {
+    sifa_api_record_ctx(req, sifa_req_param(req, "code"), action, scope, actor, actor_size, rc);
+}
+
+void sifa_api_record_ctx(struct sifa_req *req, const char *code, const char *action, struct sifa_api_scope *scope, char *actor, size_t actor_size, struct sifa_record_ctx *rc)
+{
     struct sifa_api *api = sifa_req_app(req);
     const struct sifa_principal *p = sifa_req_principal(req);
     memset(rc, 0, sizeof(*rc));
@@ -29,7 +34,6 @@ static void record_ctx_for(struct sifa_req *req, const char *action, struct sifa
     memset(scope, 0, sizeof(*scope));
     if (p != NULL) {
         char perm[160];
-        const char *code = sifa_req_param(req, "code");
         snprintf(perm, sizeof(perm), "%s.%s", code ? code : "", action);
         sifa_api_scope_build(p, perm, scope);
         snprintf(perm, sizeof(perm), "%s.personal", code ? code : "");
@@ -126,7 +130,7 @@ static bool module_has_personal(const struct sifa_module *m)
 /* Personal data read in clear is audited, and so is every read by a read-only (inspector) role:
  * who, from where, which records. Such a response is sent only once its audit entry is
  * committed. Returns the handler's status; the response is sent (now or after the audit). */
-static int respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+int sifa_api_respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                         const char *what, json_t *ids_take, json_t *body_take, const char *etag,
                         struct sifa_error *err)
 {
@@ -146,7 +150,7 @@ static int respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc, 
                                     target, json_pack("{s:o}", "ids", ids_take), err);
 }
 
-static json_t *ids_of(json_t *items)
+json_t *sifa_api_ids_of(json_t *items)
 {
     json_t *ids = json_array();
     size_t i;
@@ -197,7 +201,7 @@ int sifa_api_records_list(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
-    return respond_read(req, &rc, m, "list", ids_of(json_object_get(page, "items")), page, NULL, err);
+    return sifa_api_respond_read(req, &rc, m, "list", sifa_api_ids_of(json_object_get(page, "items")), page, NULL, err);
 }
 
 int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
@@ -218,7 +222,7 @@ int sifa_api_records_get(struct sifa_req *req, struct sifa_error *err)
         return r;
     char etag[48];
     snprintf(etag, sizeof(etag), "\"%lld\"", (long long)json_integer_value(json_object_get(record, "version")));
-    return respond_read(req, &rc, m, sifa_req_param(req, "id"), json_pack("[I]", (json_int_t)id), record, etag, err);
+    return sifa_api_respond_read(req, &rc, m, sifa_req_param(req, "id"), json_pack("[I]", (json_int_t)id), record, etag, err);
 }
 
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
@@ -237,7 +241,7 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
     sifa_api_scope_release(&read_scope_);
     if (r < 0)
         return r;
-    return respond_read(req, &rc, m, "history", json_pack("[I]", (json_int_t)id), json_pack("{s:o}", "history", history),
+    return sifa_api_respond_read(req, &rc, m, "history", json_pack("[I]", (json_int_t)id), json_pack("{s:o}", "history", history),
                         NULL, err);
 }
 

@@ -66,6 +66,13 @@ const struct sifa_route sifa_api_routes[] = {
      "records.history"},
     /* Across modules: each module's records are filtered by the caller's permissions and scope. */
     {"GET", "/api/v1/deadlines", sifa_api_deadlines_list, "authenticated", 0, 0, "deadlines.list"},
+    /* Indicators: each figure is read with the caller's scope of the module it counts. */
+    {"GET", "/api/v1/indicators", sifa_api_indicators_read, "authenticated", 0, 0, "indicators.read"},
+    {"GET", "/api/v1/indicators/definitions", sifa_api_indicators_definitions, "authenticated", 0, 0,
+     "indicators.definitions"},
+    {"GET", "/api/v1/indicators/table", sifa_api_indicators_table, "authenticated", 0, 0, "indicators.table"},
+    {"GET", "/api/v1/indicators/{code}/records", sifa_api_indicators_records, "authenticated", 0, 0,
+     "indicators.records"},
     /* Files are reached through unguessable 96-bit ids handed out with the records that cite
      * them; per-record checks on downloads come with the record-level file index (see notes). */
     {"POST", "/api/v1/files", sifa_api_files_upload, "authenticated", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,

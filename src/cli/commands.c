@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "record/record.h"
+#include "stats/stats.h"
 
 void sifa_cli_print_error(const struct sifa_error *err)
 {
@@ -130,6 +131,20 @@ int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **re
         json_decref(errors);
         return rc;
     }
+    if (*ret_model != NULL) {
+        rc = sifa_model_load_indicators(*ret_model, cfg->indicators_dir, &errors, err);
+        if (rc == SIFA_ENOTFOUND) {
+            sifa_error_release(err);
+            rc = 0;
+        } else if (rc < 0) {
+            if (errors)
+                print_definition_errors(errors);
+            json_decref(errors);
+            sifa_model_free(*ret_model);
+            *ret_model = NULL;
+            return rc;
+        }
+    }
     struct sifa_error calerr = {0};
     if (sifa_calendar_load_dir(cfg->holidays_dir, ret_cal, &calerr) < 0) {
         fprintf(stderr, "sifa: 警告:节假日数据不可用,工作日期限无法计算:%s [%s]\n", calerr.message, calerr.code);
@@ -142,8 +157,11 @@ int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **re
         return rc;
     json_t *changes = NULL;
     rc = sifa_db_begin(db, err);
+    json_t *stale = NULL;
     if (rc >= 0)
         rc = sifa_record_sync_schema(db, *ret_model, &changes, err);
+    if (rc >= 0)
+        rc = sifa_stats_check_definitions(db, *ret_model, true, &stale, err);
     if (rc >= 0)
         rc = sifa_db_commit(db, err);
     else
@@ -157,6 +175,14 @@ int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **re
                 json_string_value(json_object_get(c, "change")), field ? " " : "", field ? field : "");
     }
     json_decref(changes);
+    json_array_foreach(stale, i, c)
+    {
+        const struct sifa_indicator *ind = sifa_model_indicator(*ret_model, json_string_value(c));
+        fprintf(stderr, "sifa: 警告:指标“%s”(%s)的定义已变化,汇总数据仍按旧定义,请运行 sifa stats rebuild "
+                        "(indicator definition changed; run sifa stats rebuild)\n",
+                ind ? ind->name : "", json_string_value(c));
+    }
+    json_decref(stale);
     if (rc < 0 && err->details != NULL && json_is_array(err->details)) {
         json_array_foreach(err->details, i, c)
         {

@@ -13,6 +13,7 @@ struct sifa_config {
     struct sifa_server_config server;
     const char *backup_dir;
     const char *modules_dir;  /* business-line definitions */
+    const char *indicators_dir; /* indicator definitions (over the modules) */
     const char *files_dir;    /* uploaded files (attachments) */
     const char *holidays_dir; /* working-day calendar, one file a year */
     const char *roles_file;   /* role definitions */

@@ -67,6 +67,37 @@ const struct sifa_db_migration sifa_db_core_migrations[] = {
      "    created_at TEXT NOT NULL,\n"
      "    created_by TEXT\n"
      ");\n"},
+    /* Indicator aggregates (record/aggregate.c): figures by indicator, series, level (D/M/Q/Y),
+     * period, breakdown and the records' own org unit; distinct keys for counts of persons; the
+     * definition hash each indicator's aggregates were built from. WITHOUT ROWID is SQLite's
+     * clustered table; PostgreSQL drops the clause. */
+    {6, "aggregates",
+     "CREATE TABLE stat_values (\n"
+     "    indicator TEXT NOT NULL,\n"
+     "    series TEXT NOT NULL,\n"
+     "    level TEXT NOT NULL,\n"
+     "    period TEXT NOT NULL,\n"
+     "    dim TEXT NOT NULL,\n"
+     "    org TEXT NOT NULL,\n"
+     "    value INTEGER NOT NULL,\n"
+     "    n INTEGER NOT NULL,\n"
+     "    PRIMARY KEY (indicator, series, level, period, dim, org)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE stat_keys (\n"
+     "    indicator TEXT NOT NULL,\n"
+     "    level TEXT NOT NULL,\n"
+     "    period TEXT NOT NULL,\n"
+     "    dim TEXT NOT NULL,\n"
+     "    org TEXT NOT NULL,\n"
+     "    key TEXT NOT NULL,\n"
+     "    n INTEGER NOT NULL,\n"
+     "    PRIMARY KEY (indicator, level, period, dim, org, key)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE TABLE stat_definitions (\n"
+     "    indicator TEXT PRIMARY KEY,\n"
+     "    hash TEXT NOT NULL,\n"
+     "    built_at TEXT NOT NULL\n"
+     ");\n"},
 };
 const size_t sifa_db_core_migrations_count = SIFA_ARRAY_SIZE(sifa_db_core_migrations);
 

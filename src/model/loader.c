@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "base/common.h"
+#include "model/internal.h"
 #include "model/model.h"
 
 #define NODE_BUDGET 200000
@@ -914,6 +915,7 @@ void sifa_model_free(struct sifa_model *model)
 {
     if (model == NULL)
         return;
+    sifa_model_indicators_free(model); /* they point into the modules: released first */
     for (size_t i = 0; i < model->nmodules; i++)
         module_release(&model->modules[i]);
     free(model->modules);

@@ -132,11 +132,91 @@ struct sifa_module {
     char hash[65];                    /* SHA-256 hex of the definition file */
 };
 
+/* ---- indicators (indicators/<file>.yaml) ----
+ * An indicator is a figure of the bureau's statistics. Base kinds are kept as aggregates by the
+ * record engine as records change; derived kinds are computed from other indicators when read.
+ *   count     records matching `where`, attributed to `date` (a day) and `org` (an org unit)
+ *   sum       the sum of `field` (integer or money) over those records
+ *   distinct  distinct values of `field` (persons, not person-times) over those records
+ *   stock     records in register at a date: `date` on or before it, `end` empty or after it;
+ *             also gives the balance over a period (opening + in − out = closing)
+ *   ratio     a / b × scale, rounded to `digits` (share is a ratio with scale 100)
+ *   difference a − b
+ *   per_day   a / days of the period (calendar or working days)
+ *   change    (a − a of the compared period) / a of the compared period × 100 */
+enum sifa_indicator_kind {
+    SIFA_IND_COUNT,
+    SIFA_IND_SUM,
+    SIFA_IND_DISTINCT,
+    SIFA_IND_STOCK,
+    SIFA_IND_RATIO,
+    SIFA_IND_DIFFERENCE,
+    SIFA_IND_PER_DAY,
+    SIFA_IND_CHANGE,
+};
+
+enum sifa_cond_op {
+    SIFA_COND_EQ,        /* value: one */
+    SIFA_COND_NE,        /* value: one */
+    SIFA_COND_IN,        /* values: one or more */
+    SIFA_COND_NOT_IN,    /* values: one or more */
+    SIFA_COND_EMPTY,     /* no value */
+    SIFA_COND_NOT_EMPTY, /* no value */
+    SIFA_COND_GTE,
+    SIFA_COND_LTE,
+    SIFA_COND_GT,
+    SIFA_COND_LT,
+};
+
+/* One condition of `where`. Values are normalised to the stored form when loaded: enum codes as
+ * in the code table, money in fen (written in 元 in the definition), bool as "1"/"0", dates
+ * "YYYY-MM-DD". Personal fields, groups, persons and attachments cannot be conditions. */
+struct sifa_indicator_cond {
+    const struct sifa_field *field; /* NULL: the record's state (values are state codes) */
+    enum sifa_cond_op op;
+    size_t nvalues;
+    char **values;
+};
+
+enum sifa_rounding { SIFA_ROUND_HALF_UP, SIFA_ROUND_DOWN };
+enum sifa_days { SIFA_DAYS_CALENDAR, SIFA_DAYS_WORKING };
+enum sifa_compare { SIFA_COMPARE_PREVIOUS_YEAR, SIFA_COMPARE_PREVIOUS_PERIOD };
+
+struct sifa_indicator {
+    char *code;
+    char *name;        /* Chinese */
+    char *unit;        /* 件, 人, 人次, 元, %, 件/日 … */
+    char *description; /* or NULL */
+    char *file;
+    int line, column;
+    enum sifa_indicator_kind kind;
+    /* base kinds (count, sum, distinct, stock) */
+    const struct sifa_module *module;
+    const struct sifa_field *date_field; /* date or datetime (datetime: its China-time date) */
+    const struct sifa_field *end_field;  /* stock: the date the record leaves the register */
+    const struct sifa_field *org_field;  /* org field; default the module's org_field */
+    const struct sifa_field *field;      /* sum: integer/money; distinct: the key */
+    size_t nwhere;
+    struct sifa_indicator_cond *where;
+    size_t nby;
+    const struct sifa_field **by; /* enum fields the figure can be broken down by */
+    /* derived kinds */
+    const struct sifa_indicator *a, *b; /* ratio a/b, difference a−b; per_day and change use a */
+    int64_t scale;                      /* ratio: 100 for a percentage (default), 1 for a plain ratio */
+    int digits;                         /* decimal digits of the result (ratio, per_day, change) */
+    enum sifa_rounding rounding;
+    enum sifa_days days;
+    enum sifa_compare compare;
+    char hash[65]; /* SHA-256 hex of what the aggregates depend on (base kinds), "" for derived */
+};
+
 struct sifa_model {
     size_t nmodules;
     struct sifa_module *modules;
     size_t ncode_tables;
     struct sifa_code_table *code_tables;
+    size_t nindicators;
+    struct sifa_indicator *indicators; /* base kinds before the derived kinds that use them */
 };
 
 /* Loads every modules/<code>.yaml in dir and every code table in dir/codes. All errors are
@@ -148,6 +228,18 @@ int sifa_model_load_dir(const char *dir, struct sifa_model **ret_model, json_t *
 int sifa_model_load_text(const char *file, const char *text, size_t len, const char *codes_text, size_t codes_len,
                          struct sifa_model **ret_model, json_t **ret_errors, struct sifa_error *err);
 void sifa_model_free(struct sifa_model *model);
+
+/* Loads every *.yaml in dir (each a list under `indicators:`) into model, whose modules it refers
+ * to. Errors are collected like sifa_model_load_dir's (file:line:column, code, message) and the
+ * model is left without indicators then. A missing dir: SIFA_ENOTFOUND. */
+int sifa_model_load_indicators(struct sifa_model *model, const char *dir, json_t **ret_errors, struct sifa_error *err);
+/* The same from one text (tests and fuzzing). */
+int sifa_model_load_indicators_text(struct sifa_model *model, const char *file, const char *text, size_t len,
+                                    json_t **ret_errors, struct sifa_error *err);
+const struct sifa_indicator *sifa_model_indicator(const struct sifa_model *model, const char *code);
+const char *sifa_indicator_kind_name(enum sifa_indicator_kind kind);
+/* The definition as JSON for GET /api/v1/indicators/definitions (new reference). */
+json_t *sifa_indicator_to_json(const struct sifa_indicator *indicator);
 
 const struct sifa_module *sifa_model_module(const struct sifa_model *model, const char *code);
 const struct sifa_field *sifa_module_field(const struct sifa_module *module, const char *code);

@@ -148,6 +148,42 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                      const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
                      struct sifa_error *err);
 
+/* ---- indicator aggregates ----
+ * Every write of a record (create, update, transition, delete) queues its contribution to the
+ * base indicators over its module — minus what it contributed before, plus what it contributes
+ * now — in a temporary table of the connection, in the write's own transaction; flushing adds
+ * the queued deltas to the aggregates (table stat_values: per indicator, series, level Y/Q/M/D,
+ * period, breakdown and the record's own org unit; stat_keys for distinct counts). Roll-up over
+ * the org tree happens when read (stats layer), so moving an org unit needs no rebuild.
+ * sifa_record_flush_search (the writer's before_commit hook) flushes these too. Series: 'v' the
+ * value of count/sum/distinct; stock: 'i' entries (by the start day), 'o' exits (by the end day). */
+int sifa_record_flush_aggregates(struct sifa_db *db, struct sifa_error *err);
+
+/* Recomputes the aggregates of the given base indicators (NULL: every base indicator of the
+ * model) from the records, replacing what was there, and records their definition hashes in
+ * stat_definitions. Runs inside the caller's transaction. */
+int sifa_record_aggregates_rebuild(struct sifa_db *db, const struct sifa_model *model, const char *const *codes,
+                                   size_t ncodes, struct sifa_error *err);
+/* Recomputes every base indicator from the records with plain GROUP BY queries (not the
+ * incremental path) and compares with the aggregates at every level. year > 0: only periods of
+ * that year. *ret_diffs (new) lists each difference: {indicator, series, level, period, dim, org,
+ * expected: {value, n}, actual: {value, n}}; empty when all agree. */
+int sifa_record_aggregates_verify(struct sifa_db *db, const struct sifa_model *model, int year, json_t **ret_diffs,
+                                  struct sifa_error *err);
+
+/* The records behind a figure, paged like sifa_record_list (scope and masking included). */
+struct sifa_indicator_slice {
+    char series;      /* 'v' value, 'i' entries, 'o' exits, 's' stock in register on `to` */
+    const char *from; /* first day "YYYY-MM-DD" (not used for 's') */
+    const char *to;   /* last day */
+    const char *org;  /* org unit whose subtree the records belong to, or NULL: all */
+    const struct sifa_field *by; /* breakdown field, or NULL */
+    const char *by_value;        /* its code ("" or NULL: records without a value) */
+};
+int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_indicator *ind,
+                               const struct sifa_indicator_slice *slice, int64_t page, int64_t page_size,
+                               json_t **ret_page, struct sifa_error *err);
+
 /* Deadlines due before `before` (unix seconds) and not met, across every module, optionally for
  * one org unit: [{module, record_id, number, deadline, name, due, overdue}] ordered by due. */
 int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *rc, int64_t before, const char *org,

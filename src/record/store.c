@@ -16,69 +16,8 @@
 
 #include "base/common.h"
 #include "check/check.h"
+#include "record/internal.h"
 #include "record/record.h"
-
-/* ---------- a small SQL text builder (names only; values are always bound) ---------- */
-
-struct sql {
-    char *buf;
-    size_t len, cap;
-};
-
-static void sql_add(struct sql *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sql_add(struct sql *s, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(s->buf ? s->buf + s->len : NULL, s->buf ? s->cap - s->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            abort(); /* only on an invalid format, which is a bug */
-        if (s->buf != NULL && s->len + (size_t)n < s->cap) {
-            s->len += (size_t)n;
-            return;
-        }
-        s->cap = (s->len + (size_t)n + 1) * 2 + 256;
-        s->buf = sifa_xrealloc(s->buf, s->cap);
-    }
-}
-
-static void sql_release(struct sql *s)
-{
-    free(s->buf);
-    memset(s, 0, sizeof(*s));
-}
-
-/* Defensive: the loader already guarantees this; a failure here is a bug, never input. */
-static const char *name_ok(const char *code)
-{
-    if (!sifa_model_code_valid(code))
-        abort();
-    return code;
-}
-
-enum storage { ST_INTEGER, ST_REAL, ST_TEXT, ST_JSON };
-
-static enum storage field_storage(const struct sifa_field *f)
-{
-    switch (f->type) {
-    case SIFA_FIELD_INTEGER:
-    case SIFA_FIELD_MONEY:
-    case SIFA_FIELD_BOOL:
-    case SIFA_FIELD_REF:
-        return ST_INTEGER;
-    case SIFA_FIELD_DECIMAL:
-        return ST_REAL;
-    case SIFA_FIELD_PERSON:
-    case SIFA_FIELD_GROUP:
-    case SIFA_FIELD_ATTACHMENT:
-        return ST_JSON;
-    default:
-        return ST_TEXT;
-    }
-}
 
 static const char *storage_sql(enum storage st)
 {
@@ -211,13 +150,13 @@ static int count_sql(struct sifa_db *db, const char *sql, const char *bind, int6
 static char *search_fields_signature(const struct sifa_module *m)
 {
     struct sql s = {0};
-    sql_add(&s, "%s", "");
+    sifa_sql_add(&s, "%s", "");
     for (size_t i = 0; i < m->nfields; i++) {
         if (m->fields[i].searchable)
-            sql_add(&s, "%s,", m->fields[i].code);
+            sifa_sql_add(&s, "%s,", m->fields[i].code);
         for (size_t k = 0; k < m->fields[i].nsub; k++)
             if (m->fields[i].sub[k].searchable)
-                sql_add(&s, "%s.%s,", m->fields[i].code, m->fields[i].sub[k].code);
+                sifa_sql_add(&s, "%s.%s,", m->fields[i].code, m->fields[i].sub[k].code);
     }
     return s.buf;
 }
@@ -227,24 +166,24 @@ static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct s
 static int create_module_table(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
     struct sql s = {0};
-    const char *code = name_ok(m->code);
+    const char *code = sifa_rec_name_ok(m->code);
     bool pg = strcmp(sifa_db_engine(db), "postgresql") == 0;
-    sql_add(&s,
+    sifa_sql_add(&s,
             "CREATE TABLE m_%s (id %s PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, org TEXT, "
             "created_at TEXT NOT NULL, created_by TEXT, updated_at TEXT NOT NULL, updated_by TEXT, deleted_at TEXT, "
             "deleted_by TEXT",
             code, pg ? "BIGSERIAL" : "INTEGER");
     for (size_t i = 0; i < m->nfields; i++)
-        sql_add(&s, ", f_%s %s", name_ok(m->fields[i].code), storage_sql(field_storage(&m->fields[i])));
+        sifa_sql_add(&s, ", f_%s %s", sifa_rec_name_ok(m->fields[i].code), storage_sql(sifa_rec_field_storage(&m->fields[i])));
     for (size_t i = 0; i < m->ndeadlines; i++)
-        sql_add(&s, ", d_%s_due TEXT", name_ok(m->deadlines[i].code));
+        sifa_sql_add(&s, ", d_%s_due TEXT", sifa_rec_name_ok(m->deadlines[i].code));
     for (size_t i = 0; i < m->nfields; i++)
         if (field_personal_indexed(&m->fields[i]))
-            sql_add(&s, ", h_%s TEXT", name_ok(m->fields[i].code));
-    sql_add(&s, ");\nCREATE INDEX m_%s_state ON m_%s (state);\nCREATE INDEX m_%s_org ON m_%s (org);\n", code, code,
+            sifa_sql_add(&s, ", h_%s TEXT", sifa_rec_name_ok(m->fields[i].code));
+    sifa_sql_add(&s, ");\nCREATE INDEX m_%s_state ON m_%s (state);\nCREATE INDEX m_%s_org ON m_%s (org);\n", code, code,
             code, code);
     int rc = exec_sql(db, &s, err);
-    sql_release(&s);
+    sifa_sql_release(&s);
     if (rc < 0)
         return rc;
     rc = registry_set(db, m->code, "@table", "v1", err);
@@ -267,24 +206,24 @@ static int create_module_table(struct sifa_db *db, const struct sifa_module *m, 
 static int add_indexes(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
     struct sql s = {0};
-    const char *code = name_ok(m->code);
+    const char *code = sifa_rec_name_ok(m->code);
     for (size_t i = 0; i < m->ndeadlines; i++)
-        sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_d_%s ON m_%s (d_%s_due);\n", code, name_ok(m->deadlines[i].code),
+        sifa_sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_d_%s ON m_%s (d_%s_due);\n", code, sifa_rec_name_ok(m->deadlines[i].code),
                 code, m->deadlines[i].code);
     if (m->numbering != NULL)
-        sql_add(&s, "CREATE UNIQUE INDEX IF NOT EXISTS m_%s_number ON m_%s (f_%s) WHERE f_%s IS NOT NULL;\n", code,
-                code, name_ok(m->numbering->field->code), m->numbering->field->code);
+        sifa_sql_add(&s, "CREATE UNIQUE INDEX IF NOT EXISTS m_%s_number ON m_%s (f_%s) WHERE f_%s IS NOT NULL;\n", code,
+                code, sifa_rec_name_ok(m->numbering->field->code), m->numbering->field->code);
     for (size_t i = 0; i < m->nfields; i++) {
         enum sifa_field_type t = m->fields[i].type;
         if (field_personal_indexed(&m->fields[i]))
-            sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_h_%s ON m_%s (h_%s);\n", code, name_ok(m->fields[i].code),
+            sifa_sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_h_%s ON m_%s (h_%s);\n", code, sifa_rec_name_ok(m->fields[i].code),
                     code, m->fields[i].code);
         else if (t == SIFA_FIELD_DATE || t == SIFA_FIELD_ENUM || t == SIFA_FIELD_REF || t == SIFA_FIELD_ORG)
-            sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_f_%s ON m_%s (f_%s);\n", code, name_ok(m->fields[i].code),
+            sifa_sql_add(&s, "CREATE INDEX IF NOT EXISTS m_%s_f_%s ON m_%s (f_%s);\n", code, sifa_rec_name_ok(m->fields[i].code),
                     code, m->fields[i].code);
     }
     int rc = s.buf ? exec_sql(db, &s, err) : 0;
-    sql_release(&s);
+    sifa_sql_release(&s);
     return rc;
 }
 
@@ -295,7 +234,7 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
     int rc = registry_columns(db, m->code, &cols, err);
     if (rc < 0)
         return rc;
-    const char *code = name_ok(m->code);
+    const char *code = sifa_rec_name_ok(m->code);
     if (json_object_get(cols, "@table") == NULL) {
         json_decref(cols);
         rc = create_module_table(db, m, err);
@@ -303,9 +242,9 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
             json_array_append_new(changes, json_pack("{s:s,s:s}", "module", m->code, "change", "create_table"));
         if (rc >= 0 && (rc = add_indexes(db, m, err)) >= 0 && module_has_search(m)) {
             struct sql s = {0};
-            sql_add(&s, "CREATE VIRTUAL TABLE m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
+            sifa_sql_add(&s, "CREATE VIRTUAL TABLE m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
             rc = exec_sql(db, &s, err);
-            sql_release(&s);
+            sifa_sql_release(&s);
             char *sig = search_fields_signature(m);
             if (rc >= 0)
                 rc = registry_set(db, m->code, "@search", sig, err);
@@ -326,7 +265,7 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (f != NULL && strcmp(sifa_field_type_name(f->type), json_string_value(type)) == 0)
             continue;
         int64_t used = 0;
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s IS NOT NULL", code, name_ok(name));
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s IS NOT NULL", code, sifa_rec_name_ok(name));
         if ((rc = count_sql(db, sql, NULL, &used, err)) < 0)
             goto out;
         if (used > 0) {
@@ -341,11 +280,11 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
          * with its new storage type. */
         {
             struct sql s = {0};
-            sql_add(&s, "DROP INDEX IF EXISTS m_%s_f_%s;\nDROP INDEX IF EXISTS m_%s_number;\n"
+            sifa_sql_add(&s, "DROP INDEX IF EXISTS m_%s_f_%s;\nDROP INDEX IF EXISTS m_%s_number;\n"
                         "ALTER TABLE m_%s DROP COLUMN f_%s;",
-                    code, name_ok(name), code, code, name);
+                    code, sifa_rec_name_ok(name), code, code, name);
             rc = exec_sql(db, &s, err);
-            sql_release(&s);
+            sifa_sql_release(&s);
         }
         if (rc >= 0)
             rc = registry_delete(db, m->code, name, err);
@@ -361,9 +300,9 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (json_object_get(cols, f->code) != NULL)
             continue;
         struct sql s = {0};
-        sql_add(&s, "ALTER TABLE m_%s ADD COLUMN f_%s %s", code, name_ok(f->code), storage_sql(field_storage(f)));
+        sifa_sql_add(&s, "ALTER TABLE m_%s ADD COLUMN f_%s %s", code, sifa_rec_name_ok(f->code), storage_sql(sifa_rec_field_storage(f)));
         rc = exec_sql(db, &s, err);
-        sql_release(&s);
+        sifa_sql_release(&s);
         if (rc < 0 || (rc = registry_set(db, m->code, f->code, sifa_field_type_name(f->type), err)) < 0)
             goto out;
         json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "module", m->code, "field", f->code, "change",
@@ -377,9 +316,9 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
             continue;
         {
             struct sql s = {0};
-            sql_add(&s, "ALTER TABLE m_%s ADD COLUMN d_%s_due TEXT", code, name_ok(m->deadlines[i].code));
+            sifa_sql_add(&s, "ALTER TABLE m_%s ADD COLUMN d_%s_due TEXT", code, sifa_rec_name_ok(m->deadlines[i].code));
             rc = exec_sql(db, &s, err);
-            sql_release(&s);
+            sifa_sql_release(&s);
             if (rc < 0)
                 goto out;
         }
@@ -393,9 +332,9 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (!field_personal_indexed(&m->fields[i]) || json_object_get(cols, key) != NULL)
             continue;
         struct sql s = {0};
-        sql_add(&s, "ALTER TABLE m_%s ADD COLUMN h_%s TEXT", code, name_ok(m->fields[i].code));
+        sifa_sql_add(&s, "ALTER TABLE m_%s ADD COLUMN h_%s TEXT", code, sifa_rec_name_ok(m->fields[i].code));
         rc = exec_sql(db, &s, err);
-        sql_release(&s);
+        sifa_sql_release(&s);
         if (rc < 0 || (rc = registry_set(db, m->code, key, "blind_index", err)) < 0)
             goto out;
     }
@@ -426,9 +365,9 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         bool want = module_has_search(m);
         if (want && (old == NULL || strcmp(json_string_value(old), sig) != 0)) {
             struct sql s = {0};
-            sql_add(&s, "CREATE VIRTUAL TABLE IF NOT EXISTS m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
+            sifa_sql_add(&s, "CREATE VIRTUAL TABLE IF NOT EXISTS m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
             rc = exec_sql(db, &s, err);
-            sql_release(&s);
+            sifa_sql_release(&s);
             if (rc >= 0)
                 rc = fts_rebuild(db, m, err);
             if (rc >= 0)
@@ -470,12 +409,12 @@ int sifa_record_sync_schema(struct sifa_db *db, const struct sifa_model *model, 
 
 static void select_columns(struct sql *s, const struct sifa_module *m)
 {
-    sql_add(s, "SELECT id, version, state, org, created_at, created_by, updated_at, updated_by");
+    sifa_sql_add(s, "SELECT id, version, state, org, created_at, created_by, updated_at, updated_by");
     for (size_t i = 0; i < m->nfields; i++)
-        sql_add(s, ", f_%s", name_ok(m->fields[i].code));
+        sifa_sql_add(s, ", f_%s", sifa_rec_name_ok(m->fields[i].code));
     for (size_t i = 0; i < m->ndeadlines; i++)
-        sql_add(s, ", d_%s_due", name_ok(m->deadlines[i].code));
-    sql_add(s, " FROM m_%s", name_ok(m->code));
+        sifa_sql_add(s, ", d_%s_due", sifa_rec_name_ok(m->deadlines[i].code));
+    sifa_sql_add(s, " FROM m_%s", sifa_rec_name_ok(m->code));
 }
 
 enum { COL_FIELDS = 8 };
@@ -542,7 +481,7 @@ static json_t *record_from_row(const struct sifa_record_ctx *rc, const struct si
         json_t *v;
         if (sifa_db_column_type(st, col) == SIFA_DB_NULL)
             v = json_null();
-        else if (field_storage(f) == ST_JSON)
+        else if (sifa_rec_field_storage(f) == ST_JSON)
             v = json_loads(sifa_db_column_text(st, col), JSON_DECODE_ANY, NULL);
         else if (f->type == SIFA_FIELD_BOOL)
             v = json_boolean(sifa_db_column_int64(st, col) != 0);
@@ -775,36 +714,36 @@ static int scope_sql(const struct sifa_record_scope *sc, struct sql *where, cons
     if (sc->norgs + sc->nsubtrees + (sc->creator != NULL) + *nparams > max)
         return sifa_error_set(err, SIFA_ELIMIT, "scope_too_large", "数据范围包含的机构过多");
     bool any = false;
-    sql_add(where, " AND (");
+    sifa_sql_add(where, " AND (");
     if (sc->norgs > 0) {
-        sql_add(where, "org IN (");
+        sifa_sql_add(where, "org IN (");
         for (size_t i = 0; i < sc->norgs; i++) {
-            sql_add(where, i ? ", ?" : "?");
+            sifa_sql_add(where, i ? ", ?" : "?");
             params[(*nparams)++] = sc->orgs[i];
         }
-        sql_add(where, ")");
+        sifa_sql_add(where, ")");
         any = true;
     }
     if (sc->nsubtrees > 0) {
         /* A subtree is a path prefix: portable SQL, no recursive query, uses orgs.path. */
-        sql_add(where, "%sorg IN (SELECT o.code FROM orgs o JOIN orgs s ON substr(o.path, 1, length(s.path)) = s.path "
+        sifa_sql_add(where, "%sorg IN (SELECT o.code FROM orgs o JOIN orgs s ON substr(o.path, 1, length(s.path)) = s.path "
                        "WHERE s.code IN (",
                 any ? " OR " : "");
         for (size_t i = 0; i < sc->nsubtrees; i++) {
-            sql_add(where, i ? ", ?" : "?");
+            sifa_sql_add(where, i ? ", ?" : "?");
             params[(*nparams)++] = sc->subtrees[i];
         }
-        sql_add(where, "))");
+        sifa_sql_add(where, "))");
         any = true;
     }
     if (sc->creator != NULL) {
-        sql_add(where, "%screated_by = ?", any ? " OR " : "");
+        sifa_sql_add(where, "%screated_by = ?", any ? " OR " : "");
         params[(*nparams)++] = sc->creator;
         any = true;
     }
     if (!any)
-        sql_add(where, "0 = 1");
-    sql_add(where, ")");
+        sifa_sql_add(where, "0 = 1");
+    sifa_sql_add(where, ")");
     return 0;
 }
 
@@ -826,12 +765,12 @@ static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *
     const char *params[SCOPE_PARAMS_MAX];
     size_t np = 0;
     struct sifa_record_scope sub = {.nsubtrees = sc->nsubtrees, .subtrees = sc->subtrees};
-    sql_add(&s, "SELECT COUNT(*) FROM (SELECT ? AS org) x WHERE 1 = 1");
+    sifa_sql_add(&s, "SELECT COUNT(*) FROM (SELECT ? AS org) x WHERE 1 = 1");
     int r = scope_sql(&sub, &s, params, &np, SCOPE_PARAMS_MAX, err);
     struct sifa_db_stmt *st;
     if (r >= 0)
         r = sifa_db_prepare(db, s.buf, &st, err);
-    sql_release(&s);
+    sifa_sql_release(&s);
     if (r < 0)
         return r;
     sifa_db_bind_text(st, 1, org, -1);
@@ -848,14 +787,14 @@ static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, con
 {
     struct sql s = {0};
     select_columns(&s, m);
-    sql_add(&s, " WHERE id = ? AND deleted_at IS NULL");
+    sifa_sql_add(&s, " WHERE id = ? AND deleted_at IS NULL");
     const char *params[SCOPE_PARAMS_MAX];
     size_t np = 0;
     int r = scope_sql(rc->scope, &s, params, &np, SCOPE_PARAMS_MAX, err);
     struct sifa_db_stmt *st;
     if (r >= 0)
         r = sifa_db_prepare(db, s.buf, &st, err);
-    sql_release(&s);
+    sifa_sql_release(&s);
     if (r < 0)
         return r;
     sifa_db_bind_int64(st, 1, id);
@@ -892,7 +831,7 @@ static void bind_field(struct sifa_db_stmt *st, int idx, const struct sifa_field
         sifa_db_bind_null(st, idx);
         return;
     }
-    switch (field_storage(f)) {
+    switch (sifa_rec_field_storage(f)) {
     case ST_INTEGER:
         sifa_db_bind_int64(st, idx, json_is_boolean(v) ? (json_is_true(v) ? 1 : 0) : json_integer_value(v));
         break;
@@ -916,13 +855,13 @@ static void bind_field(struct sifa_db_stmt *st, int idx, const struct sifa_field
 static void search_append(struct sql *body, json_t *v)
 {
     if (json_is_string(v) && json_string_length(v) > 0)
-        sql_add(body, "%s\n", json_string_value(v));
+        sifa_sql_add(body, "%s\n", json_string_value(v));
 }
 
 static char *search_body(const struct sifa_module *m, json_t *record)
 {
     struct sql body = {0};
-    sql_add(&body, "%s", "");
+    sifa_sql_add(&body, "%s", "");
     for (size_t i = 0; i < m->nfields; i++) {
         const struct sifa_field *f = &m->fields[i];
         json_t *v = json_object_get(record, f->code);
@@ -974,6 +913,9 @@ static int fts_write(struct sifa_db *db, const struct sifa_module *m, int64_t id
 
 int sifa_record_connection_init(struct sifa_db *db, struct sifa_error *err)
 {
+    int r = sifa_aggregate_connection_init(db, err);
+    if (r < 0)
+        return r;
     return sifa_db_exec(db,
                         "CREATE TEMP TABLE IF NOT EXISTS sifa_search_pending (module TEXT NOT NULL, id INTEGER NOT NULL, "
                         "body TEXT, fresh INTEGER NOT NULL, PRIMARY KEY (module, id))",
@@ -995,7 +937,9 @@ static int exec_for_module(struct sifa_db *db, const char *sql, const char *modu
 int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
 {
     int64_t pending = 0;
-    int rc = count_sql(db, "SELECT COUNT(*) FROM temp.sifa_search_pending", NULL, &pending, err);
+    int rc = sifa_record_flush_aggregates(db, err);
+    if (rc >= 0)
+        rc = count_sql(db, "SELECT COUNT(*) FROM temp.sifa_search_pending", NULL, &pending, err);
     if (rc < 0 || pending == 0)
         return rc;
     for (size_t i = 0; i < model->nmodules && rc >= 0; i++) {
@@ -1003,7 +947,7 @@ int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model,
         if (!module_has_search(m))
             continue;
         char sql[512];
-        const char *code = name_ok(m->code);
+        const char *code = sifa_rec_name_ok(m->code);
         /* Rows written before this batch ("fresh" = 0) lose their old index entry first; a record
          * created in this batch has none (its later changes in the batch keep fresh = 0, and the
          * delete then finds nothing). */
@@ -1039,17 +983,17 @@ int sifa_record_writer_before_commit(struct sifa_db *db, void *model, struct sif
 static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
     char sql[512];
-    const char *code = name_ok(m->code);
+    const char *code = sifa_rec_name_ok(m->code);
     snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts", code);
     int rc = sifa_db_exec(db, sql, err);
     if (rc < 0)
         return rc;
     struct sql s = {0};
     select_columns(&s, m);
-    sql_add(&s, " WHERE deleted_at IS NULL");
+    sifa_sql_add(&s, " WHERE deleted_at IS NULL");
     struct sifa_db_stmt *st;
     rc = sifa_db_prepare(db, s.buf, &st, err);
-    sql_release(&s);
+    sifa_sql_release(&s);
     if (rc < 0)
         return rc;
     struct sifa_record_ctx rc0 = {0};
@@ -1083,18 +1027,18 @@ static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct s
 static char *format_number(const char *pattern, int year, int64_t seq)
 {
     struct sql out = {0};
-    sql_add(&out, "%s", "");
+    sifa_sql_add(&out, "%s", "");
     for (const char *p = pattern; *p;) {
         if (strncmp(p, "{year}", 6) == 0) {
-            sql_add(&out, "%d", year);
+            sifa_sql_add(&out, "%d", year);
             p += 6;
         } else if (strncmp(p, "{seq", 4) == 0 && strchr(p, '}') != NULL) {
             const char *end = strchr(p, '}');
             int width = p[4] == ':' ? (int)strtol(p + 5, NULL, 10) : 0;
-            sql_add(&out, "%0*lld", width, (long long)seq);
+            sifa_sql_add(&out, "%0*lld", width, (long long)seq);
             p = end + 1;
         } else {
-            sql_add(&out, "%c", *p);
+            sifa_sql_add(&out, "%c", *p);
             p++;
         }
     }
@@ -1140,8 +1084,8 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
 static int number_taken(struct sifa_db *db, const struct sifa_module *m, const char *number, struct sifa_error *err)
 {
     char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s = ?", name_ok(m->code),
-             name_ok(m->numbering->field->code));
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE f_%s = ?", sifa_rec_name_ok(m->code),
+             sifa_rec_name_ok(m->numbering->field->code));
     int64_t taken = 0;
     int r = count_sql(db, sql, number, &taken, err);
     return r < 0 ? r : taken > 0;
@@ -1326,7 +1270,7 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
         const struct sifa_module *target = sifa_model_module(rc->model, f->ref_module);
         char sql[256];
         snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM m_%s WHERE id = ? AND deleted_at IS NULL",
-                 name_ok(target->code));
+                 sifa_rec_name_ok(target->code));
         struct sifa_db_stmt *st;
         int r = sifa_db_prepare(db, sql, &st, err);
         if (r < 0) {
@@ -1361,12 +1305,12 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
 static void add_row_columns(struct sql *s, const struct sifa_module *m, const char *suffix)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        sql_add(s, ", f_%s%s", name_ok(m->fields[i].code), suffix);
+        sifa_sql_add(s, ", f_%s%s", sifa_rec_name_ok(m->fields[i].code), suffix);
     for (size_t i = 0; i < m->ndeadlines; i++)
-        sql_add(s, ", d_%s_due%s", name_ok(m->deadlines[i].code), suffix);
+        sifa_sql_add(s, ", d_%s_due%s", sifa_rec_name_ok(m->deadlines[i].code), suffix);
     for (size_t i = 0; i < m->nfields; i++)
         if (field_personal_indexed(&m->fields[i]))
-            sql_add(s, ", h_%s%s", name_ok(m->fields[i].code), suffix);
+            sifa_sql_add(s, ", h_%s%s", sifa_rec_name_ok(m->fields[i].code), suffix);
 }
 
 /* Writes every field and deadline column of record (the merged new state): a new row when
@@ -1392,20 +1336,20 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     if (r >= 0) {
         struct sql s = {0};
         if (id == 0) {
-            sql_add(&s, "INSERT INTO m_%s (state, org, updated_at, updated_by", name_ok(m->code));
+            sifa_sql_add(&s, "INSERT INTO m_%s (state, org, updated_at, updated_by", sifa_rec_name_ok(m->code));
             add_row_columns(&s, m, "");
-            sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
+            sifa_sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
             for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
-                sql_add(&s, ", ?");
-            sql_add(&s, ", 1, ?, ?) RETURNING id");
+                sifa_sql_add(&s, ", ?");
+            sifa_sql_add(&s, ", 1, ?, ?) RETURNING id");
         } else {
-            sql_add(&s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", name_ok(m->code));
+            sifa_sql_add(&s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", sifa_rec_name_ok(m->code));
             add_row_columns(&s, m, " = ?");
-            sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
+            sifa_sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
         }
         struct sifa_db_stmt *st;
         r = sifa_db_prepare(db, s.buf, &st, err);
-        sql_release(&s);
+        sifa_sql_release(&s);
         if (r >= 0) {
             char at[32];
             iso_time(rc->now, at);
@@ -1572,6 +1516,8 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
             json_object_set_new(changes, key, json_pack("{s:n,s:O}", "old", "new", v));
     }
     if (r >= 0)
+        r = sifa_aggregate_capture(db, rc->model, m, id, +1, err);
+    if (r >= 0)
         r = fts_write(db, m, id, record, FTS_INSERT, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, 1, "create", NULL, changes, err);
@@ -1720,7 +1666,11 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     char *state_copy = sifa_xstrdup(state);
     int64_t changed = 0;
     int64_t unused_id = 0;
-    r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, err);
+    r = sifa_aggregate_capture(db, rc->model, m, id, -1, err);
+    if (r >= 0)
+        r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, err);
+    if (r >= 0 && changed > 0)
+        r = sifa_aggregate_capture(db, rc->model, m, id, +1, err);
     if (r >= 0 && changed == 0)
         r = sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
                                    "记录已被他人修改,请刷新后重试");
@@ -1780,8 +1730,10 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     iso_time(rc->now, at);
     snprintf(sql, sizeof(sql),
              "UPDATE m_%s SET deleted_at = ?, deleted_by = ?, version = version + 1 WHERE id = ? AND version = ?",
-             name_ok(m->code));
+             sifa_rec_name_ok(m->code));
     struct sifa_db_stmt *st;
+    if ((r = sifa_aggregate_capture(db, rc->model, m, id, -1, err)) < 0)
+        return r;
     if ((r = sifa_db_prepare(db, sql, &st, err)) < 0)
         return r;
     sifa_db_bind_text(st, 1, at, -1);
@@ -1869,13 +1821,6 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
 
 /* ---------- lists ---------- */
 
-struct bound {
-    enum { B_INT, B_REAL, B_TEXT } kind;
-    int64_t i;
-    double d;
-    const char *s;
-};
-
 static int bad_filter(struct sifa_error *err, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int bad_filter(struct sifa_error *err, const char *key, const char *fmt, ...)
@@ -1894,7 +1839,7 @@ static int convert_value(const struct sifa_field *f, const char *key, const char
                          struct sifa_error *err)
 {
     char *end;
-    switch (field_storage(f)) {
+    switch (sifa_rec_field_storage(f)) {
     case ST_INTEGER:
         if (f->type == SIFA_FIELD_BOOL) {
             if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
@@ -1926,21 +1871,14 @@ static int convert_value(const struct sifa_field *f, const char *key, const char
     return 0;
 }
 
-static void bind_bound(struct sifa_db_stmt *st, int idx, const struct bound *b)
-{
-    if (b->kind == B_INT)
-        sifa_db_bind_int64(st, idx, b->i);
-    else if (b->kind == B_REAL)
-        sifa_db_bind_double(st, idx, b->d);
-    else
-        sifa_db_bind_text(st, idx, b->s, -1);
-}
-
 #define MAX_BOUND 128
 
-int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
-                     const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
-                     struct sifa_error *err)
+/* sifa_record_list, with optional extra conditions (" AND …" over the module's table, values in
+ * extra) and a fixed order (" ORDER BY …") that replaces the sort parameter: the drill-down of an
+ * indicator lists its records through here, so scope, masking and paging are the same. */
+static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                        const struct sifa_record_query_param *params, size_t nparams, const char *extra_where,
+                        const struct bounds *extra, const char *fixed_order, json_t **ret_page, struct sifa_error *err)
 {
     struct sql where = {0};
     struct bound bounds[MAX_BOUND];
@@ -1952,13 +1890,22 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     char(*hashes)[33] = sifa_xcalloc(nparams ? nparams : 1, 33);
     size_t nhashes = 0;
     int r = 0;
-    sql_add(&where, " WHERE deleted_at IS NULL");
+    sifa_sql_add(&where, " WHERE deleted_at IS NULL");
     {
         const char *scope_params[SCOPE_PARAMS_MAX];
         size_t nsp = 0;
         r = scope_sql(rc->scope, &where, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
         for (size_t i = 0; i < nsp; i++)
             bounds[nb++] = (struct bound){.kind = B_TEXT, .s = scope_params[i]};
+    }
+    if (r >= 0 && extra_where != NULL) {
+        if (nb + extra->n > MAX_BOUND / 2) {
+            r = sifa_error_set(err, SIFA_ELIMIT, "too_many_conditions", "统计口径的条件过多");
+        } else {
+            sifa_sql_add(&where, "%s", extra_where);
+            for (size_t i = 0; i < extra->n; i++)
+                bounds[nb++] = extra->items[i];
+        }
     }
 
     for (size_t i = 0; i < nparams && r >= 0; i++) {
@@ -1997,19 +1944,19 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                  * in Chinese: 张三, 离婚) fall back to LIKE over the index's own text. */
                 struct sql pat = {0};
                 if (chars >= 3) {
-                    sql_add(&pat, "\"");
+                    sifa_sql_add(&pat, "\"");
                     for (const char *p = value; *p; p++)
-                        sql_add(&pat, *p == '"' ? "\"\"" : "%c", *p);
-                    sql_add(&pat, "\"");
-                    sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE m_%s_fts MATCH ?)", name_ok(m->code),
+                        sifa_sql_add(&pat, *p == '"' ? "\"\"" : "%c", *p);
+                    sifa_sql_add(&pat, "\"");
+                    sifa_sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE m_%s_fts MATCH ?)", sifa_rec_name_ok(m->code),
                             m->code);
                 } else {
-                    sql_add(&pat, "%%");
+                    sifa_sql_add(&pat, "%%");
                     for (const char *p = value; *p; p++)
-                        sql_add(&pat, (*p == '%' || *p == '_' || *p == '\\') ? "\\%c" : "%c", *p);
-                    sql_add(&pat, "%%");
-                    sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE body LIKE ? ESCAPE '\\')",
-                            name_ok(m->code));
+                        sifa_sql_add(&pat, (*p == '%' || *p == '_' || *p == '\\') ? "\\%c" : "%c", *p);
+                    sifa_sql_add(&pat, "%%");
+                    sifa_sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE body LIKE ? ESCAPE '\\')",
+                            sifa_rec_name_ok(m->code));
                 }
                 free(search_pattern);
                 search_pattern = pat.buf;
@@ -2032,13 +1979,13 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                     r = bad_filter(err, special[s], "查询条件过多");
                     break;
                 }
-                sql_add(&where, count == 0 ? " AND %s IN (?" : ", ?", special[s]);
+                sifa_sql_add(&where, count == 0 ? " AND %s IN (?" : ", ?", special[s]);
                 bounds[nb++] = (struct bound){.kind = B_TEXT, .s = params[i].value};
                 used[i] = true;
                 count++;
             }
         if (count > 0)
-            sql_add(&where, ")");
+            sifa_sql_add(&where, ")");
     }
 
     static const struct {
@@ -2076,7 +2023,7 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 }
                 blind_index_of(rc, m, f, text, hashes[nhashes]);
                 free(text);
-                sql_add(&where, count == 0 ? " AND h_%s IN (?" : ", ?", name_ok(f->code));
+                sifa_sql_add(&where, count == 0 ? " AND h_%s IN (?" : ", ?", sifa_rec_name_ok(f->code));
                 bounds[nb++] = (struct bound){.kind = B_TEXT, .s = hashes[nhashes++]};
                 count++;
                 used[i] = true;
@@ -2086,7 +2033,7 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 struct bound b;
                 if ((r = convert_value(f, key, params[i].value, &b, err)) < 0)
                     break;
-                sql_add(&where, count == 0 ? " AND f_%s IN (?" : ", ?", name_ok(f->code));
+                sifa_sql_add(&where, count == 0 ? " AND f_%s IN (?" : ", ?", sifa_rec_name_ok(f->code));
                 bounds[nb++] = b;
                 count++;
                 used[i] = true;
@@ -2102,7 +2049,7 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                     r = bad_filter(err, key, "%s 应为 true 或 false", key);
                     break;
                 }
-                sql_add(&where, empty ? " AND (f_%s IS NULL OR f_%s = '' OR f_%s = '[]')"
+                sifa_sql_add(&where, empty ? " AND (f_%s IS NULL OR f_%s = '' OR f_%s = '[]')"
                                       : " AND NOT (f_%s IS NULL OR f_%s = '' OR f_%s = '[]')",
                         f->code, f->code, f->code);
                 used[i] = true;
@@ -2113,13 +2060,13 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                     struct bound b;
                     if ((r = convert_value(f, key, params[i].value, &b, err)) < 0)
                         break;
-                    sql_add(&where, " AND f_%s %s ?", f->code, ops[o].op);
+                    sifa_sql_add(&where, " AND f_%s %s ?", f->code, ops[o].op);
                     bounds[nb++] = b;
                     used[i] = true;
                 }
         }
         if (count > 0)
-            sql_add(&where, ")");
+            sifa_sql_add(&where, ")");
     }
     for (size_t i = 0; i < nparams && r >= 0; i++)
         if (!used[i])
@@ -2128,15 +2075,17 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                            params[i].key);
 
     struct sql order = {0};
-    if (r >= 0) {
+    if (r >= 0 && fixed_order != NULL) {
+        sifa_sql_add(&order, "%s", fixed_order);
+    } else if (r >= 0) {
         bool desc = sort != NULL && sort[0] == '-';
         const char *col = sort ? sort + desc : "id";
         if (strcmp(col, "id") == 0 || strcmp(col, "created_at") == 0 || strcmp(col, "updated_at") == 0 ||
             strcmp(col, "state") == 0)
-            sql_add(&order, " ORDER BY %s %s, id %s", col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-        else if (sifa_module_field(m, col) != NULL && field_storage(sifa_module_field(m, col)) != ST_JSON &&
+            sifa_sql_add(&order, " ORDER BY %s %s, id %s", col, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+        else if (sifa_module_field(m, col) != NULL && sifa_rec_field_storage(sifa_module_field(m, col)) != ST_JSON &&
                  !sifa_module_field(m, col)->personal)
-            sql_add(&order, " ORDER BY f_%s %s, id %s", name_ok(col), desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+            sifa_sql_add(&order, " ORDER BY f_%s %s, id %s", sifa_rec_name_ok(col), desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
         else
             r = bad_filter(err, "sort", "不能按 %s 排序", col);
     }
@@ -2145,13 +2094,13 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     json_t *items = json_array();
     if (r >= 0) {
         struct sql count_sql_text = {0};
-        sql_add(&count_sql_text, "SELECT COUNT(*) FROM m_%s%s", name_ok(m->code), where.buf);
+        sifa_sql_add(&count_sql_text, "SELECT COUNT(*) FROM m_%s%s", sifa_rec_name_ok(m->code), where.buf);
         struct sifa_db_stmt *st;
         r = sifa_db_prepare(db, count_sql_text.buf, &st, err);
-        sql_release(&count_sql_text);
+        sifa_sql_release(&count_sql_text);
         if (r >= 0) {
             for (size_t i = 0; i < nb; i++)
-                bind_bound(st, (int)i + 1, &bounds[i]);
+                sifa_rec_bind_bound(st, (int)i + 1, &bounds[i]);
             r = sifa_db_step(st, err);
             if (r == SIFA_DB_ROW)
                 total = sifa_db_column_int64(st, 0);
@@ -2161,13 +2110,13 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     if (r >= 0) {
         struct sql s = {0};
         select_columns(&s, m);
-        sql_add(&s, "%s%s LIMIT ? OFFSET ?", where.buf, order.buf);
+        sifa_sql_add(&s, "%s%s LIMIT ? OFFSET ?", where.buf, order.buf);
         struct sifa_db_stmt *st;
         r = sifa_db_prepare(db, s.buf, &st, err);
-        sql_release(&s);
+        sifa_sql_release(&s);
         if (r >= 0) {
             for (size_t i = 0; i < nb; i++)
-                bind_bound(st, (int)i + 1, &bounds[i]);
+                sifa_rec_bind_bound(st, (int)i + 1, &bounds[i]);
             sifa_db_bind_int64(st, (int)nb + 1, page_size);
             sifa_db_bind_int64(st, (int)nb + 2, (page - 1) * page_size);
             while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
@@ -2178,8 +2127,8 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
             json_array_foreach(items, ri, rec) if (r >= 0) r = reveal_record(rc, m, rec, err);
         }
     }
-    sql_release(&where);
-    sql_release(&order);
+    sifa_sql_release(&where);
+    sifa_sql_release(&order);
     free(search_pattern);
     free(used);
     free(hashes);
@@ -2190,6 +2139,68 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     *ret_page = json_pack("{s:o,s:I,s:I,s:I}", "items", items, "total", (json_int_t)total, "page", (json_int_t)page,
                           "page_size", (json_int_t)page_size);
     return 0;
+}
+
+int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                     const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
+                     struct sifa_error *err)
+{
+    return list_records(db, rc, m, params, nparams, NULL, NULL, NULL, ret_page, err);
+}
+
+int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_indicator *ind,
+                               const struct sifa_indicator_slice *slice, int64_t page, int64_t page_size,
+                               json_t **ret_page, struct sifa_error *err)
+{
+    const struct sifa_module *m = ind->module;
+    if (m == NULL)
+        return sifa_error_set(err, SIFA_EINVALID, "derived_indicator", "派生指标没有直接对应的记录");
+    struct sql where = {0}, day = {0}, order = {0};
+    struct bounds b = {0};
+    sifa_aggregate_where(ind, &where, &b);
+    bool stock_at = ind->kind == SIFA_IND_STOCK && slice->series == 's';
+    sifa_aggregate_day_sql(ind, slice->series == 'o', &day);
+    if (stock_at) {
+        /* in register on the last day: entered on or before it, not left by then */
+        sifa_sql_add(&where, " AND %s <= ?", day.buf);
+        sifa_bounds_add_text(&b, slice->to);
+        if (ind->end_field != NULL) {
+            struct sql end = {0};
+            sifa_aggregate_day_sql(ind, true, &end);
+            sifa_sql_add(&where, " AND (%s IS NULL OR %s > ?)", end.buf, end.buf);
+            sifa_bounds_add_text(&b, slice->to);
+            sifa_sql_release(&end);
+        }
+    } else {
+        sifa_sql_add(&where, " AND %s >= ? AND %s <= ?", day.buf, day.buf);
+        sifa_bounds_add_text(&b, slice->from);
+        sifa_bounds_add_text(&b, slice->to);
+    }
+    if (slice->org != NULL) {
+        sifa_sql_add(&where, " AND f_%s IN (SELECT o.code FROM orgs o JOIN orgs s ON substr(o.path, 1, length(s.path)) = "
+                             "s.path WHERE s.code = ?)",
+                     sifa_rec_name_ok(ind->org_field->code));
+        sifa_bounds_add_text(&b, slice->org);
+    }
+    if (slice->by != NULL) {
+        if (slice->by_value != NULL && slice->by_value[0] != '\0') {
+            sifa_sql_add(&where, " AND f_%s = ?", sifa_rec_name_ok(slice->by->code));
+            sifa_bounds_add_text(&b, slice->by_value);
+        } else {
+            sifa_sql_add(&where, " AND (f_%s IS NULL OR f_%s = '')", sifa_rec_name_ok(slice->by->code), slice->by->code);
+        }
+    }
+    sifa_sql_add(&order, " ORDER BY %s, id", day.buf);
+    char page_text[24], size_text[24];
+    snprintf(page_text, sizeof(page_text), "%lld", (long long)page);
+    snprintf(size_text, sizeof(size_text), "%lld", (long long)page_size);
+    struct sifa_record_query_param params[] = {{"page", page_text}, {"page_size", size_text}};
+    int r = list_records(db, rc, m, params, 2, where.buf, &b, order.buf, ret_page, err);
+    sifa_sql_release(&where);
+    sifa_sql_release(&day);
+    sifa_sql_release(&order);
+    sifa_bounds_release(&b);
+    return r;
 }
 
 struct due_item {
@@ -2221,23 +2232,23 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
         for (size_t k = 0; k < m->ndeadlines && r >= 0; k++) {
             const struct sifa_deadline *d = &m->deadlines[k];
             struct sql s = {0};
-            sql_add(&s, "SELECT id, d_%s_due, state%s%s FROM m_%s WHERE deleted_at IS NULL AND d_%s_due IS NOT NULL "
+            sifa_sql_add(&s, "SELECT id, d_%s_due, state%s%s FROM m_%s WHERE deleted_at IS NULL AND d_%s_due IS NOT NULL "
                         "AND d_%s_due <= ?",
-                    name_ok(d->code), m->numbering ? ", f_" : "", m->numbering ? m->numbering->field->code : "",
-                    name_ok(m->code), d->code, d->code);
+                    sifa_rec_name_ok(d->code), m->numbering ? ", f_" : "", m->numbering ? m->numbering->field->code : "",
+                    sifa_rec_name_ok(m->code), d->code, d->code);
             for (size_t q = 0; q < d->nstop_states; q++)
-                sql_add(&s, q == 0 ? " AND state NOT IN (?" : ", ?");
+                sifa_sql_add(&s, q == 0 ? " AND state NOT IN (?" : ", ?");
             if (d->nstop_states)
-                sql_add(&s, ")");
+                sifa_sql_add(&s, ")");
             if (org)
-                sql_add(&s, " AND org = ?");
+                sifa_sql_add(&s, " AND org = ?");
             const char *scope_params[SCOPE_PARAMS_MAX];
             size_t nsp = 0;
             r = scope_sql(module_scope, &s, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
             struct sifa_db_stmt *st;
             if (r >= 0)
                 r = sifa_db_prepare(db, s.buf, &st, err);
-            sql_release(&s);
+            sifa_sql_release(&s);
             if (r < 0)
                 break;
             int idx = 1;

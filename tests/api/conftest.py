@@ -124,7 +124,9 @@ requests.sessions.Session.request = _request_with_token
 
 
 class Server:
-    def __init__(self, workdir, extra_args=(), db=None, web_root=None):
+    def __init__(self, workdir, extra_args=(), db=None, web_root=None, modules_dir=None, indicators_dir=None):
+        self.modules_dir = Path(modules_dir) if modules_dir else REPO_ROOT / "modules"
+        self.indicators_dir = Path(indicators_dir) if indicators_dir else REPO_ROOT / "indicators"
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.paths = {
@@ -153,7 +155,9 @@ class Server:
     def cli(self, *args, input_text=None):
         """A sifa subcommand on this server's database and key file."""
         return cli(*args, "--db", self.paths["db"], "--key_file", key_file_for(self.paths["db"]),
-                   "--roles_file", ROLES_FILE, input_text=input_text)
+                   "--roles_file", ROLES_FILE, "--modules_dir", self.modules_dir,
+                   "--indicators_dir", self.indicators_dir, "--holidays_dir", REPO_ROOT / "data" / "holidays",
+                   input_text=input_text)
 
     @property
     def base_url(self):
@@ -169,7 +173,8 @@ class Server:
              "--access_log", str(self.paths["access_log"]),
              "--backup_dir", str(self.paths["backup_dir"]),
              "--web_root", str(self.paths["web_root"]),
-             "--modules_dir", str(REPO_ROOT / "modules"),
+             "--modules_dir", str(self.modules_dir),
+             "--indicators_dir", str(self.indicators_dir),
              "--key_file", str(key_file_for(self.paths["db"])),
              "--roles_file", str(ROLES_FILE),
              "--files_dir", str(self.dir / "files"),

@@ -1,0 +1,495 @@
+/* aggregate.c — the aggregates behind every base indicator (count, sum, distinct, stock), kept
+ * current by the record engine as records change, and their rebuild and verification.
+ * Layer: record. Owns the tables stat_values, stat_keys and stat_definitions (migration 6) and
+ * the connection's temporary queue temp.sifa_stat_pending.
+ *
+ * How: an indicator's definition becomes one SELECT over its module's table that yields the
+ * record's contributions (indicator, series, org, day, breakdown, key, value, 1). A write queues
+ * that SELECT's rows for the record with sign -1 before it changes the row and +1 after, so an
+ * update that moves a record between org units, days or breakdowns moves its contribution, and
+ * one that changes nothing relevant cancels out. The queue is flushed before COMMIT into every
+ * level (day, month, quarter, year) with one grouped upsert, so a batch of writes touching the
+ * same figures costs one row update per figure. Aggregates are stored by the record's own org
+ * unit; the stats layer rolls them up the org tree when reading (at most one row per org unit),
+ * so the cost of a read does not grow with the number of records, and moving an org unit moves
+ * its figures without a rebuild.
+ *
+ * Verification does not trust the incremental path: it recomputes the day-level figures with
+ * plain GROUP BY queries over the records and compares every level. Zero rows (every
+ * contribution withdrawn) are kept and mean "no data"; readers and verify ignore them.
+ *
+ * SQL: stat_values and stat_keys are WITHOUT ROWID tables (SQLite; PostgreSQL drops the clause).
+ * Every value — indicator codes, condition values, days — is bound; names come from the
+ * validated definitions. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/common.h"
+#include "record/internal.h"
+#include "record/record.h"
+
+/* The period of a day at a level ('D', 'M', 'Q', 'Y'), as SQL over a column or expression. */
+#define PERIOD_SQL(level, day)                                                                                       \
+    "CASE " level " WHEN 'D' THEN " day " WHEN 'M' THEN substr(" day ", 1, 7) WHEN 'Y' THEN substr(" day           \
+    ", 1, 4) ELSE substr(" day ", 1, 4) || 'Q' || ((CAST(substr(" day ", 6, 2) AS INTEGER) + 2) / 3) END"
+#define LEVELS_SQL "(SELECT 'M' AS level UNION ALL SELECT 'Q' UNION ALL SELECT 'Y')"
+#define ALL_LEVELS_SQL "(SELECT 'D' AS level UNION ALL SELECT 'M' UNION ALL SELECT 'Q' UNION ALL SELECT 'Y')"
+
+static bool is_base(const struct sifa_indicator *ind)
+{
+    return ind->module != NULL;
+}
+
+void sifa_aggregate_day_sql(const struct sifa_indicator *ind, bool end, struct sql *s)
+{
+    const struct sifa_field *f = end ? ind->end_field : ind->date_field;
+    if (f == NULL) {
+        sifa_sql_add(s, "NULL");
+        return;
+    }
+    /* datetimes are stored as UTC text; the day they count for is the day in China */
+    if (f->type == SIFA_FIELD_DATETIME)
+        sifa_sql_add(s, "date(f_%s, '+8 hours')", sifa_rec_name_ok(f->code));
+    else
+        sifa_sql_add(s, "f_%s", sifa_rec_name_ok(f->code));
+}
+
+static void bind_cond_value(const struct sifa_indicator_cond *c, const char *value, struct bounds *b)
+{
+    if (c->field != NULL && sifa_rec_field_storage(c->field) == ST_INTEGER) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(value, &end, 10);
+        sifa_bounds_add_int(b, errno == 0 && *end == '\0' ? v : 0); /* the loader normalised it */
+    } else {
+        sifa_bounds_add_text(b, value);
+    }
+}
+
+static const char *key_column(const struct sifa_indicator *ind, char *buf, size_t size)
+{
+    const struct sifa_field *f = ind->field;
+    /* A personal key is stored sealed; its keyed hash (h_) identifies the person. Without a
+     * keyring (tests) the value is in clear and h_ is empty. */
+    if (f->personal)
+        snprintf(buf, size, "coalesce(h_%s, f_%s)", sifa_rec_name_ok(f->code), f->code);
+    else
+        snprintf(buf, size, "f_%s", sifa_rec_name_ok(f->code));
+    return buf;
+}
+
+void sifa_aggregate_where(const struct sifa_indicator *ind, struct sql *where, struct bounds *b)
+{
+    for (size_t i = 0; i < ind->nwhere; i++) {
+        const struct sifa_indicator_cond *c = &ind->where[i];
+        char col[SIFA_MODEL_CODE_MAX + 8];
+        if (c->field == NULL)
+            snprintf(col, sizeof(col), "state");
+        else
+            snprintf(col, sizeof(col), "f_%s", sifa_rec_name_ok(c->field->code));
+        static const char *const ops[] = {[SIFA_COND_GTE] = ">=", [SIFA_COND_LTE] = "<=", [SIFA_COND_GT] = ">",
+                                          [SIFA_COND_LT] = "<"};
+        switch (c->op) {
+        case SIFA_COND_EQ:
+            sifa_sql_add(where, " AND %s = ?", col);
+            bind_cond_value(c, c->values[0], b);
+            break;
+        case SIFA_COND_NE:
+            sifa_sql_add(where, " AND (%s IS NULL OR %s <> ?)", col, col);
+            bind_cond_value(c, c->values[0], b);
+            break;
+        case SIFA_COND_IN:
+        case SIFA_COND_NOT_IN:
+            sifa_sql_add(where, c->op == SIFA_COND_IN ? " AND %s IN (" : " AND (%s IS NULL OR %s NOT IN (", col, col);
+            for (size_t k = 0; k < c->nvalues; k++) {
+                sifa_sql_add(where, k ? ", ?" : "?");
+                bind_cond_value(c, c->values[k], b);
+            }
+            sifa_sql_add(where, c->op == SIFA_COND_IN ? ")" : "))");
+            break;
+        case SIFA_COND_EMPTY:
+            if (c->field != NULL && sifa_rec_field_storage(c->field) == ST_TEXT)
+                sifa_sql_add(where, " AND (%s IS NULL OR %s = '')", col, col);
+            else
+                sifa_sql_add(where, " AND %s IS NULL", col);
+            break;
+        case SIFA_COND_NOT_EMPTY:
+            if (c->field != NULL && sifa_rec_field_storage(c->field) == ST_TEXT)
+                sifa_sql_add(where, " AND %s IS NOT NULL AND %s <> ''", col, col);
+            else
+                sifa_sql_add(where, " AND %s IS NOT NULL", col);
+            break;
+        case SIFA_COND_GTE:
+        case SIFA_COND_LTE:
+        case SIFA_COND_GT:
+        case SIFA_COND_LT:
+            sifa_sql_add(where, " AND %s %s ?", col, ops[c->op]);
+            bind_cond_value(c, c->values[0], b);
+            break;
+        }
+    }
+    if (ind->kind == SIFA_IND_STOCK && ind->end_field != NULL) {
+        /* A record that leaves before it enters (a data error) was never in the register: it
+         * counts neither as an entry nor as an exit, as a direct count would have it. */
+        struct sql start = {0}, end = {0};
+        sifa_aggregate_day_sql(ind, false, &start);
+        sifa_aggregate_day_sql(ind, true, &end);
+        sifa_sql_add(where, " AND (%s IS NULL OR %s >= %s)", end.buf, end.buf, start.buf);
+        sifa_sql_release(&start);
+        sifa_sql_release(&end);
+    }
+    if (ind->kind == SIFA_IND_SUM)
+        sifa_sql_add(where, " AND f_%s IS NOT NULL", sifa_rec_name_ok(ind->field->code));
+    if (ind->kind == SIFA_IND_DISTINCT) {
+        char col[2 * SIFA_MODEL_CODE_MAX + 32];
+        sifa_sql_add(where, " AND %s IS NOT NULL", key_column(ind, col, sizeof(col)));
+    }
+}
+
+/* Appends the SELECTs (joined by UNION ALL) yielding the contributions of the records of one
+ * indicator: columns indicator, series, org, day, dim, key, v, n. one_record: restricted to the
+ * record bound by an extra "id = ?" (its value: id). */
+static void contributions_sql(const struct sifa_indicator *ind, bool one_record, int64_t id, struct sql *s,
+                              struct bounds *b, bool *first)
+{
+    const struct sifa_module *m = ind->module;
+    char value[2 * SIFA_MODEL_CODE_MAX + 32] = "1", key[2 * SIFA_MODEL_CODE_MAX + 32] = "NULL";
+    if (ind->kind == SIFA_IND_SUM)
+        snprintf(value, sizeof(value), "f_%s", sifa_rec_name_ok(ind->field->code));
+    if (ind->kind == SIFA_IND_DISTINCT)
+        key_column(ind, key, sizeof(key));
+    char org[SIFA_MODEL_CODE_MAX + 32] = "''";
+    if (ind->org_field != NULL)
+        snprintf(org, sizeof(org), "coalesce(f_%s, '')", sifa_rec_name_ok(ind->org_field->code));
+    const char series_list[2] = {ind->kind == SIFA_IND_STOCK ? 'i' : 'v', 'o'};
+    size_t nseries = ind->kind == SIFA_IND_STOCK && ind->end_field != NULL ? 2 : 1;
+    for (size_t si = 0; si < nseries; si++) {
+        struct sql day = {0};
+        sifa_aggregate_day_sql(ind, series_list[si] == 'o', &day);
+        for (size_t d = 0; d <= ind->nby; d++) {
+            sifa_sql_add(s, "%sSELECT ? AS indicator, '%c' AS series, %s AS org, %s AS day, ", *first ? "" : " UNION ALL ",
+                         series_list[si], org, day.buf);
+            sifa_bounds_add_text(b, ind->code);
+            if (d == 0) {
+                sifa_sql_add(s, "'' AS dim, ");
+            } else {
+                const char *by = sifa_rec_name_ok(ind->by[d - 1]->code);
+                sifa_sql_add(s, "'%s=' || coalesce(f_%s, '') AS dim, ", by, by);
+            }
+            sifa_sql_add(s, "%s AS key, %s AS v, 1 AS n FROM m_%s WHERE deleted_at IS NULL", key, value,
+                         sifa_rec_name_ok(m->code));
+            if (one_record) {
+                sifa_sql_add(s, " AND id = ?");
+                sifa_bounds_add_int(b, id);
+            }
+            sifa_sql_add(s, " AND %s IS NOT NULL", day.buf);
+            sifa_aggregate_where(ind, s, b);
+            *first = false;
+        }
+        sifa_sql_release(&day);
+    }
+}
+
+static int exec_bound(struct sifa_db *db, const char *sql, const struct bounds *b, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, sql, &st, err);
+    if (r < 0)
+        return r;
+    sifa_bounds_bind(st, b, 1);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
+int sifa_aggregate_capture(struct sifa_db *db, const struct sifa_model *model, const struct sifa_module *m, int64_t id,
+                           int sign, struct sifa_error *err)
+{
+    if (model == NULL)
+        return 0;
+    struct sql s = {0};
+    struct bounds b = {0};
+    bool first = true;
+    sifa_bounds_add_int(&b, sign);
+    sifa_bounds_add_int(&b, sign);
+    sifa_sql_add(&s, "INSERT INTO temp.sifa_stat_pending (indicator, series, org, day, dim, key, v, n) "
+                     "SELECT indicator, series, org, day, dim, key, v * ?, n * ? FROM (");
+    for (size_t i = 0; i < model->nindicators; i++)
+        if (model->indicators[i].module == m)
+            contributions_sql(&model->indicators[i], true, id, &s, &b, &first);
+    sifa_sql_add(&s, ") x");
+    int r = first ? 0 : exec_bound(db, s.buf, &b, err);
+    sifa_sql_release(&s);
+    sifa_bounds_release(&b);
+    return r;
+}
+
+int sifa_aggregate_connection_init(struct sifa_db *db, struct sifa_error *err)
+{
+    return sifa_db_exec(db,
+                        "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_pending (indicator TEXT NOT NULL, series TEXT NOT NULL, "
+                        "org TEXT NOT NULL, day TEXT NOT NULL, dim TEXT NOT NULL, key TEXT, v INTEGER NOT NULL, "
+                        "n INTEGER NOT NULL)",
+                        err);
+}
+
+int sifa_record_flush_aggregates(struct sifa_db *db, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_pending)", &st, err);
+    if (r < 0)
+        return r;
+    r = sifa_db_step(st, err);
+    bool pending = r == SIFA_DB_ROW && sifa_db_column_int64(st, 0) != 0;
+    sifa_db_stmt_done(st);
+    if (r < 0 || !pending)
+        return r < 0 ? r : 0;
+    r = sifa_db_exec(db,
+                     "INSERT INTO stat_values (indicator, series, level, period, dim, org, value, n) "
+                     "SELECT indicator, series, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, SUM(v), SUM(n) "
+                     "FROM temp.sifa_stat_pending CROSS JOIN " ALL_LEVELS_SQL " l WHERE key IS NULL "
+                     "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(v) <> 0 OR SUM(n) <> 0 "
+                     "ON CONFLICT (indicator, series, level, period, dim, org) DO UPDATE SET "
+                     "value = stat_values.value + excluded.value, n = stat_values.n + excluded.n",
+                     err);
+    if (r >= 0)
+        r = sifa_db_exec(db,
+                         "INSERT INTO stat_keys (indicator, level, period, dim, org, key, n) "
+                         "SELECT indicator, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, key, SUM(n) "
+                         "FROM temp.sifa_stat_pending CROSS JOIN " ALL_LEVELS_SQL " l WHERE key IS NOT NULL "
+                         "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0 "
+                         "ON CONFLICT (indicator, level, period, dim, org, key) DO UPDATE SET "
+                         "n = stat_keys.n + excluded.n",
+                         err);
+    if (r >= 0)
+        r = sifa_db_exec(db, "DELETE FROM temp.sifa_stat_pending", err);
+    return r < 0 ? r : 0;
+}
+
+static void now_text(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static bool selected(const char *code, const char *const *codes, size_t ncodes)
+{
+    if (codes == NULL)
+        return true;
+    for (size_t i = 0; i < ncodes; i++)
+        if (strcmp(codes[i], code) == 0)
+            return true;
+    return false;
+}
+
+static int exec_code(struct sifa_db *db, const char *sql, const char *code, struct sifa_error *err)
+{
+    struct bounds b = {0};
+    sifa_bounds_add_text(&b, code);
+    int r = exec_bound(db, sql, &b, err);
+    sifa_bounds_release(&b);
+    return r;
+}
+
+/* Computes one indicator's day-level figures from the records into `values_table` and
+ * `keys_table`, then its month, quarter and year figures from those day rows. year > 0: only
+ * days of that year. */
+static int compute_from_records(struct sifa_db *db, const struct sifa_indicator *ind, int year, const char *values_table,
+                                const char *keys_table, struct sifa_error *err)
+{
+    char year_text[16];
+    snprintf(year_text, sizeof(year_text), "%04d", year);
+    struct sql s = {0};
+    struct bounds b = {0};
+    bool first = true;
+    sifa_sql_add(&s,
+                 "INSERT INTO %s (indicator, series, level, period, dim, org, value, n) "
+                 "SELECT indicator, series, 'D', day, dim, org, SUM(v), SUM(n) FROM (",
+                 values_table);
+    contributions_sql(ind, false, 0, &s, &b, &first);
+    sifa_sql_add(&s, ") x WHERE key IS NULL%s GROUP BY indicator, series, day, dim, org", year > 0 ? " AND substr(day, 1, 4) = ?" : "");
+    if (year > 0)
+        sifa_bounds_add_text(&b, year_text);
+    int r = exec_bound(db, s.buf, &b, err);
+    sifa_sql_release(&s);
+    sifa_bounds_release(&b);
+    if (r >= 0 && ind->kind == SIFA_IND_DISTINCT) {
+        first = true;
+        sifa_sql_add(&s,
+                     "INSERT INTO %s (indicator, level, period, dim, org, key, n) "
+                     "SELECT indicator, 'D', day, dim, org, key, SUM(n) FROM (",
+                     keys_table);
+        contributions_sql(ind, false, 0, &s, &b, &first);
+        sifa_sql_add(&s, ") x WHERE key IS NOT NULL%s GROUP BY indicator, day, dim, org, key",
+                     year > 0 ? " AND substr(day, 1, 4) = ?" : "");
+        if (year > 0)
+            sifa_bounds_add_text(&b, year_text);
+        r = exec_bound(db, s.buf, &b, err);
+        sifa_sql_release(&s);
+        sifa_bounds_release(&b);
+    }
+    if (r >= 0) {
+        sifa_sql_add(&s,
+                     "INSERT INTO %s (indicator, series, level, period, dim, org, value, n) "
+                     "SELECT indicator, series, l.level, " PERIOD_SQL("l.level", "period") ", dim, org, SUM(value), SUM(n) "
+                     "FROM %s CROSS JOIN " LEVELS_SQL " l WHERE indicator = ? AND %s.level = 'D' "
+                     "GROUP BY 1, 2, 3, 4, 5, 6",
+                     values_table, values_table, values_table);
+        r = exec_code(db, s.buf, ind->code, err);
+        sifa_sql_release(&s);
+    }
+    if (r >= 0 && ind->kind == SIFA_IND_DISTINCT) {
+        sifa_sql_add(&s,
+                     "INSERT INTO %s (indicator, level, period, dim, org, key, n) "
+                     "SELECT indicator, l.level, " PERIOD_SQL("l.level", "period") ", dim, org, key, SUM(n) "
+                     "FROM %s CROSS JOIN " LEVELS_SQL " l WHERE indicator = ? AND %s.level = 'D' "
+                     "GROUP BY 1, 2, 3, 4, 5, 6",
+                     keys_table, keys_table, keys_table);
+        r = exec_code(db, s.buf, ind->code, err);
+        sifa_sql_release(&s);
+    }
+    return r;
+}
+
+int sifa_record_aggregates_rebuild(struct sifa_db *db, const struct sifa_model *model, const char *const *codes,
+                                   size_t ncodes, struct sifa_error *err)
+{
+    int r = sifa_record_flush_aggregates(db, err);
+    char at[32];
+    now_text(at);
+    for (size_t i = 0; i < model->nindicators && r >= 0; i++) {
+        const struct sifa_indicator *ind = &model->indicators[i];
+        if (!is_base(ind) || !selected(ind->code, codes, ncodes))
+            continue;
+        r = exec_code(db, "DELETE FROM stat_values WHERE indicator = ?", ind->code, err);
+        if (r >= 0)
+            r = exec_code(db, "DELETE FROM stat_keys WHERE indicator = ?", ind->code, err);
+        if (r >= 0)
+            r = compute_from_records(db, ind, 0, "stat_values", "stat_keys", err);
+        if (r >= 0) {
+            struct bounds b = {0};
+            sifa_bounds_add_text(&b, ind->code);
+            sifa_bounds_add_text(&b, ind->hash);
+            sifa_bounds_add_text(&b, at);
+            r = exec_bound(db,
+                           "INSERT INTO stat_definitions (indicator, hash, built_at) VALUES (?, ?, ?) "
+                           "ON CONFLICT (indicator) DO UPDATE SET hash = excluded.hash, built_at = excluded.built_at",
+                           &b, err);
+            sifa_bounds_release(&b);
+        }
+    }
+    return r;
+}
+
+#define VERIFY_DIFFS_MAX 1000
+
+static int collect_diffs(struct sifa_db *db, const char *sql, const char *code, const char *year, json_t *diffs,
+                         int64_t *total, bool keys, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, sql, &st, err);
+    if (r < 0)
+        return r;
+    /* each half of the query takes (indicator, period pattern) */
+    for (int k = 0; k < 2; k++) {
+        sifa_db_bind_text(st, 2 * k + 1, code, -1);
+        sifa_db_bind_text(st, 2 * k + 2, year, -1);
+    }
+    while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        (*total)++;
+        if (json_array_size(diffs) >= VERIFY_DIFFS_MAX)
+            continue;
+        /* columns: indicator, series, level, period, dim, org, key, expected value, expected n, actual value, actual n */
+        json_t *d = json_object();
+        static const char *const names[] = {"indicator", "series", "level", "period", "dim", "org", "key"};
+        for (int c = 0; c < 7; c++) {
+            if (c == 6 && !keys)
+                continue;
+            const char *t = sifa_db_column_text(st, c);
+            json_object_set_new(d, names[c], t ? json_string(t) : json_null());
+        }
+        for (int side = 0; side < 2; side++) {
+            int c = 7 + side * 2;
+            json_t *v = sifa_db_column_text(st, c + 1) == NULL
+                            ? json_pack("{s:I,s:I}", "value", (json_int_t)0, "n", (json_int_t)0)
+                            : json_pack("{s:I,s:I}", "value", (json_int_t)sifa_db_column_int64(st, c), "n",
+                                        (json_int_t)sifa_db_column_int64(st, c + 1));
+            json_object_set_new(d, side == 0 ? "expected" : "actual", v);
+        }
+        json_array_append_new(diffs, d);
+    }
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
+int sifa_record_aggregates_verify(struct sifa_db *db, const struct sifa_model *model, int year, json_t **ret_diffs,
+                                  struct sifa_error *err)
+{
+    int r = sifa_db_exec(db,
+                         "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_expected (indicator TEXT, series TEXT, level TEXT, "
+                         "period TEXT, dim TEXT, org TEXT, value INTEGER, n INTEGER, "
+                         "PRIMARY KEY (indicator, series, level, period, dim, org)); "
+                         "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_expected_keys (indicator TEXT, level TEXT, "
+                         "period TEXT, dim TEXT, org TEXT, key TEXT, n INTEGER, "
+                         "PRIMARY KEY (indicator, level, period, dim, org, key)); "
+                         "DELETE FROM temp.sifa_stat_expected; DELETE FROM temp.sifa_stat_expected_keys",
+                         err);
+    json_t *diffs = json_array();
+    int64_t total = 0;
+    char year_text[16];
+    /* '%' matches every period: the LIKE below then filters nothing */
+    if (year > 0)
+        snprintf(year_text, sizeof(year_text), "%04d%%", year);
+    else
+        snprintf(year_text, sizeof(year_text), "%%");
+    for (size_t i = 0; i < model->nindicators && r >= 0; i++) {
+        const struct sifa_indicator *ind = &model->indicators[i];
+        if (!is_base(ind))
+            continue;
+        r = compute_from_records(db, ind, year, "temp.sifa_stat_expected", "temp.sifa_stat_expected_keys", err);
+        if (r < 0)
+            break;
+        /* expected rows missing or different in the aggregates, then aggregate rows with a
+         * figure the records do not give */
+        r = collect_diffs(db,
+                          "SELECT e.indicator, e.series, e.level, e.period, e.dim, e.org, NULL, e.value, e.n, a.value, a.n "
+                          "FROM temp.sifa_stat_expected e LEFT JOIN stat_values a ON a.indicator = e.indicator AND "
+                          "a.series = e.series AND a.level = e.level AND a.period = e.period AND a.dim = e.dim AND "
+                          "a.org = e.org WHERE e.indicator = ? AND e.period LIKE ? AND (a.value IS NULL OR "
+                          "a.value <> e.value OR a.n <> e.n) "
+                          "UNION ALL "
+                          "SELECT a.indicator, a.series, a.level, a.period, a.dim, a.org, NULL, NULL, NULL, a.value, a.n "
+                          "FROM stat_values a WHERE a.indicator = ? AND a.period LIKE ? AND (a.value <> 0 OR a.n <> 0) "
+                          "AND NOT EXISTS (SELECT 1 FROM temp.sifa_stat_expected e WHERE e.indicator = a.indicator AND "
+                          "e.series = a.series AND e.level = a.level AND e.period = a.period AND e.dim = a.dim AND "
+                          "e.org = a.org)",
+                          ind->code, year_text, diffs, &total, false, err);
+        if (r >= 0 && ind->kind == SIFA_IND_DISTINCT)
+            r = collect_diffs(
+                db,
+                "SELECT e.indicator, 'k', e.level, e.period, e.dim, e.org, e.key, e.n, e.n, a.n, a.n "
+                "FROM temp.sifa_stat_expected_keys e LEFT JOIN stat_keys a ON a.indicator = e.indicator AND "
+                "a.level = e.level AND a.period = e.period AND a.dim = e.dim AND a.org = e.org AND a.key = e.key "
+                "WHERE e.indicator = ? AND e.period LIKE ? AND (a.n IS NULL OR a.n <> e.n) "
+                "UNION ALL "
+                "SELECT a.indicator, 'k', a.level, a.period, a.dim, a.org, a.key, NULL, NULL, a.n, a.n "
+                "FROM stat_keys a WHERE a.indicator = ? AND a.period LIKE ? AND a.n <> 0 AND NOT EXISTS "
+                "(SELECT 1 FROM temp.sifa_stat_expected_keys e WHERE e.indicator = a.indicator AND e.level = a.level "
+                "AND e.period = a.period AND e.dim = a.dim AND e.org = a.org AND e.key = a.key)",
+                ind->code, year_text, diffs, &total, true, err);
+    }
+    if (r >= 0)
+        r = sifa_db_exec(db, "DELETE FROM temp.sifa_stat_expected; DELETE FROM temp.sifa_stat_expected_keys", err);
+    if (r < 0) {
+        json_decref(diffs);
+        return r;
+    }
+    if (total > (int64_t)json_array_size(diffs))
+        json_array_append_new(diffs, json_pack("{s:I}", "more", (json_int_t)(total - (int64_t)json_array_size(diffs))));
+    *ret_diffs = diffs;
+    return 0;
+}
