@@ -95,10 +95,12 @@ test: deps
 	@scripts/run-tests.sh
 
 # Benchmarks print each figure beside a reference run in the same script (nginx, the sqlite3
-# shell). bench/records defaults to 1,000,000 records (several minutes); BENCH_RECORDS=N for less.
+# shell). bench/records defaults to 1,000,000 records and bench/stats to 10,000,000 (each takes a
+# while); BENCH_RECORDS=N, BENCH_STATS_RECORDS=N for less.
 bench: deps sifa
 	@bench/http
 	@bench/records
+	@bench/stats
 
 run: deps sifa
 	@mkdir -p data

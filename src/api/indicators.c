@@ -56,9 +56,10 @@ static void scopes_release(struct scopes *s)
 /* Everything a request needs to read figures; released by request_release. */
 struct request {
     struct sifa_stats_request sr;
+    const struct sifa_stat_table *table; /* a declared table, or NULL */
     struct sifa_org_tree *tree;
     const struct sifa_indicator **inds;
-    const char **orgs;
+    const char **orgs; /* owned array, borrowed strings */
     struct scopes *scopes;
 };
 
@@ -120,7 +121,17 @@ static int request_build(struct sifa_req *req, bool table, struct request *q, st
     }
     q->inds = sifa_xcalloc(model->nindicators + 1, sizeof(*q->inds));
     const char *codes = sifa_query_get(query, "codes");
-    if (codes == NULL) {
+    const char *table_code = table ? sifa_query_get(query, "table") : NULL;
+    if (table_code != NULL) {
+        q->table = sifa_model_table(model, table_code);
+        if (q->table == NULL)
+            return sifa_error_set_details(err, SIFA_ENOTFOUND, "table_not_found", json_pack("{s:s}", "table", table_code),
+                                          "统计表 %s 不存在", table_code);
+        if (codes != NULL)
+            return sifa_error_set(err, SIFA_EINVALID, "bad_table", "table 与 codes 不能同时给出");
+        for (size_t i = 0; i < q->table->ncolumns && i < model->nindicators; i++)
+            q->inds[q->sr.nindicators++] = q->table->columns[i];
+    } else if (codes == NULL) {
         /* every indicator the caller may read */
         for (size_t i = 0; i < model->nindicators; i++) {
             const struct sifa_indicator *ind = &model->indicators[i];
@@ -174,24 +185,7 @@ static int request_build(struct sifa_req *req, bool table, struct request *q, st
         q->orgs[0] = org;
         q->sr.norgs = 1;
     } else {
-        const char **children = NULL;
-        size_t n = 0;
-        const char *parent = org;
-        if (parent == NULL) {
-            sifa_org_tree_children(q->tree, NULL, &children, &n);
-            parent = n == 1 ? children[0] : NULL;
-            if (parent != NULL) {
-                free(children);
-                children = NULL;
-            }
-        }
-        if (parent != NULL)
-            sifa_org_tree_children(q->tree, parent, &children, &n);
-        q->orgs = sifa_xcalloc(n + 1, sizeof(*q->orgs));
-        for (size_t i = 0; i < n; i++)
-            q->orgs[q->sr.norgs++] = children[i];
-        q->orgs[q->sr.norgs++] = parent;
-        free(children);
+        sifa_stats_table_rows(q->tree, org, q->table ? q->table->row_kind : NULL, &q->orgs, &q->sr.norgs);
     }
     q->sr.orgs = q->orgs;
     return 0;
@@ -234,7 +228,10 @@ int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err
         json_array_append_new(list, j);
     }
     json_decref(stale);
-    sifa_resp_json(req, 200, json_pack("{s:o}", "indicators", list));
+    json_t *tables = json_array();
+    for (size_t i = 0; api->model != NULL && i < api->model->ntables; i++)
+        json_array_append_new(tables, sifa_stat_table_to_json(&api->model->tables[i]));
+    sifa_resp_json(req, 200, json_pack("{s:o,s:o}", "indicators", list, "tables", tables));
     return 0;
 }
 
@@ -257,6 +254,10 @@ int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
         const char *unit = parent >= 0 ? q.tree->nodes[parent].name : "全部";
         if (given != NULL && strlen(given) < 200)
             snprintf(title, sizeof(title), "%s", given);
+        else if (q.table != NULL && strstr(q.table->title, unit) == NULL && parent >= 0)
+            snprintf(title, sizeof(title), "%s%s", unit, q.table->title);
+        else if (q.table != NULL)
+            snprintf(title, sizeof(title), "%s", q.table->title);
         else
             snprintf(title, sizeof(title), "%s业务统计表", unit);
         snprintf(subtitle, sizeof(subtitle), "统计期间:%s  单位:%s", q.sr.period.label, unit);

@@ -200,15 +200,40 @@ int sifa_cli_load_business(const struct sifa_config *cfg, struct sifa_model **re
 
 int sifa_cli_modules(int argc, char **argv)
 {
-    if (argc < 1 || strcmp(argv[0], "check") != 0 || argc > 2) {
-        fprintf(stderr, "用法 usage: sifa modules check [DIR]   检查业务定义 (default: modules)\n");
+    if (argc < 1 || strcmp(argv[0], "check") != 0 || argc > 3) {
+        fprintf(stderr, "用法 usage: sifa modules check [DIR [INDICATORS_DIR]]   检查业务定义和指标定义\n"
+                        "(default: modules and indicators; with DIR only: the indicators directory beside DIR)\n");
         return 2;
     }
-    const char *dir = argc == 2 ? argv[1] : "modules";
+    const char *dir = argc >= 2 ? argv[1] : "modules";
+    char indicators[4096];
+    if (argc == 3) {
+        snprintf(indicators, sizeof(indicators), "%s", argv[2]);
+    } else if (argc == 2) {
+        const char *slash = strrchr(dir, '/');
+        if (slash != NULL && slash[1] == '\0') { /* "defs/modules/" */
+            size_t n = (size_t)(slash - dir);
+            while (n > 0 && dir[n - 1] != '/')
+                n--;
+            snprintf(indicators, sizeof(indicators), "%.*sindicators", (int)n, dir);
+        } else {
+            snprintf(indicators, sizeof(indicators), "%.*sindicators", slash ? (int)(slash - dir + 1) : 0, dir);
+        }
+    } else {
+        snprintf(indicators, sizeof(indicators), "indicators");
+    }
     struct sifa_model *model = NULL;
     json_t *errors = NULL;
     struct sifa_error err = {0};
-    if (sifa_model_load_dir(dir, &model, &errors, &err) < 0) {
+    int rc = sifa_model_load_dir(dir, &model, &errors, &err);
+    if (rc >= 0) {
+        rc = sifa_model_load_indicators(model, indicators, &errors, &err);
+        if (rc == SIFA_ENOTFOUND && argc < 3) { /* no indicators directory: nothing to check */
+            sifa_error_release(&err);
+            rc = 0;
+        }
+    }
+    if (rc < 0) {
         if (errors)
             print_definition_errors(errors);
         else
@@ -217,13 +242,15 @@ int sifa_cli_modules(int argc, char **argv)
                 errors ? json_array_size(errors) : 1);
         json_decref(errors);
         sifa_error_release(&err);
+        sifa_model_free(model);
         return 1;
     }
     size_t fields = 0;
     for (size_t i = 0; i < model->nmodules; i++)
         fields += model->modules[i].nfields;
-    printf("sifa: 业务定义检查通过 ok: %zu 个模块 modules, %zu 个字段 fields, %zu 个代码表 code tables\n",
-           model->nmodules, fields, model->ncode_tables);
+    printf("sifa: 业务定义检查通过 ok: %zu 个模块 modules, %zu 个字段 fields, %zu 个代码表 code tables, "
+           "%zu 个指标 indicators, %zu 张统计表 tables\n",
+           model->nmodules, fields, model->ncode_tables, model->nindicators, model->ntables);
     sifa_model_free(model);
     return 0;
 }

@@ -15,14 +15,16 @@
 static const char stats_usage[] =
     "用法 usage:\n"
     "  sifa stats show --period P [--org CODE] [--codes A,B] [--compare yoy|pop] [--by FIELD] [--json]\n"
-    "  sifa stats table --period P [--org CODE] [--codes A,B] [--format csv|xlsx|json] [--out FILE] [--title T]\n"
+    "  sifa stats table --period P [--org CODE] [--codes A,B | --table CODE] [--format csv|xlsx|json] [--out FILE]\n"
+    "                   [--title T]\n"
     "  sifa stats verify [--year Y]     由记录重新计算全部指标并与汇总比对,有差异时退出码为 1\n"
     "  sifa stats rebuild [CODE...]     由记录重建汇总(指标定义变化后)\n\n"
     "期间 P: 2021 | 2021Q3 | 2021-07 | 2021-07-15 | 2021-01-01..2021-06-30\n"
-    "table: 行为 --org 的下级单位(默认:唯一的顶级单位的下级)加合计行,列为指标。\n\n";
+    "table: 行为 --org 的下级单位(默认:唯一的顶级单位的下级)加合计行,列为指标;--table 用 indicators/ 中\n"
+    "声明的统计表(如 enforcement_monthly 行政执法行为数据统计月报),其行可为某类单位(如各执法部门)。\n\n";
 
 struct stats_opts {
-    const char *period, *org, *codes, *compare, *by, *format, *out, *title;
+    const char *period, *org, *codes, *compare, *by, *format, *out, *title, *table;
     bool json;
     int year;
     const char *names[64];
@@ -108,8 +110,18 @@ static int run_read(struct sifa_db *db, const struct sifa_model *model, const st
     }
     const struct sifa_indicator **inds = NULL;
     size_t ninds = 0;
-    if ((r = pick_indicators(model, o->codes, &inds, &ninds, err)) < 0)
+    const struct sifa_stat_table *declared = NULL;
+    if (o->table != NULL) {
+        if (!table || o->codes != NULL)
+            return sifa_error_set(err, SIFA_EINVALID, "usage", "--table 只用于 sifa stats table,且不能与 --codes 同时给出");
+        if ((declared = sifa_model_table(model, o->table)) == NULL)
+            return sifa_error_set(err, SIFA_ENOTFOUND, "table_not_found", "统计表 %s 不存在", o->table);
+        inds = sifa_xcalloc(declared->ncolumns, sizeof(*inds));
+        for (size_t i = 0; i < declared->ncolumns; i++)
+            inds[ninds++] = declared->columns[i];
+    } else if ((r = pick_indicators(model, o->codes, &inds, &ninds, err)) < 0) {
         return r;
+    }
     struct sifa_org_tree *tree = NULL;
     if ((r = sifa_org_tree_load(db, &tree, err)) < 0) {
         free(inds);
@@ -128,28 +140,7 @@ static int run_read(struct sifa_db *db, const struct sifa_model *model, const st
     const char **orgs = NULL;
     size_t norgs = 0;
     if (r >= 0 && table) {
-        const char *parent = o->org;
-        const char **roots = NULL;
-        size_t nroots = 0;
-        if (parent == NULL) {
-            sifa_org_tree_children(tree, NULL, &roots, &nroots);
-            parent = nroots == 1 ? roots[0] : NULL;
-        }
-        const char **children = NULL;
-        size_t nchildren = 0;
-        if (parent != NULL)
-            sifa_org_tree_children(tree, parent, &children, &nchildren);
-        else {
-            children = roots;
-            nchildren = nroots;
-            roots = NULL;
-        }
-        orgs = sifa_xcalloc(nchildren + 1, sizeof(*orgs));
-        for (size_t i = 0; i < nchildren; i++)
-            orgs[norgs++] = children[i];
-        orgs[norgs++] = parent; /* the total row: the parent's whole subtree */
-        free(children);
-        free(roots);
+        sifa_stats_table_rows(tree, o->org, declared ? declared->row_kind : NULL, &orgs, &norgs);
     } else if (r >= 0) {
         orgs = sifa_xcalloc(1, sizeof(*orgs));
         orgs[norgs++] = o->org;
@@ -174,7 +165,13 @@ static int run_read(struct sifa_db *db, const struct sifa_model *model, const st
     } else if (r >= 0) {
         char title[256], subtitle[256];
         int parent = sifa_org_tree_find(tree, orgs[norgs - 1]);
-        snprintf(title, sizeof(title), "%s", o->title ? o->title : "业务统计表");
+        const char *unit = parent >= 0 ? tree->nodes[parent].name : "";
+        if (o->title != NULL)
+            snprintf(title, sizeof(title), "%s", o->title);
+        else if (declared != NULL)
+            snprintf(title, sizeof(title), "%s%s", strstr(declared->title, unit) ? "" : unit, declared->title);
+        else
+            snprintf(title, sizeof(title), "%s业务统计表", unit);
         snprintf(subtitle, sizeof(subtitle), "统计期间:%s  单位:%s", req.period.label,
                  parent >= 0 ? tree->nodes[parent].name : "全部");
         struct sifa_table *t = NULL;
@@ -267,6 +264,7 @@ int sifa_cli_stats(int argc, char **argv)
                             : strcmp(a, "--format") == 0  ? &o.format
                             : strcmp(a, "--out") == 0     ? &o.out
                             : strcmp(a, "--title") == 0   ? &o.title
+                            : strcmp(a, "--table") == 0   ? &o.table
                                                           : NULL;
         if (slot != NULL && i + 1 < argc) {
             *slot = argv[++i];

@@ -351,8 +351,22 @@ static void indicator_release(struct sifa_indicator *ind)
     free(ind->file);
 }
 
+static void table_release(struct sifa_stat_table *t)
+{
+    free(t->code);
+    free(t->title);
+    free(t->file);
+    free(t->columns);
+    free(t->row_kind);
+}
+
 void sifa_model_indicators_free(struct sifa_model *model)
 {
+    for (size_t i = 0; i < model->ntables; i++)
+        table_release(&model->tables[i]);
+    free(model->tables);
+    model->tables = NULL;
+    model->ntables = 0;
     for (size_t i = 0; i < model->nindicators; i++)
         indicator_release(&model->indicators[i]);
     free(model->indicators);
@@ -377,9 +391,18 @@ struct pending {
     int walk;                  /* cycle search: 0 not seen, 1 on the current path, 2 done */
 };
 
+/* A table before its columns are resolved: their codes and where they were written. */
+struct pending_table {
+    struct sifa_stat_table t; /* owned strings; columns set by finish */
+    struct ref *cols;
+    size_t ncols;
+};
+
 struct load {
     struct sifa_model *model;
     json_t *errors; /* owned */
+    struct pending_table *tables;
+    size_t ntables;
     struct pending *items;
     size_t n, cap;
     bool full; /* INDICATORS_MAX reached and reported */
@@ -1021,18 +1044,100 @@ static void parse_indicator(struct ctx *c, struct load *l, yaml_node_t *n)
     l->items[l->n++] = p;
 }
 
+#define TABLES_MAX 256
+#define TABLE_COLUMNS_MAX 64
+
+static void pending_table_release(struct pending_table *p)
+{
+    table_release(&p->t);
+    for (size_t i = 0; i < p->ncols; i++)
+        free(p->cols[i].code);
+    free(p->cols);
+}
+
+/* tables: [{code, title, columns: [indicator codes], rows: <org kind>}] */
+static void parse_table(struct ctx *c, struct load *l, yaml_node_t *n)
+{
+    static const char *const keys[] = {"code", "title", "columns", "rows", NULL};
+    if (n->type != YAML_MAPPING_NODE) {
+        add_error(c, n, "not_mapping", "每个统计表必须是一个映射 (code, title, columns, rows)");
+        return;
+    }
+    if (!check_keys(c, n, "统计表定义", keys, NULL, NULL))
+        return;
+    struct pending_table p = {0};
+    p.t.file = sifa_xstrdup(c->file);
+    p.t.line = (int)n->start_mark.line + 1;
+    p.t.column = (int)n->start_mark.column + 1;
+    p.t.code = dup_text(c, map_get(c, n, "code"), "统计表 code", true, n);
+    if (p.t.code != NULL && !sifa_model_code_valid(p.t.code)) {
+        add_error(c, map_get(c, n, "code"), "bad_code", "统计表 code \"%s\" 只能由小写字母、数字和下划线组成", p.t.code);
+        free(p.t.code);
+        p.t.code = NULL;
+    }
+    p.t.title = dup_text(c, map_get(c, n, "title"), "统计表 title(标题)", true, n);
+    yaml_node_t *rows = map_get(c, n, "rows");
+    p.t.row_kind = dup_text(c, rows, "rows(行所列单位的类别,如 gov_unit、town)", false, n);
+    if (p.t.row_kind != NULL && !sifa_model_code_valid(p.t.row_kind))
+        add_error(c, rows, "bad_value", "rows 应为单位类别代码,如 gov_unit、town");
+    yaml_node_t *cols = map_get(c, n, "columns");
+    if (cols == NULL) {
+        add_error(c, n, "missing_key", "统计表缺少 columns(各列的指标代码)");
+    } else if (cols->type != YAML_SEQUENCE_NODE || seq_size(cols) == 0 || seq_size(cols) > TABLE_COLUMNS_MAX) {
+        add_error(c, cols, "not_sequence", "columns 必须是 1 到 %d 个指标代码的列表", TABLE_COLUMNS_MAX);
+    } else {
+        p.cols = sifa_xcalloc(seq_size(cols), sizeof(*p.cols));
+        for (yaml_node_item_t *it = cols->data.sequence.items.start; it < cols->data.sequence.items.top; it++) {
+            yaml_node_t *item = node_at(c, *it);
+            if (item == NULL)
+                break;
+            char *code = dup_text(c, item, "列的指标代码", true, cols);
+            if (code == NULL)
+                continue;
+            p.cols[p.ncols++] = (struct ref){code, (int)item->start_mark.line + 1, (int)item->start_mark.column + 1, 0};
+        }
+    }
+    for (size_t i = 0; p.t.code != NULL && i < l->ntables; i++)
+        if (strcmp(l->tables[i].t.code, p.t.code) == 0) {
+            add_error(c, n, "duplicate_table", "统计表 \"%s\" 重复定义(第一次在 %s 第 %d 行)", p.t.code,
+                      l->tables[i].t.file, l->tables[i].t.line);
+            free(p.t.code);
+            p.t.code = NULL;
+        }
+    if (p.t.code == NULL || p.t.title == NULL || l->ntables >= TABLES_MAX) {
+        if (l->ntables >= TABLES_MAX)
+            add_error(c, n, "too_many_tables", "统计表不能超过 %d 个", TABLES_MAX);
+        pending_table_release(&p);
+        return;
+    }
+    l->tables = sifa_xrealloc(l->tables, (l->ntables + 1) * sizeof(*l->tables));
+    l->tables[l->ntables++] = p;
+}
+
 static void parse_file(struct ctx *c, struct load *l, yaml_node_t *root)
 {
-    static const char *const keys[] = {"indicators", NULL};
+    static const char *const keys[] = {"indicators", "tables", NULL};
     if (root->type != YAML_MAPPING_NODE) {
-        add_error(c, root, "not_mapping", "指标定义文件必须是一个映射,唯一的键是 indicators");
+        add_error(c, root, "not_mapping", "指标定义文件必须是一个映射,键为 indicators 和 tables");
         return;
     }
     if (!check_keys(c, root, "指标定义文件", keys, NULL, NULL))
         return;
+    yaml_node_t *tables = map_get(c, root, "tables");
+    if (tables != NULL && tables->type != YAML_SEQUENCE_NODE) {
+        add_error(c, tables, "not_sequence", "tables 必须是统计表定义的列表");
+    } else if (tables != NULL) {
+        for (yaml_node_item_t *it = tables->data.sequence.items.start; it < tables->data.sequence.items.top; it++) {
+            yaml_node_t *item = node_at(c, *it);
+            if (item == NULL)
+                break;
+            parse_table(c, l, item);
+        }
+    }
     yaml_node_t *list = map_get(c, root, "indicators");
     if (list == NULL) {
-        add_error(c, root, "missing_key", "指标定义文件缺少 indicators");
+        if (tables == NULL)
+            add_error(c, root, "missing_key", "指标定义文件缺少 indicators");
         return;
     }
     if (list->type != YAML_SEQUENCE_NODE) {
@@ -1258,9 +1363,24 @@ static int finish(struct load *l, json_t **ret_errors, struct sifa_error *err)
     if (norder < l->n)
         report_cycles(l);
 
+    /* table columns name indicators of any file */
+    for (size_t t = 0; t < l->ntables; t++)
+        for (size_t k = 0; k < l->tables[t].ncols; k++) {
+            struct ref *ref = &l->tables[t].cols[k];
+            const struct pending *target = find_pending(l, ref->code);
+            if (target == NULL)
+                add_error_at(l->errors, l->tables[t].t.file, ref->line, ref->column, "unknown_indicator",
+                           "统计表 %s 的列 %s 不是已定义的指标", l->tables[t].t.code, ref->code);
+            else
+                ref->index = (size_t)(target - l->items);
+        }
+
     struct sifa_model *model = l->model;
     sifa_model_indicators_free(model);
     if (json_array_size(l->errors) > 0) {
+        for (size_t t = 0; t < l->ntables; t++)
+            pending_table_release(&l->tables[t]);
+        free(l->tables);
         for (size_t i = 0; i < l->n; i++)
             pending_release(&l->items[i]);
         free(l->items);
@@ -1298,6 +1418,21 @@ static int finish(struct load *l, json_t **ret_errors, struct sifa_error *err)
     }
     model->indicators = arr;
     model->nindicators = l->n;
+    model->tables = l->ntables ? sifa_xcalloc(l->ntables, sizeof(*model->tables)) : NULL;
+    for (size_t t = 0; t < l->ntables; t++) {
+        struct pending_table *pt = &l->tables[t];
+        pt->t.columns = sifa_xcalloc(pt->ncols ? pt->ncols : 1, sizeof(*pt->t.columns));
+        for (size_t k = 0; k < pt->ncols; k++) {
+            pt->t.columns[k] = &arr[pos[pt->cols[k].index]];
+            free(pt->cols[k].code);
+        }
+        pt->t.ncolumns = pt->ncols;
+        free(pt->cols);
+        model->tables[t] = pt->t;
+    }
+    model->ntables = l->ntables;
+    free(l->tables);
+    model->id = sifa_model_new_id();
     free(pos);
     free(order);
     free(l->items);
@@ -1409,6 +1544,23 @@ const struct sifa_indicator *sifa_model_indicator(const struct sifa_model *model
         if (strcmp(model->indicators[i].code, code) == 0)
             return &model->indicators[i];
     return NULL;
+}
+
+const struct sifa_stat_table *sifa_model_table(const struct sifa_model *model, const char *code)
+{
+    for (size_t i = 0; i < model->ntables; i++)
+        if (strcmp(model->tables[i].code, code) == 0)
+            return &model->tables[i];
+    return NULL;
+}
+
+json_t *sifa_stat_table_to_json(const struct sifa_stat_table *table)
+{
+    json_t *cols = json_array();
+    for (size_t i = 0; i < table->ncolumns; i++)
+        json_array_append_new(cols, json_string(table->columns[i]->code));
+    return json_pack("{s:s,s:s,s:o,s:s?}", "code", table->code, "title", table->title, "columns", cols, "rows",
+                     table->row_kind);
 }
 
 static json_t *code_or_null(const struct sifa_field *f)

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -911,6 +912,12 @@ static void check_references(struct sifa_model *model, json_t *errors)
     }
 }
 
+uint64_t sifa_model_new_id(void)
+{
+    static _Atomic uint64_t last;
+    return atomic_fetch_add(&last, 1) + 1;
+}
+
 void sifa_model_free(struct sifa_model *model)
 {
     if (model == NULL)
@@ -952,6 +959,7 @@ int sifa_model_load_text(const char *file, const char *text, size_t len, const c
                          struct sifa_model **ret_model, json_t **ret_errors, struct sifa_error *err)
 {
     struct sifa_model *model = sifa_xcalloc(1, sizeof(*model));
+    model->id = sifa_model_new_id();
     json_t *errors = json_array();
     if (codes_text != NULL)
         load_doc(model, "codes.yaml", codes_text, codes_len, DOC_CODES, errors);
@@ -1013,6 +1021,7 @@ int sifa_model_load_dir(const char *dir, struct sifa_model **ret_model, json_t *
         return sifa_error_set(err, SIFA_ENOTFOUND, "modules_missing", "业务定义目录 %s 不存在", dir);
     }
     struct sifa_model *model = sifa_xcalloc(1, sizeof(*model));
+    model->id = sifa_model_new_id();
     json_t *errors = json_array();
     char path[4096];
     char **names;

@@ -210,6 +210,19 @@ struct sifa_indicator {
     char hash[65]; /* SHA-256 hex of what the aggregates depend on (base kinds), "" for derived */
 };
 
+/* A periodic table (统计表) declared beside the indicators (`tables:` in indicators/<file>.yaml):
+ * one column per indicator, one row per org unit — the requested unit's direct children, or every
+ * unit of row_kind below it — and a total row. */
+struct sifa_stat_table {
+    char *code;
+    char *title; /* Chinese; the unit's name is put before it when the title does not name one */
+    char *file;
+    int line, column;
+    size_t ncolumns;
+    const struct sifa_indicator **columns; /* into model->indicators */
+    char *row_kind; /* org kind (gov_unit, town…) or NULL: the direct children */
+};
+
 struct sifa_model {
     size_t nmodules;
     struct sifa_module *modules;
@@ -217,7 +230,13 @@ struct sifa_model {
     struct sifa_code_table *code_tables;
     size_t nindicators;
     struct sifa_indicator *indicators; /* base kinds before the derived kinds that use them */
+    size_t ntables;
+    struct sifa_stat_table *tables;
+    uint64_t id; /* unique in the process for this model and its indicators (a new one whenever
+                  * either is loaded): engines may cache what they derive from a model under it */
 };
+/* A new model id (see struct sifa_model.id). Thread-safe. */
+uint64_t sifa_model_new_id(void);
 
 /* Loads every modules/<code>.yaml in dir and every code table in dir/codes. All errors are
  * collected (not just the first): on failure *ret_errors (new, a JSON array of
@@ -237,6 +256,8 @@ int sifa_model_load_indicators(struct sifa_model *model, const char *dir, json_t
 int sifa_model_load_indicators_text(struct sifa_model *model, const char *file, const char *text, size_t len,
                                     json_t **ret_errors, struct sifa_error *err);
 const struct sifa_indicator *sifa_model_indicator(const struct sifa_model *model, const char *code);
+const struct sifa_stat_table *sifa_model_table(const struct sifa_model *model, const char *code);
+json_t *sifa_stat_table_to_json(const struct sifa_stat_table *table);
 const char *sifa_indicator_kind_name(enum sifa_indicator_kind kind);
 /* The definition as JSON for GET /api/v1/indicators/definitions (new reference). */
 json_t *sifa_indicator_to_json(const struct sifa_indicator *indicator);

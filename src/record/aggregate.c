@@ -1,27 +1,29 @@
 /* aggregate.c — the aggregates behind every base indicator (count, sum, distinct, stock), kept
  * current by the record engine as records change, and their rebuild and verification.
  * Layer: record. Owns the tables stat_values, stat_keys and stat_definitions (migration 6) and
- * the connection's temporary queue temp.sifa_stat_pending.
+ * the connection's temporary tables temp.sifa_stat_touched and temp.sifa_stat_old_<module>.
  *
- * How: an indicator's definition becomes one SELECT over its module's table that yields the
- * record's contributions (indicator, series, org, day, breakdown, key, value, 1). A write queues
- * that SELECT's rows for the record with sign -1 before it changes the row and +1 after, so an
- * update that moves a record between org units, days or breakdowns moves its contribution, and
- * one that changes nothing relevant cancels out. The queue is flushed before COMMIT into every
- * level (day, month, quarter, year) with one grouped upsert, so a batch of writes touching the
+ * How: an indicator's definition becomes one SELECT over its module's rows that yields each
+ * record's contributions (indicator, series, org, day, breakdown, key, value, 1). A write only
+ * notes which record it touched (and, on its first change in the batch, a copy of the columns the
+ * indicators read); before COMMIT, one statement per module adds the contributions of the touched
+ * records as they are now and subtracts those of their old copies, grouped, into every level (day,
+ * month, year). So an update that moves a record between org units, days or breakdowns moves its
+ * contribution, one that changes nothing relevant cancels out, and a batch of writes touching the
  * same figures costs one row update per figure. Aggregates are stored by the record's own org
- * unit; the stats layer rolls them up the org tree when reading (at most one row per org unit),
- * so the cost of a read does not grow with the number of records, and moving an org unit moves
- * its figures without a rebuild.
+ * unit; the stats layer rolls them up the org tree when reading (at most one row per org unit and
+ * period piece), so the cost of a read does not grow with the number of records, and moving an
+ * org unit moves its figures without a rebuild.
  *
  * Verification does not trust the incremental path: it recomputes the day-level figures with
  * plain GROUP BY queries over the records and compares every level. Zero rows (every
  * contribution withdrawn) are kept and mean "no data"; readers and verify ignore them.
  *
- * SQL: stat_values and stat_keys are WITHOUT ROWID tables (SQLite; PostgreSQL drops the clause).
- * Every value — indicator codes, condition values, days — is bound; names come from the
- * validated definitions. */
+ * SQL: stat_values and stat_keys are WITHOUT ROWID tables and the flush uses WITH … MATERIALIZED
+ * (SQLite and PostgreSQL both accept it). Every value — indicator codes, condition values, days —
+ * is bound; names come from the validated definitions. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,12 +32,13 @@
 #include "record/internal.h"
 #include "record/record.h"
 
-/* The period of a day at a level ('D', 'M', 'Q', 'Y'), as SQL over a column or expression. */
+/* Levels: 'D' (day: totals only), 'M' (month) and 'Y' (year), both with breakdowns. A quarter is
+ * read as its three months, and a breakdown needs whole months: breakdowns by day would multiply
+ * the rows every write touches, which is what a write pays for. */
 #define PERIOD_SQL(level, day)                                                                                       \
-    "CASE " level " WHEN 'D' THEN " day " WHEN 'M' THEN substr(" day ", 1, 7) WHEN 'Y' THEN substr(" day           \
-    ", 1, 4) ELSE substr(" day ", 1, 4) || 'Q' || ((CAST(substr(" day ", 6, 2) AS INTEGER) + 2) / 3) END"
-#define LEVELS_SQL "(SELECT 'M' AS level UNION ALL SELECT 'Q' UNION ALL SELECT 'Y')"
-#define ALL_LEVELS_SQL "(SELECT 'D' AS level UNION ALL SELECT 'M' UNION ALL SELECT 'Q' UNION ALL SELECT 'Y')"
+    "CASE " level " WHEN 'D' THEN " day " WHEN 'M' THEN substr(" day ", 1, 7) ELSE substr(" day ", 1, 4) END"
+#define LEVELS_SQL "(SELECT 'M' AS level UNION ALL SELECT 'Y')"
+#define ALL_LEVELS_SQL "(SELECT 'D' AS level UNION ALL SELECT 'M' UNION ALL SELECT 'Y')"
 
 static bool is_base(const struct sifa_indicator *ind)
 {
@@ -149,9 +152,10 @@ void sifa_aggregate_where(const struct sifa_indicator *ind, struct sql *where, s
 }
 
 /* Appends the SELECTs (joined by UNION ALL) yielding the contributions of the records of one
- * indicator: columns indicator, series, org, day, dim, key, v, n. one_record: restricted to the
- * record bound by an extra "id = ?" (its value: id). */
-static void contributions_sql(const struct sifa_indicator *ind, bool one_record, int64_t id, struct sql *s,
+ * indicator: columns indicator, series, org, day, dim, key, v, n. source: a table of rows shaped
+ * like the module's (the flush's new or old rows), counted with sign; NULL: the module's live
+ * records, counted once each. */
+static void contributions_sql(const struct sifa_indicator *ind, const char *source, int sign, struct sql *s,
                               struct bounds *b, bool *first)
 {
     const struct sifa_module *m = ind->module;
@@ -178,12 +182,12 @@ static void contributions_sql(const struct sifa_indicator *ind, bool one_record,
                 const char *by = sifa_rec_name_ok(ind->by[d - 1]->code);
                 sifa_sql_add(s, "'%s=' || coalesce(f_%s, '') AS dim, ", by, by);
             }
-            sifa_sql_add(s, "%s AS key, %s AS v, 1 AS n FROM m_%s WHERE deleted_at IS NULL", key, value,
-                         sifa_rec_name_ok(m->code));
-            if (one_record) {
-                sifa_sql_add(s, " AND id = ?");
-                sifa_bounds_add_int(b, id);
-            }
+            if (source != NULL) /* a table of the flush statement's WITH clause: new or old rows */
+                sifa_sql_add(s, "%s AS key, %s%s AS v, %d AS n FROM %s WHERE 1 = 1", key, sign < 0 ? "-" : "", value,
+                             sign, source);
+            else
+                sifa_sql_add(s, "%s AS key, %s AS v, 1 AS n FROM m_%s WHERE deleted_at IS NULL", key, value,
+                             sifa_rec_name_ok(m->code));
             sifa_sql_add(s, " AND %s IS NOT NULL", day.buf);
             sifa_aggregate_where(ind, s, b);
             *first = false;
@@ -204,67 +208,286 @@ static int exec_bound(struct sifa_db *db, const char *sql, const struct bounds *
     return r < 0 ? r : 0;
 }
 
+/* ---- touching records and flushing ----
+ * A write does not compute anything: it notes the record in temp.sifa_stat_touched (fresh = 1 when
+ * created in this batch) and, the first time an existing record is changed in the batch, copies
+ * the columns the indicators read into temp.sifa_stat_old_<module>. Before COMMIT one statement per
+ * module computes the contributions of the touched records as they are now (+) and as they were
+ * (−), groups them and adds them to every level. A record changed ten times in a batch costs one
+ * snapshot and one evaluation. */
+
+/* What the flush of one module needs, built once per model: the columns of its old-rows table and
+ * the two flush statements (with and without old rows) with their constant values. Values borrow
+ * the model's strings: a plan is used only while the model with that id is alive (ids are never
+ * reused), and an evicted or stale plan is freed without touching them. */
+struct flush_plan {
+    uint64_t model_id;
+    const struct sifa_module *m;
+    bool used_by_indicators, has_keys;
+    char *columns; /* "id, state, deleted_at, f_a, …" */
+    char *create_old, *snapshot;
+    char *values_sql[2], *keys_sql[2]; /* [0]: new rows only; [1]: new and old rows */
+    struct bounds values_b[2], keys_b[2];
+    uint64_t used;
+};
+#define FLUSH_PLANS 64
+static struct flush_plan plans[FLUSH_PLANS];
+static uint64_t plans_clock;
+static pthread_mutex_t plans_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void add_column(struct sql *cols, const char *name)
+{
+    char needle[SIFA_MODEL_CODE_MAX + 8];
+    snprintf(needle, sizeof(needle), " %s,", name);
+    if (cols->buf != NULL && strstr(cols->buf, needle) != NULL)
+        return;
+    sifa_sql_add(cols, " %s,", name);
+}
+
+static void add_field_column(struct sql *cols, const struct sifa_field *f)
+{
+    if (f == NULL)
+        return;
+    char name[SIFA_MODEL_CODE_MAX + 4];
+    snprintf(name, sizeof(name), "f_%s", sifa_rec_name_ok(f->code));
+    add_column(cols, name);
+    if (f->personal) {
+        snprintf(name, sizeof(name), "h_%s", f->code);
+        add_column(cols, name);
+    }
+}
+
+static void plan_release(struct flush_plan *p)
+{
+    free(p->columns);
+    free(p->create_old);
+    free(p->snapshot);
+    for (int k = 0; k < 2; k++) {
+        free(p->values_sql[k]);
+        free(p->keys_sql[k]);
+        sifa_bounds_release(&p->values_b[k]);
+        sifa_bounds_release(&p->keys_b[k]);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+/* One flush statement: into stat_values (keys false) or stat_keys, from the module's touched rows
+ * and, with_old, its old rows. */
+static char *flush_sql(const struct sifa_model *model, const struct sifa_module *m, bool keys, bool with_old,
+                       struct bounds *b)
+{
+    const char *code = sifa_rec_name_ok(m->code);
+    struct sql s = {0};
+    sifa_sql_add(&s,
+                 "WITH r AS MATERIALIZED (SELECT m.* FROM temp.sifa_stat_touched t JOIN m_%s m ON m.id = t.id "
+                 "WHERE t.module = ? AND m.deleted_at IS NULL)",
+                 code);
+    sifa_bounds_add_text(b, m->code);
+    if (keys)
+        sifa_sql_add(&s, " INSERT INTO stat_keys (indicator, level, period, dim, org, key, n) "
+                         "SELECT indicator, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, key, SUM(n) FROM (");
+    else
+        sifa_sql_add(&s, " INSERT INTO stat_values (indicator, series, level, period, dim, org, value, n) "
+                         "SELECT indicator, series, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, SUM(v), "
+                         "SUM(n) FROM (");
+    bool first = true;
+    for (int side = 0; side < (with_old ? 2 : 1); side++)
+        for (size_t i = 0; i < model->nindicators; i++) {
+            const struct sifa_indicator *ind = &model->indicators[i];
+            if (ind->module == m && (ind->kind == SIFA_IND_DISTINCT) == keys) {
+                char old[SIFA_MODEL_CODE_MAX + 32];
+                snprintf(old, sizeof(old), "temp.sifa_stat_old_%s", code);
+                contributions_sql(ind, side == 0 ? "r" : old, side == 0 ? 1 : -1, &s, b, &first);
+            }
+        }
+    if (keys)
+        sifa_sql_add(&s, ") x CROSS JOIN " ALL_LEVELS_SQL " l WHERE (l.level <> 'D' OR dim = '') "
+                         "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0 "
+                         "ON CONFLICT (indicator, level, period, dim, org, key) DO UPDATE SET n = stat_keys.n + excluded.n");
+    else
+        sifa_sql_add(&s, ") x CROSS JOIN " ALL_LEVELS_SQL " l WHERE (l.level <> 'D' OR dim = '') "
+                         "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(v) <> 0 OR SUM(n) <> 0 "
+                         "ON CONFLICT (indicator, series, level, period, dim, org) DO UPDATE SET "
+                         "value = stat_values.value + excluded.value, n = stat_values.n + excluded.n");
+    return s.buf;
+}
+
+/* The plan of module m under model (plans_lock held). */
+static struct flush_plan *flush_plan(const struct sifa_model *model, const struct sifa_module *m)
+{
+    struct flush_plan *victim = &plans[0];
+    for (size_t i = 0; i < FLUSH_PLANS; i++) {
+        if (plans[i].model_id == model->id && plans[i].m == m) {
+            plans[i].used = ++plans_clock;
+            return &plans[i];
+        }
+        if (plans[i].used < victim->used)
+            victim = &plans[i];
+    }
+    plan_release(victim);
+    victim->model_id = model->id;
+    victim->m = m;
+    victim->used = ++plans_clock;
+    struct sql cols = {0};
+    add_column(&cols, "id");
+    add_column(&cols, "state");
+    add_column(&cols, "deleted_at");
+    bool has_values = false;
+    for (size_t i = 0; i < model->nindicators; i++) {
+        const struct sifa_indicator *ind = &model->indicators[i];
+        if (ind->module != m)
+            continue;
+        victim->used_by_indicators = true;
+        victim->has_keys = victim->has_keys || ind->kind == SIFA_IND_DISTINCT;
+        has_values = has_values || ind->kind != SIFA_IND_DISTINCT;
+        add_field_column(&cols, ind->date_field);
+        add_field_column(&cols, ind->end_field);
+        add_field_column(&cols, ind->org_field);
+        add_field_column(&cols, ind->field);
+        for (size_t k = 0; k < ind->nwhere; k++)
+            add_field_column(&cols, ind->where[k].field);
+        for (size_t k = 0; k < ind->nby; k++)
+            add_field_column(&cols, ind->by[k]);
+    }
+    if (!victim->used_by_indicators) {
+        sifa_sql_release(&cols);
+        return victim;
+    }
+    cols.buf[cols.len - 1] = '\0'; /* the last comma */
+    victim->columns = sifa_xstrdup(cols.buf + 1);
+    sifa_sql_release(&cols);
+    const char *code = sifa_rec_name_ok(m->code);
+    struct sql s = {0};
+    sifa_sql_add(&s, "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_old_%s (%s)", code, victim->columns);
+    victim->create_old = s.buf;
+    memset(&s, 0, sizeof(s));
+    sifa_sql_add(&s, "INSERT INTO temp.sifa_stat_old_%s (%s) SELECT %s FROM m_%s WHERE id = ? AND deleted_at IS NULL",
+                 code, victim->columns, victim->columns, code);
+    victim->snapshot = s.buf;
+    for (int k = 0; k < 2; k++) {
+        if (has_values)
+            victim->values_sql[k] = flush_sql(model, m, false, k == 1, &victim->values_b[k]);
+        if (victim->has_keys)
+            victim->keys_sql[k] = flush_sql(model, m, true, k == 1, &victim->keys_b[k]);
+    }
+    return victim;
+}
+
+static int step_bound(struct sifa_db *db, const char *sql, int64_t id, bool with_id, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, sql, &st, err);
+    if (r < 0)
+        return r;
+    if (with_id)
+        sifa_db_bind_int64(st, 1, id);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
 int sifa_aggregate_capture(struct sifa_db *db, const struct sifa_model *model, const struct sifa_module *m, int64_t id,
                            int sign, struct sifa_error *err)
 {
-    if (model == NULL)
+    if (model == NULL || model->nindicators == 0)
         return 0;
-    struct sql s = {0};
-    struct bounds b = {0};
-    bool first = true;
-    sifa_bounds_add_int(&b, sign);
-    sifa_bounds_add_int(&b, sign);
-    sifa_sql_add(&s, "INSERT INTO temp.sifa_stat_pending (indicator, series, org, day, dim, key, v, n) "
-                     "SELECT indicator, series, org, day, dim, key, v * ?, n * ? FROM (");
-    for (size_t i = 0; i < model->nindicators; i++)
-        if (model->indicators[i].module == m)
-            contributions_sql(&model->indicators[i], true, id, &s, &b, &first);
-    sifa_sql_add(&s, ") x");
-    int r = first ? 0 : exec_bound(db, s.buf, &b, err);
-    sifa_sql_release(&s);
-    sifa_bounds_release(&b);
-    return r;
+    pthread_mutex_lock(&plans_lock);
+    struct flush_plan *plan = flush_plan(model, m);
+    int r = 0;
+    if (plan->used_by_indicators) {
+        struct sifa_db_stmt *st;
+        r = sifa_db_prepare(db,
+                            "INSERT INTO temp.sifa_stat_touched (module, id, fresh) VALUES (?, ?, ?) "
+                            "ON CONFLICT (module, id) DO NOTHING",
+                            &st, err);
+        if (r >= 0) {
+            sifa_db_bind_text(st, 1, m->code, -1);
+            sifa_db_bind_int64(st, 2, id);
+            sifa_db_bind_int64(st, 3, sign > 0);
+            r = sifa_db_step(st, err);
+            sifa_db_stmt_done(st);
+        }
+        /* the record's state before its first change in this batch */
+        if (r >= 0 && sign < 0 && sifa_db_changes(db) == 1) {
+            r = step_bound(db, plan->create_old, 0, false, err);
+            if (r >= 0)
+                r = step_bound(db, plan->snapshot, id, true, err);
+        }
+    }
+    pthread_mutex_unlock(&plans_lock);
+    return r < 0 ? r : 0;
 }
 
 int sifa_aggregate_connection_init(struct sifa_db *db, struct sifa_error *err)
 {
     return sifa_db_exec(db,
-                        "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_pending (indicator TEXT NOT NULL, series TEXT NOT NULL, "
-                        "org TEXT NOT NULL, day TEXT NOT NULL, dim TEXT NOT NULL, key TEXT, v INTEGER NOT NULL, "
-                        "n INTEGER NOT NULL)",
+                        "CREATE TEMP TABLE IF NOT EXISTS sifa_stat_touched (module TEXT NOT NULL, id INTEGER NOT NULL, "
+                        "fresh INTEGER NOT NULL, PRIMARY KEY (module, id))",
                         err);
 }
 
-int sifa_record_flush_aggregates(struct sifa_db *db, struct sifa_error *err)
+static int query_flag(struct sifa_db *db, const char *sql, const char *module, bool *ret, struct sifa_error *err)
 {
     struct sifa_db_stmt *st;
-    int r = sifa_db_prepare(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_pending)", &st, err);
+    int r = sifa_db_prepare(db, sql, &st, err);
     if (r < 0)
         return r;
+    if (module != NULL)
+        sifa_db_bind_text(st, 1, module, -1);
     r = sifa_db_step(st, err);
-    bool pending = r == SIFA_DB_ROW && sifa_db_column_int64(st, 0) != 0;
+    *ret = r == SIFA_DB_ROW && sifa_db_column_int64(st, 0) != 0;
     sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
+static int run_flush(struct sifa_db *db, const char *sql, const struct bounds *b, struct sifa_error *err)
+{
+    if (sql == NULL)
+        return 0;
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, sql, &st, err);
+    if (r < 0)
+        return r;
+    sifa_bounds_bind(st, b, 1);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
+int sifa_record_flush_aggregates(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
+{
+    bool pending = false;
+    int r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched)", NULL, &pending, err);
     if (r < 0 || !pending)
-        return r < 0 ? r : 0;
-    r = sifa_db_exec(db,
-                     "INSERT INTO stat_values (indicator, series, level, period, dim, org, value, n) "
-                     "SELECT indicator, series, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, SUM(v), SUM(n) "
-                     "FROM temp.sifa_stat_pending CROSS JOIN " ALL_LEVELS_SQL " l WHERE key IS NULL "
-                     "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(v) <> 0 OR SUM(n) <> 0 "
-                     "ON CONFLICT (indicator, series, level, period, dim, org) DO UPDATE SET "
-                     "value = stat_values.value + excluded.value, n = stat_values.n + excluded.n",
-                     err);
+        return r;
+    pthread_mutex_lock(&plans_lock);
+    for (size_t i = 0; model != NULL && i < model->nmodules && r >= 0; i++) {
+        const struct sifa_module *m = &model->modules[i];
+        struct flush_plan *plan = flush_plan(model, m);
+        if (!plan->used_by_indicators)
+            continue;
+        bool touched = false, changed = false;
+        r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched WHERE module = ?)", m->code, &touched,
+                       err);
+        if (r < 0 || !touched)
+            continue;
+        /* old rows exist only when an existing record was changed (fresh = 0) */
+        r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched WHERE module = ? AND fresh = 0)",
+                       m->code, &changed, err);
+        int k = changed ? 1 : 0;
+        if (r >= 0)
+            r = run_flush(db, plan->values_sql[k], &plan->values_b[k], err);
+        if (r >= 0)
+            r = run_flush(db, plan->keys_sql[k], &plan->keys_b[k], err);
+        if (r >= 0 && changed) {
+            char sql[SIFA_MODEL_CODE_MAX + 48];
+            snprintf(sql, sizeof(sql), "DELETE FROM temp.sifa_stat_old_%s", sifa_rec_name_ok(m->code));
+            r = sifa_db_exec(db, sql, err);
+        }
+    }
+    pthread_mutex_unlock(&plans_lock);
     if (r >= 0)
-        r = sifa_db_exec(db,
-                         "INSERT INTO stat_keys (indicator, level, period, dim, org, key, n) "
-                         "SELECT indicator, l.level, " PERIOD_SQL("l.level", "day") ", dim, org, key, SUM(n) "
-                         "FROM temp.sifa_stat_pending CROSS JOIN " ALL_LEVELS_SQL " l WHERE key IS NOT NULL "
-                         "GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) <> 0 "
-                         "ON CONFLICT (indicator, level, period, dim, org, key) DO UPDATE SET "
-                         "n = stat_keys.n + excluded.n",
-                         err);
-    if (r >= 0)
-        r = sifa_db_exec(db, "DELETE FROM temp.sifa_stat_pending", err);
+        r = sifa_db_exec(db, "DELETE FROM temp.sifa_stat_touched", err);
     return r < 0 ? r : 0;
 }
 
@@ -310,7 +533,7 @@ static int compute_from_records(struct sifa_db *db, const struct sifa_indicator 
                  "INSERT INTO %s (indicator, series, level, period, dim, org, value, n) "
                  "SELECT indicator, series, 'D', day, dim, org, SUM(v), SUM(n) FROM (",
                  values_table);
-    contributions_sql(ind, false, 0, &s, &b, &first);
+    contributions_sql(ind, NULL, 1, &s, &b, &first);
     sifa_sql_add(&s, ") x WHERE key IS NULL%s GROUP BY indicator, series, day, dim, org", year > 0 ? " AND substr(day, 1, 4) = ?" : "");
     if (year > 0)
         sifa_bounds_add_text(&b, year_text);
@@ -323,7 +546,7 @@ static int compute_from_records(struct sifa_db *db, const struct sifa_indicator 
                      "INSERT INTO %s (indicator, level, period, dim, org, key, n) "
                      "SELECT indicator, 'D', day, dim, org, key, SUM(n) FROM (",
                      keys_table);
-        contributions_sql(ind, false, 0, &s, &b, &first);
+        contributions_sql(ind, NULL, 1, &s, &b, &first);
         sifa_sql_add(&s, ") x WHERE key IS NOT NULL%s GROUP BY indicator, day, dim, org, key",
                      year > 0 ? " AND substr(day, 1, 4) = ?" : "");
         if (year > 0)
@@ -352,13 +575,24 @@ static int compute_from_records(struct sifa_db *db, const struct sifa_indicator 
         r = exec_code(db, s.buf, ind->code, err);
         sifa_sql_release(&s);
     }
+    /* breakdowns are kept by month and year only (see LEVELS_SQL) */
+    if (r >= 0) {
+        sifa_sql_add(&s, "DELETE FROM %s WHERE indicator = ? AND level = 'D' AND dim <> ''", values_table);
+        r = exec_code(db, s.buf, ind->code, err);
+        sifa_sql_release(&s);
+    }
+    if (r >= 0 && ind->kind == SIFA_IND_DISTINCT) {
+        sifa_sql_add(&s, "DELETE FROM %s WHERE indicator = ? AND level = 'D' AND dim <> ''", keys_table);
+        r = exec_code(db, s.buf, ind->code, err);
+        sifa_sql_release(&s);
+    }
     return r;
 }
 
 int sifa_record_aggregates_rebuild(struct sifa_db *db, const struct sifa_model *model, const char *const *codes,
                                    size_t ncodes, struct sifa_error *err)
 {
-    int r = sifa_record_flush_aggregates(db, err);
+    int r = sifa_record_flush_aggregates(db, model, err);
     char at[32];
     now_text(at);
     for (size_t i = 0; i < model->nindicators && r >= 0; i++) {

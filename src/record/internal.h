@@ -42,12 +42,13 @@ void sifa_bounds_bind(struct sifa_db_stmt *st, const struct bounds *b, int first
 void sifa_bounds_release(struct bounds *b);
 
 /* ---- aggregates (aggregate.c) ----
- * Queues the contribution of record id of module m to every base indicator over m, as it is in
- * the table now, with sign +1 (after a write) or -1 (before one). Nothing when no indicator
- * uses m. Must run on the writing connection inside the write's transaction. */
+ * Notes that record id of module m is written in this transaction: sign +1 after creating it,
+ * -1 before changing or deleting it (the first such call in a batch keeps a copy of the columns
+ * the indicators read). Nothing when no indicator uses m. Must run on the writing connection
+ * inside the write's transaction; sifa_record_flush_aggregates turns the notes into figures. */
 int sifa_aggregate_capture(struct sifa_db *db, const struct sifa_model *model, const struct sifa_module *m, int64_t id,
                            int sign, struct sifa_error *err);
-/* Creates the connection's queue of contributions (sifa_record_connection_init calls it). */
+/* Creates the connection's table of touched records (sifa_record_connection_init calls it). */
 int sifa_aggregate_connection_init(struct sifa_db *db, struct sifa_error *err);
 /* Appends " AND <the indicator's conditions>" over the module's table to where, binding values
  * into b. */

@@ -157,7 +157,7 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
  * the org tree happens when read (stats layer), so moving an org unit needs no rebuild.
  * sifa_record_flush_search (the writer's before_commit hook) flushes these too. Series: 'v' the
  * value of count/sum/distinct; stock: 'i' entries (by the start day), 'o' exits (by the end day). */
-int sifa_record_flush_aggregates(struct sifa_db *db, struct sifa_error *err);
+int sifa_record_flush_aggregates(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err);
 
 /* Recomputes the aggregates of the given base indicators (NULL: every base indicator of the
  * model) from the records, replacing what was there, and records their definition hashes in

@@ -937,7 +937,7 @@ static int exec_for_module(struct sifa_db *db, const char *sql, const char *modu
 int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
 {
     int64_t pending = 0;
-    int rc = sifa_record_flush_aggregates(db, err);
+    int rc = sifa_record_flush_aggregates(db, model, err);
     if (rc >= 0)
         rc = count_sql(db, "SELECT COUNT(*) FROM temp.sifa_search_pending", NULL, &pending, err);
     if (rc < 0 || pending == 0)
@@ -1669,8 +1669,6 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     r = sifa_aggregate_capture(db, rc->model, m, id, -1, err);
     if (r >= 0)
         r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, err);
-    if (r >= 0 && changed > 0)
-        r = sifa_aggregate_capture(db, rc->model, m, id, +1, err);
     if (r >= 0 && changed == 0)
         r = sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
                                    "记录已被他人修改,请刷新后重试");

@@ -205,10 +205,6 @@ int sifa_period_pieces(int32_t from, int32_t to, struct sifa_period_piece *out, 
             p.level = 'Y';
             snprintf(p.period, sizeof(p.period), "%04d", y);
             end = ymd(y, 12, 31);
-        } else if (day == 1 && (m - 1) % 3 == 0 && ymd(y, m + 2, days_in_month(y, m + 2)) <= to) {
-            p.level = 'Q';
-            snprintf(p.period, sizeof(p.period), "%04dQ%d", y, (m + 2) / 3);
-            end = ymd(y, m + 2, days_in_month(y, m + 2));
         } else if (day == 1 && ymd(y, m, days_in_month(y, m)) <= to) {
             p.level = 'M';
             snprintf(p.period, sizeof(p.period), "%04d-%02d", y, m);
@@ -971,6 +967,11 @@ static int load_built(struct sifa_db *db, json_t **ret, struct sifa_error *err)
 int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, json_t **ret, struct sifa_error *err)
 {
     struct reader rd = {.db = db, .req = req};
+    int32_t after = add_days(req->period.to, 1);
+    if (req->by != NULL && (req->period.from % 100 != 1 || after % 100 != 1))
+        return sifa_error_set_details(err, SIFA_EINVALID, "breakdown_period",
+                                      json_pack("{s:s}", "period", req->period.label),
+                                      "分类统计按整月汇总,期间须为整月、季度或年度(%s 不是)", req->period.label);
     json_t *built = NULL;
     int r = load_built(db, &built, err);
     if (r < 0)
@@ -1093,6 +1094,57 @@ void sifa_org_tree_children(const struct sifa_org_tree *t, const char *code, con
         if (t->nodes[i].parent == parent && (code == NULL || parent >= 0))
             list[n++] = t->nodes[i].code;
     *ret = list;
+    *ret_n = n;
+}
+
+void sifa_org_tree_of_kind(const struct sifa_org_tree *t, const char *code, const char *kind, const char ***ret,
+                           size_t *ret_n)
+{
+    int top = code ? sifa_org_tree_find(t, code) : -1;
+    const char **list = sifa_xcalloc(t->n + 1, sizeof(*list));
+    size_t n = 0;
+    for (size_t i = 0; i < t->n && (code == NULL || top >= 0); i++) {
+        if (t->nodes[i].kind == NULL || strcmp(t->nodes[i].kind, kind) != 0 || (int)i == top)
+            continue;
+        bool under = code == NULL;
+        for (int a = t->nodes[i].parent, depth = 0; a >= 0 && !under && depth < 64; a = t->nodes[a].parent, depth++)
+            under = a == top;
+        if (under)
+            list[n++] = t->nodes[i].code;
+    }
+    *ret = list;
+    *ret_n = n;
+}
+
+void sifa_stats_table_rows(const struct sifa_org_tree *t, const char *org, const char *row_kind, const char ***ret,
+                           size_t *ret_n)
+{
+    const char *parent = org;
+    if (parent == NULL) {
+        const char **roots = NULL;
+        size_t nroots = 0;
+        sifa_org_tree_children(t, NULL, &roots, &nroots);
+        parent = nroots == 1 ? roots[0] : NULL;
+        if (parent == NULL && row_kind == NULL) {
+            /* several roots: they are the rows, the total is everything */
+            const char **rows = sifa_xcalloc(nroots + 1, sizeof(*rows));
+            memcpy(rows, roots, nroots * sizeof(*rows));
+            rows[nroots] = NULL;
+            free(roots);
+            *ret = rows;
+            *ret_n = nroots + 1;
+            return;
+        }
+        free(roots);
+    }
+    const char **units = NULL;
+    size_t n = 0;
+    if (row_kind != NULL)
+        sifa_org_tree_of_kind(t, parent, row_kind, &units, &n);
+    else
+        sifa_org_tree_children(t, parent, &units, &n);
+    units[n++] = parent; /* room was left for it: both lists hold up to t->n + 1 entries */
+    *ret = units;
     *ret_n = n;
 }
 

@@ -26,9 +26,10 @@ int sifa_period_parse(const char *text, struct sifa_period *ret, struct sifa_err
 /* The period compared with: the same days a year earlier (同比) or the period just before (环比). */
 int sifa_period_shift(const struct sifa_period *p, enum sifa_compare how, struct sifa_period *ret,
                       struct sifa_error *err);
-/* Splits [from, to] into the fewest whole years, quarters, months and days, in order. */
+/* Splits [from, to] into the fewest whole years, months and days, in order (the levels the
+ * aggregates keep; a quarter is its three months). */
 struct sifa_period_piece {
-    char level;      /* 'Y', 'Q', 'M', 'D' */
+    char level;      /* 'Y', 'M', 'D' */
     char period[16]; /* as stored in stat_values.period */
 };
 #define SIFA_PERIOD_PIECES_MAX 1024
@@ -78,7 +79,8 @@ struct sifa_stats_request {
     struct sifa_period period;
     bool compare;            /* also the compared period and the change (同比/环比) */
     enum sifa_compare compare_how;
-    const struct sifa_field *by; /* breakdown for indicators that declare it, or NULL */
+    const struct sifa_field *by; /* breakdown for indicators that declare it, or NULL (needs a period
+                                  * of whole months: SIFA_EINVALID "breakdown_period" otherwise) */
 };
 
 /* Reads every (indicator, org) pair. *ret is new:
@@ -108,6 +110,14 @@ int sifa_stats_table(struct sifa_db *db, const struct sifa_stats_request *req, c
 /* The org units directly under code (NULL: the roots), in code order, as borrowed strings; *ret
  * new (free()). */
 void sifa_org_tree_children(const struct sifa_org_tree *t, const char *code, const char ***ret, size_t *ret_n);
+/* The org units of kind anywhere below code (NULL: everywhere), in code order; as above. */
+void sifa_org_tree_of_kind(const struct sifa_org_tree *t, const char *code, const char *kind, const char ***ret,
+                           size_t *ret_n);
+/* The rows of a periodic table under org (NULL: the only root if there is one, else everything):
+ * the units of row_kind below it (NULL: its direct children), then org itself as the total row.
+ * *ret new (free()); strings borrowed from t. */
+void sifa_stats_table_rows(const struct sifa_org_tree *t, const char *org, const char *row_kind, const char ***ret,
+                           size_t *ret_n);
 
 /* The Chinese description of how a figure is computed (for the API and the report's notes). */
 char *sifa_stats_formula(const struct sifa_indicator *ind);

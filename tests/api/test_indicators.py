@@ -478,3 +478,53 @@ def test_a_changed_definition_is_detected_at_start_and_rebuilt(register):
     assert got["stale"] is False and got["value"] == 1  # now the parole entry
     r = s.cli("stats", "verify")
     assert r.returncode == 0, r.stdout
+
+
+def test_declared_tables_monthly_enforcement(sifa, tmp_path):
+    """indicators/enforcement.yaml declares 行政执法行为数据统计月报: one row per enforcement body
+    (org kind gov_unit) below the requested unit, a total row, a column per declared indicator."""
+    s = sifa.start(name="enforcement")
+    for args in (("c", "--name", "慈溪市", "--kind", "city"),
+                 ("g1", "--name", "市市场监管局", "--kind", "gov_unit", "--parent", "c"),
+                 ("g2", "--name", "市综合执法局", "--kind", "gov_unit", "--parent", "c"),
+                 ("t1", "--name", "甲镇", "--kind", "town", "--parent", "c"),
+                 ("g3", "--name", "甲镇综合执法队", "--kind", "gov_unit", "--parent", "t1")):
+        assert s.cli("org", "add", *args).returncode == 0
+    acts = [("g1", "penalty", "2021-07-02", "2000.00", True), ("g1", "penalty", "2021-07-20", "500.50", False),
+            ("g1", "license", "2021-07-05", None, False), ("g2", "inspection", "2021-07-09", None, False),
+            ("g3", "penalty", "2021-07-30", "100.00", True), ("g2", "penalty", "2021-08-01", "9999.00", False)]
+    for agency, kind, day, fine, simple in acts:
+        body = {"agency": agency, "action_type": kind, "matter": "执法事项", "decided_on": day,
+                "simple_procedure": simple}
+        if fine:
+            body["fine_amount"] = fine
+        r = requests.post(s.url("/api/v1/modules/enforcement_action/records"), json=body, timeout=10)
+        assert r.status_code == 201, r.text
+    r = requests.get(s.url("/api/v1/indicators/table"),
+                     params={"table": "enforcement_monthly", "period": "2021-07", "org": "c"}, timeout=10)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["title"] == "慈溪市行政执法行为数据统计月报"
+    names = [c["name"] for c in t["columns"]]
+    assert names[:5] == ["单位", "行政许可", "行政处罚", "简易程序处罚", "罚没金额"]
+    rows = {row[0]: dict(zip(names, row)) for row in t["rows"]}
+    assert list(rows) == ["市市场监管局", "市综合执法局", "甲镇综合执法队", "合计"]
+    assert rows["市市场监管局"]["行政处罚"] == 2 and rows["市市场监管局"]["罚没金额"] == 2500.5
+    assert rows["市市场监管局"]["简易程序处罚"] == 1 and rows["市市场监管局"]["行政许可"] == 1
+    assert rows["市综合执法局"]["行政检查"] == 1 and rows["市综合执法局"]["行政处罚"] is None  # August's is not July's
+    assert rows["合计"]["行政执法行为合计"] == 5 and rows["合计"]["罚没金额"] == 2600.5
+    r = requests.get(s.url("/api/v1/indicators/table"), params={"table": "nope"}, timeout=10)
+    assert_envelope(r, 404, "table_not_found")
+    defs = requests.get(s.url("/api/v1/indicators/definitions"), timeout=10).json()
+    assert {"code": "enforcement_monthly"}.items() <= next(x for x in defs["tables"] if x["code"] == "enforcement_monthly").items()
+    out = tmp_path / "monthly.xlsx"
+    r = s.cli("stats", "table", "--table", "enforcement_monthly", "--period", "2021-07", "--org", "c",
+              "--format", "xlsx", "--out", out)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as z:
+        assert "行政执法行为数据统计月报" in z.read("xl/sharedStrings.xml").decode()
+    r = s.cli("stats", "table", "--table", "mediation_by_town", "--period", "2021", "--org", "c")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.reader(io.StringIO(r.stdout.lstrip("\ufeff"))))
+    assert rows[0][0] == "慈溪市人民调解工作统计表" and [row[0] for row in rows[3:7]] == ["市市场监管局", "市综合执法局", "甲镇", "合计"]
+    assert rows[-1][0].startswith("注:受理矛盾纠纷")  # the note gives each column's formula

@@ -1,5 +1,6 @@
 """`sifa modules check` and start-up with broken definitions (src/cli/commands.c, src/model/loader.c)."""
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -42,9 +43,30 @@ def broken_modules(tmp_path):
 def test_check_accepts_the_shipped_definitions():
     r = run(["modules", "check", "modules"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout == "sifa: 业务定义检查通过 ok: 3 个模块 modules, 48 个字段 fields, 8 个代码表 code tables\n"
-    r = run(["modules", "check"])              # the default directory is ./modules
-    assert r.returncode == 0 and "3 个模块 modules" in r.stdout
+    modules = len(list((REPO_ROOT / "modules").glob("*.yaml")))
+    codes = len(list((REPO_ROOT / "modules" / "codes").glob("*.yaml")))
+    m = re.fullmatch(r"sifa: 业务定义检查通过 ok: (\d+) 个模块 modules, (\d+) 个字段 fields, (\d+) 个代码表 code tables, "
+                     r"(\d+) 个指标 indicators, (\d+) 张统计表 tables\n", r.stdout)
+    assert m, r.stdout
+    assert int(m.group(1)) == modules and int(m.group(3)) == codes
+    assert int(m.group(4)) >= 30 and int(m.group(5)) >= 2  # indicators/ beside modules/ is checked too
+    r = run(["modules", "check"])              # the default directories are ./modules and ./indicators
+    assert r.returncode == 0 and r.stdout == m.group(0)
+
+
+def test_check_reports_indicator_errors_with_their_position(tmp_path):
+    shutil.copytree(REPO_ROOT / "modules", tmp_path / "modules")
+    shutil.copytree(REPO_ROOT / "indicators", tmp_path / "indicators")
+    path = tmp_path / "indicators" / "mediation.yaml"
+    text = path.read_text(encoding="utf-8").replace("    field: amount\n", "    field: amount_typo\n", 1)
+    path.write_text(text, encoding="utf-8")
+    line, column = position(text, "field: amount_typo", "amount_typo")
+    r = run(["modules", "check", str(tmp_path / "modules")])
+    assert r.returncode == 1, r.stdout
+    assert "%s:%d:%d: " % (path, line, column) in r.stderr, r.stderr
+    assert "[unknown_field]" in r.stderr
+    r = run(["modules", "check", str(tmp_path / "modules"), str(tmp_path / "nowhere")])
+    assert r.returncode == 1 and "indicators_missing" in r.stderr
 
 
 def test_check_reports_every_error_with_its_position(tmp_path):

@@ -6,7 +6,7 @@ import datetime
 
 import requests
 
-from conftest import assert_envelope
+from conftest import REPO_ROOT, assert_envelope
 
 MODULES = "/api/v1/modules"
 VALID_ID = "11010519491231002X"
@@ -136,7 +136,8 @@ def test_modules_list_and_get(server):
     r = server.get(MODULES)
     assert r.status_code == 200, r.text
     modules = {m["code"]: m for m in r.json()["modules"]}
-    assert set(modules) == {"mediation_case", "legal_aid_case", "reconsideration_case"}
+    assert set(modules) == {path.stem for path in (REPO_ROOT / "modules").glob("*.yaml")}
+    assert {"mediation_case", "legal_aid_case", "reconsideration_case", "enforcement_action"} <= set(modules)
 
     med = modules["mediation_case"]
     assert med["name"] == "人民调解案件"

@@ -835,6 +835,54 @@ static void test_file_level_errors(void **state)
     free(big);
 }
 
+static void test_tables(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    /* a table after the indicators of the same file, columns in the order written */
+    assert_true(asprintf(&text,
+                         "%stables:\n"
+                         "  - {code: town_table, title: 调解统计表, columns: [success_rate, cases, amount_sum]}\n"
+                         "  - {code: agencies, title: 执法月报, rows: gov_unit, columns: [cases]}\n",
+                         BASE) > 0);
+    expect_ok(text);
+    assert_int_equal(model->ntables, 2);
+    const struct sifa_stat_table *t = sifa_model_table(model, "town_table");
+    assert_non_null(t);
+    assert_string_equal(t->title, "调解统计表");
+    assert_null(t->row_kind);
+    assert_int_equal(t->ncolumns, 3);
+    assert_ptr_equal(t->columns[0], ind("success_rate"));
+    assert_ptr_equal(t->columns[2], ind("amount_sum"));
+    assert_string_equal(sifa_model_table(model, "agencies")->row_kind, "gov_unit");
+    assert_null(sifa_model_table(model, "nope"));
+    json_t *j = sifa_stat_table_to_json(t);
+    assert_int_equal(json_array_size(json_object_get(j, "columns")), 3);
+    json_decref(j);
+    free(text);
+    /* errors: an unknown column, a repeated table, a missing title, a bad row kind */
+    assert_true(asprintf(&text,
+                         "%stables:\n"                                            /* 26 */
+                         "  - {code: t1, title: 表, columns: [cases, nope]}\n"   /* 27 */
+                         "  - {code: t1, title: 表二, columns: [cases]}\n"       /* 28 */
+                         "  - {code: t2, columns: [cases]}\n"                    /* 29 */
+                         "  - {code: t3, title: 表, rows: Gov-Unit, columns: []}\n", /* 30 */
+                         BASE) > 0);
+    struct loaded l = load(text);
+    assert_int_equal(l.rc, SIFA_EINVALID);
+    assert_true(has_error_at(l.errors, "unknown_indicator", 27, 43));
+    assert_true(has_error_at(l.errors, "duplicate_table", 28, 5));
+    assert_true(has_error_at(l.errors, "missing_key", 29, 5));
+    assert_true(has_error_at(l.errors, "bad_value", 30, 32));
+    assert_true(has_error_at(l.errors, "not_sequence", 30, 51));
+    assert_int_equal(model->ntables, 0);
+    assert_int_equal(model->nindicators, 0);
+    loaded_release(&l);
+    free(text);
+    /* a file of tables only */
+    expect_ok("tables: []\n");
+}
+
 static void test_alias_bomb(void **state)
 {
     (void)state;
@@ -1162,6 +1210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_loads),
+        cmocka_unit_test(test_tables),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_condition_values),
         cmocka_unit_test(test_org_needed_without_module_org),

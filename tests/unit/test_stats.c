@@ -92,9 +92,9 @@ static void test_period_pieces(void **state)
     assert_int_equal(out[0].level, 'Y');
     assert_string_equal(out[0].period, "2021");
     assert_int_equal(sifa_period_pieces(20210101, 20210630, out, SIFA_PERIOD_PIECES_MAX, &n, NULL), 0);
-    assert_int_equal(n, 2);
-    assert_string_equal(out[0].period, "2021Q1");
-    assert_string_equal(out[1].period, "2021Q2");
+    assert_int_equal(n, 6); /* a half year is its months */
+    assert_string_equal(out[0].period, "2021-01");
+    assert_string_equal(out[5].period, "2021-06");
     /* 14 days of February, March, 10 days of April */
     assert_int_equal(sifa_period_pieces(20210215, 20210410, out, SIFA_PERIOD_PIECES_MAX, &n, NULL), 0);
     assert_int_equal(n, 25);
