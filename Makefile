@@ -102,9 +102,11 @@ bench: deps sifa
 	@bench/records
 	@bench/stats
 
+# A missing database is created with the demo county (慈溪市, 2021: org units and the records behind
+# every figure of its annual report); the admin password is printed once.
 run: deps sifa
 	@mkdir -p data
-	@test -f data/sifa.db || ./sifa init --db data/sifa.db
+	@test -f data/sifa.db || ./sifa demo --db data/sifa.db --key_file data/sifa.key
 	./sifa serve --config sifa.conf.example --db data/sifa.db --listen 127.0.0.1:8080
 
 # A layer includes only layers below it (see DESIGN.md).

@@ -21,6 +21,7 @@ static const struct {
     {"token", sifa_cli_token, "程序访问令牌 token create|revoke|list"},
     {"audit", sifa_cli_audit, "审计日志 audit verify|export"},
     {"key", sifa_cli_key, "密钥 key rotate"},
+    {"demo", sifa_cli_demo, "建立演示县 (build the demo county 慈溪市 2021 from records)"},
     {"stats", sifa_cli_stats, "指标统计 stats show|table|verify|rebuild"},
     {"modules", sifa_cli_modules, "检查业务定义 modules check [DIR] (validate definitions)"},
 };

@@ -12,11 +12,17 @@ __attribute__((format(printf, 5, 0))) static void error_vset(struct sifa_error *
     snprintf(err->code, sizeof(err->code), "%s", code);
     int n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
     if (n >= (int)sizeof(err->message)) {
-        /* Cut at a character boundary: a half UTF-8 sequence would make the JSON envelope invalid. */
-        size_t end = sizeof(err->message) - 1;
-        while (end > 0 && ((unsigned char)err->message[end] & 0xc0) == 0x80)
-            end--;
-        err->message[end] = '\0';
+        /* Cut at a character boundary: a half UTF-8 sequence would make the JSON envelope invalid.
+         * The last character written starts at lead; drop it when its bytes did not all fit. */
+        size_t len = sizeof(err->message) - 1, lead = len;
+        while (lead > 0 && ((unsigned char)err->message[lead - 1] & 0xc0) == 0x80)
+            lead--;
+        if (lead > 0) {
+            unsigned char c = (unsigned char)err->message[lead - 1];
+            size_t need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (lead - 1 + need > len)
+                err->message[lead - 1] = '\0';
+        }
     }
     err->details = details_take;
 }

@@ -23,7 +23,8 @@ static const char import_usage[] =
     "用法 usage: sifa import --module CODE [--batch N] [--db FILE] FILE.jsonl\n\n"
     "按业务定义导入记录(每行一个 JSON 对象)。先校验全部行,有错则不写入;再按批提交。\n"
     "Imports records (one JSON object a line): validates every line first and writes nothing if any\n"
-    "is bad, then commits in batches of N (default 1000).\n\n";
+    "is bad, then commits in batches of N (default 1000). A line may give \"state\": the state the record\n"
+    "was in where it was kept before (default: the module's initial state).\n\n";
 
 /* Reads the next line into *buf (grown up to the limit). Returns its length, -1 at end of file,
  * -2 when the line is too long (the rest of it is skipped). */
@@ -55,8 +56,9 @@ static ssize_t read_line(FILE *f, char **buf, size_t *cap)
 
 /* Parses and validates one line. Returns 1 for a blank line, 0 with *ret_values, or negative. */
 static int parse_line(const struct sifa_record_ctx *rc, const struct sifa_module *m, const char *line, ssize_t len,
-                      json_t **ret_values, struct sifa_error *err)
+                      json_t **ret_values, char *ret_state, size_t state_size, struct sifa_error *err)
 {
+    ret_state[0] = '\0';
     if (len == -2)
         return sifa_error_set(err, SIFA_ELIMIT, "line_too_long", "行超过 %d 字节", SIFA_IMPORT_LINE_MAX);
     size_t i = 0;
@@ -68,6 +70,17 @@ static int parse_line(const struct sifa_record_ctx *rc, const struct sifa_module
     json_t *input = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
     if (input == NULL)
         return sifa_error_set(err, SIFA_EINVALID, "bad_json", "不是合法的 JSON(第 %d 列):%s", jerr.column, jerr.text);
+    /* "state": the state the record was in where it was kept before (default: the initial one) */
+    json_t *state = json_object_get(input, "state");
+    if (state != NULL) {
+        const char *code = json_string_value(state);
+        if (code == NULL || sifa_module_state(m, code) == NULL) {
+            json_decref(input);
+            return sifa_error_set(err, SIFA_EINVALID, "unknown_state", "state 应为%s的状态代码", m->name);
+        }
+        snprintf(ret_state, state_size, "%s", code);
+        json_object_del(input, "state");
+    }
     int r = sifa_record_validate(rc, m, input, false, ret_values, err);
     json_decref(input);
     return r;
@@ -151,7 +164,8 @@ int sifa_cli_import(int argc, char **argv)
         lineno++;
         json_t *values = NULL;
         struct sifa_error lerr = {0};
-        int r = parse_line(&rctx, m, line, len, &values, &lerr);
+        char state[SIFA_MODEL_CODE_MAX + 1];
+        int r = parse_line(&rctx, m, line, len, &values, state, sizeof(state), &lerr);
         json_decref(values);
         if (r < 0) {
             if (bad++ < SIFA_IMPORT_ERRORS_SHOWN)
@@ -176,7 +190,8 @@ int sifa_cli_import(int argc, char **argv)
     for (ssize_t len; rc >= 0 && (len = read_line(f, &line, &cap)) != -1;) {
         lineno++;
         json_t *values = NULL;
-        int r = parse_line(&rctx, m, line, len, &values, &err);
+        char state[SIFA_MODEL_CODE_MAX + 1];
+        int r = parse_line(&rctx, m, line, len, &values, state, sizeof(state), &err);
         if (r == 1)
             continue;
         if (r < 0) {
@@ -187,7 +202,7 @@ int sifa_cli_import(int argc, char **argv)
             json_decref(values);
             break;
         }
-        rc = sifa_record_create(db, &rctx, m, values, NULL, &err);
+        rc = sifa_record_create_in_state(db, &rctx, m, values, state[0] ? state : NULL, NULL, &err);
         json_decref(values);
         if (rc < 0) {
             print_problem(lineno, &err);

@@ -1107,6 +1107,14 @@ static void register_hooks(struct sifa_server *server, h2o_pathconf_t *pathconf,
 int sifa_server_new(const struct sifa_server_config *cfg, const struct sifa_route *routes, size_t nroutes, void *app,
                     struct sifa_server **ret_server, struct sifa_error *err)
 {
+    /* SIGTERM and SIGINT go to sifa_server_run's sigwait only: block them before the writer and
+     * worker threads below are created, so they inherit the mask. A thread created with the
+     * signals open would take a stop signal with its default action and kill the process. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     struct sifa_server *server = sifa_xcalloc(1, sizeof(*server));
     server->cfg = *cfg;
     server->routes = routes;

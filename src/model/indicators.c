@@ -267,7 +267,7 @@ static const struct kind_def {
     {"distinct", SIFA_IND_DISTINCT, field_keys},    {"stock", SIFA_IND_STOCK, stock_keys},
     {"ratio", SIFA_IND_RATIO, ratio_keys},          {"share", SIFA_IND_RATIO, share_keys},
     {"difference", SIFA_IND_DIFFERENCE, difference_keys}, {"per_day", SIFA_IND_PER_DAY, per_day_keys},
-    {"change", SIFA_IND_CHANGE, change_keys},
+    {"change", SIFA_IND_CHANGE, change_keys},       {"total", SIFA_IND_TOTAL, difference_keys},
 };
 
 const char *sifa_indicator_kind_name(enum sifa_indicator_kind kind)
@@ -289,6 +289,8 @@ const char *sifa_indicator_kind_name(enum sifa_indicator_kind kind)
         return "per_day";
     case SIFA_IND_CHANGE:
         return "change";
+    case SIFA_IND_TOTAL:
+        return "total";
     }
     return "unknown";
 }
@@ -307,11 +309,13 @@ static const struct {
     {"lte", SIFA_COND_LTE},     {"gt", SIFA_COND_GT},   {"lt", SIFA_COND_LT},
 };
 
-static const char *const cond_keys[] = {"field", "eq", "ne", "in", "not_in", "empty", "not_empty",
+static const char *const cond_keys[] = {"field", "deadline", "on_time", "eq", "ne", "in", "not_in", "empty", "not_empty",
                                         "gte", "lte", "gt", "lt", NULL};
 
 static const char *op_name(enum sifa_cond_op op)
 {
+    if (op == SIFA_COND_ON_TIME)
+        return "on_time";
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(ops); i++)
         if (ops[i].op == op)
             return ops[i].name;
@@ -682,6 +686,32 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
     if (!check_keys(c, n, "条件", cond_keys, NULL, NULL))
         return false;
     size_t before = c->nerrors;
+    yaml_node_t *dn = map_get(c, n, "deadline");
+    if (dn != NULL) {
+        /* {deadline: online_reply, on_time: true}: only this form */
+        const char *ds = scalar(dn);
+        const struct sifa_deadline *d = NULL;
+        for (size_t i = 0; ds != NULL && i < m->ndeadlines; i++)
+            if (strcmp(m->deadlines[i].code, ds) == 0)
+                d = &m->deadlines[i];
+        yaml_node_t *on = map_get(c, n, "on_time");
+        const char *os = scalar(on);
+        if (map_get(c, n, "field") != NULL || map_size(n) != 2 || on == NULL)
+            add_error(c, n, "bad_condition", "期限条件的写法是 {deadline: 期限代码, on_time: true|false}");
+        else if (d == NULL)
+            add_error(c, dn, "unknown_field", "%s 没有名为 %s 的期限", m->code, ds ? ds : "(非标量)");
+        else if (d->met_field == NULL)
+            add_error(c, dn, "bad_condition", "期限 %s 没有 met(办结时间字段),无法判断是否按期", d->code);
+        else if (os == NULL || (strcmp(os, "true") != 0 && strcmp(os, "false") != 0))
+            add_error(c, on, "bad_value", "on_time 的值只能是 true 或 false");
+        if (c->nerrors != before)
+            return false;
+        struct sifa_indicator_cond cond = {.deadline = d, .op = SIFA_COND_ON_TIME, .nvalues = 1};
+        cond.values = sifa_xcalloc(1, sizeof(*cond.values));
+        cond.values[0] = sifa_xstrdup(strcmp(os, "true") == 0 ? "1" : "0");
+        *ret = cond;
+        return true;
+    }
     yaml_node_t *fn = map_get(c, n, "field");
     const char *fs = scalar(fn);
     const struct sifa_field *f = NULL;
@@ -916,7 +946,7 @@ static void parse_derived(struct ctx *c, yaml_node_t *n, struct pending *p)
 {
     struct sifa_indicator *ind = &p->ind;
     const char *code = ind->code ? ind->code : "?";
-    bool two = ind->kind == SIFA_IND_RATIO || ind->kind == SIFA_IND_DIFFERENCE;
+    bool two = ind->kind == SIFA_IND_RATIO || ind->kind == SIFA_IND_DIFFERENCE || ind->kind == SIFA_IND_TOTAL;
     yaml_node_t *on = map_get(c, n, "of");
     if (on == NULL) {
         add_error(c, n, "missing_key", "指标 %s 缺少 of(%s)", code, two ? "两个指标代码 [a, b]" : "一个指标代码");
@@ -943,7 +973,9 @@ static void parse_derived(struct ctx *c, yaml_node_t *n, struct pending *p)
     }
     int64_t v;
     yaml_node_t *x;
-    ind->digits = ind->kind == SIFA_IND_PER_DAY ? 1 : ind->kind == SIFA_IND_DIFFERENCE ? 0 : 2;
+    ind->digits = ind->kind == SIFA_IND_PER_DAY                                  ? 1
+                  : ind->kind == SIFA_IND_DIFFERENCE || ind->kind == SIFA_IND_TOTAL ? 0
+                                                                                      : 2;
     if (ind->kind == SIFA_IND_RATIO)
         ind->scale = 100;
     if ((x = map_get(c, n, "scale")) != NULL && parse_number(c, x, "scale", 1, SCALE_MAX, &v))
@@ -1014,7 +1046,7 @@ static void parse_indicator(struct ctx *c, struct load *l, yaml_node_t *n)
         add_error(c, n, "missing_key", "指标 %s 缺少 kind", ind->code ? ind->code : "?");
     else if (kd == NULL)
         add_error(c, kn, "unknown_kind",
-                  "指标类型 \"%s\" 未知;可用类型:count, sum, distinct, stock, ratio, share, difference, per_day, change",
+                  "指标类型 \"%s\" 未知;可用类型:count, sum, distinct, stock, ratio, share, difference, total, per_day, change",
                   ks ? ks : "(非标量)");
     if (kd != NULL) {
         ind->kind = kd->kind;
@@ -1322,7 +1354,9 @@ static void indicator_hash(struct sifa_indicator *ind)
     hash_count(&st, ind->nwhere);
     for (size_t i = 0; i < ind->nwhere; i++) {
         const struct sifa_indicator_cond *w = &ind->where[i];
-        hash_token(&st, w->field ? w->field->code : "state");
+        hash_token(&st, w->field ? w->field->code : w->deadline ? "deadline" : "state");
+        if (w->deadline != NULL)
+            hash_token(&st, w->deadline->code);
         hash_token(&st, op_name(w->op));
         hash_count(&st, w->nvalues);
         for (size_t k = 0; k < w->nvalues; k++)
@@ -1582,8 +1616,11 @@ json_t *sifa_indicator_to_json(const struct sifa_indicator *ind)
             json_t *values = json_array();
             for (size_t k = 0; k < w->nvalues; k++)
                 json_array_append_new(values, json_string(w->values[k]));
-            json_array_append_new(where, json_pack("{s:s,s:s,s:o}", "field", w->field ? w->field->code : "state", "op",
-                                                   op_name(w->op), "values", values));
+            json_array_append_new(where, json_pack("{s:s,s:s,s:o}", w->deadline ? "deadline" : "field",
+                                                   w->field      ? w->field->code
+                                                   : w->deadline ? w->deadline->code
+                                                                 : "state",
+                                                   "op", op_name(w->op), "values", values));
         }
         for (size_t i = 0; i < ind->nby; i++)
             json_array_append_new(by, json_string(ind->by[i]->code));
@@ -1608,7 +1645,7 @@ json_t *sifa_indicator_to_json(const struct sifa_indicator *ind)
     if (ind->kind == SIFA_IND_CHANGE)
         json_object_set_new(j, "compare", json_string(ind->compare == SIFA_COMPARE_PREVIOUS_PERIOD ? "previous_period"
                                                                                                    : "previous_year"));
-    if (ind->kind != SIFA_IND_DIFFERENCE) {
+    if (ind->kind != SIFA_IND_DIFFERENCE && ind->kind != SIFA_IND_TOTAL) {
         json_object_set_new(j, "digits", json_integer(ind->digits));
         json_object_set_new(j, "rounding", json_string(ind->rounding == SIFA_ROUND_DOWN ? "down" : "half_up"));
     }

@@ -142,6 +142,7 @@ struct sifa_module {
  *             also gives the balance over a period (opening + in − out = closing)
  *   ratio     a / b × scale, rounded to `digits` (share is a ratio with scale 100)
  *   difference a − b
+ *   total     a + b (figures of two modules together, e.g. 行政争议 = 复议 + 诉讼)
  *   per_day   a / days of the period (calendar or working days)
  *   change    (a − a of the compared period) / a of the compared period × 100 */
 enum sifa_indicator_kind {
@@ -153,6 +154,7 @@ enum sifa_indicator_kind {
     SIFA_IND_DIFFERENCE,
     SIFA_IND_PER_DAY,
     SIFA_IND_CHANGE,
+    SIFA_IND_TOTAL,
 };
 
 enum sifa_cond_op {
@@ -166,13 +168,16 @@ enum sifa_cond_op {
     SIFA_COND_LTE,
     SIFA_COND_GT,
     SIFA_COND_LT,
+    SIFA_COND_ON_TIME, /* deadline conditions: met by its due time (value "1") or not (value "0") */
 };
 
 /* One condition of `where`. Values are normalised to the stored form when loaded: enum codes as
  * in the code table, money in fen (written in 元 in the definition), bool as "1"/"0", dates
  * "YYYY-MM-DD". Personal fields, groups, persons and attachments cannot be conditions. */
 struct sifa_indicator_cond {
-    const struct sifa_field *field; /* NULL: the record's state (values are state codes) */
+    const struct sifa_field *field; /* NULL: the record's state (values are state codes) or a deadline */
+    const struct sifa_deadline *deadline; /* {deadline: code, on_time: true|false}: needs the deadline's
+                                           * `met` field; "on time" = met and met no later than due */
     enum sifa_cond_op op;
     size_t nvalues;
     char **values;
@@ -201,7 +206,7 @@ struct sifa_indicator {
     size_t nby;
     const struct sifa_field **by; /* enum fields the figure can be broken down by */
     /* derived kinds */
-    const struct sifa_indicator *a, *b; /* ratio a/b, difference a−b; per_day and change use a */
+    const struct sifa_indicator *a, *b; /* ratio a/b, difference a−b, total a+b; per_day and change use a */
     int64_t scale;                      /* ratio: 100 for a percentage (default), 1 for a plain ratio */
     int digits;                         /* decimal digits of the result (ratio, per_day, change) */
     enum sifa_rounding rounding;

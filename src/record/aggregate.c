@@ -87,14 +87,28 @@ void sifa_aggregate_where(const struct sifa_indicator *ind, struct sql *where, s
 {
     for (size_t i = 0; i < ind->nwhere; i++) {
         const struct sifa_indicator_cond *c = &ind->where[i];
-        char col[SIFA_MODEL_CODE_MAX + 8];
-        if (c->field == NULL)
-            snprintf(col, sizeof(col), "state");
-        else
+        char col[SIFA_MODEL_CODE_MAX + 8] = "";
+        if (c->field != NULL)
             snprintf(col, sizeof(col), "f_%s", sifa_rec_name_ok(c->field->code));
+        else if (c->deadline == NULL)
+            snprintf(col, sizeof(col), "state");
         static const char *const ops[] = {[SIFA_COND_GTE] = ">=", [SIFA_COND_LTE] = "<=", [SIFA_COND_GT] = ">",
                                           [SIFA_COND_LT] = "<"};
         switch (c->op) {
+        case SIFA_COND_ON_TIME: {
+            /* met, and no later than due. Due is a UTC timestamp for deadlines in hours and a day
+             * otherwise; compare like with like (a day against the China-time day). */
+            const struct sifa_deadline *d = c->deadline;
+            const char *met = sifa_rec_name_ok(d->met_field->code), *code = sifa_rec_name_ok(d->code);
+            bool met_is_day = d->met_field->type == SIFA_FIELD_DATE, due_is_day = d->unit != SIFA_DEADLINE_HOURS;
+            char met_expr[SIFA_MODEL_CODE_MAX + 32], due_expr[SIFA_MODEL_CODE_MAX + 32];
+            snprintf(met_expr, sizeof(met_expr), met_is_day || !due_is_day ? "f_%s" : "date(f_%s, '+8 hours')", met);
+            snprintf(due_expr, sizeof(due_expr), !met_is_day || due_is_day ? "d_%s_due" : "date(d_%s_due, '+8 hours')",
+                     code);
+            sifa_sql_add(where, " AND %s(f_%s IS NOT NULL AND d_%s_due IS NOT NULL AND %s <= %s)",
+                         strcmp(c->values[0], "1") == 0 ? "" : "NOT ", met, code, met_expr, due_expr);
+            break;
+        }
         case SIFA_COND_EQ:
             sifa_sql_add(where, " AND %s = ?", col);
             bind_cond_value(c, c->values[0], b);
@@ -230,7 +244,7 @@ struct flush_plan {
     struct bounds values_b[2], keys_b[2];
     uint64_t used;
 };
-#define FLUSH_PLANS 64
+#define FLUSH_PLANS 256 /* SIFA_MODEL_MODULES_MAX: every module of a model fits */
 static struct flush_plan plans[FLUSH_PLANS];
 static uint64_t plans_clock;
 static pthread_mutex_t plans_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -344,8 +358,15 @@ static struct flush_plan *flush_plan(const struct sifa_model *model, const struc
         add_field_column(&cols, ind->end_field);
         add_field_column(&cols, ind->org_field);
         add_field_column(&cols, ind->field);
-        for (size_t k = 0; k < ind->nwhere; k++)
+        for (size_t k = 0; k < ind->nwhere; k++) {
             add_field_column(&cols, ind->where[k].field);
+            if (ind->where[k].deadline != NULL) {
+                char name[SIFA_MODEL_CODE_MAX + 8];
+                snprintf(name, sizeof(name), "d_%s_due", sifa_rec_name_ok(ind->where[k].deadline->code));
+                add_column(&cols, name);
+                add_field_column(&cols, ind->where[k].deadline->met_field);
+            }
+        }
         for (size_t k = 0; k < ind->nby; k++)
             add_field_column(&cols, ind->by[k]);
     }
@@ -460,32 +481,39 @@ int sifa_record_flush_aggregates(struct sifa_db *db, const struct sifa_model *mo
     int r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched)", NULL, &pending, err);
     if (r < 0 || !pending)
         return r;
+    /* the modules touched, and whether an existing record of each was changed (then it has old rows) */
+    struct sifa_db_stmt *st;
+    if ((r = sifa_db_prepare(db, "SELECT module, MIN(fresh) FROM temp.sifa_stat_touched GROUP BY module", &st, err)) < 0)
+        return r;
+    struct touched_module {
+        const struct sifa_module *m;
+        bool changed;
+    } *touched = sifa_xcalloc(model && model->nmodules ? model->nmodules : 1, sizeof(*touched));
+    size_t ntouched = 0;
+    while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        const struct sifa_module *m = model ? sifa_model_module(model, sifa_db_column_text(st, 0)) : NULL;
+        if (m != NULL && ntouched < model->nmodules)
+            touched[ntouched++] = (struct touched_module){m, sifa_db_column_int64(st, 1) == 0};
+    }
+    sifa_db_stmt_done(st);
     pthread_mutex_lock(&plans_lock);
-    for (size_t i = 0; model != NULL && i < model->nmodules && r >= 0; i++) {
-        const struct sifa_module *m = &model->modules[i];
+    for (size_t i = 0; i < ntouched && r >= 0; i++) {
+        const struct sifa_module *m = touched[i].m;
         struct flush_plan *plan = flush_plan(model, m);
         if (!plan->used_by_indicators)
             continue;
-        bool touched = false, changed = false;
-        r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched WHERE module = ?)", m->code, &touched,
-                       err);
-        if (r < 0 || !touched)
-            continue;
-        /* old rows exist only when an existing record was changed (fresh = 0) */
-        r = query_flag(db, "SELECT EXISTS (SELECT 1 FROM temp.sifa_stat_touched WHERE module = ? AND fresh = 0)",
-                       m->code, &changed, err);
-        int k = changed ? 1 : 0;
-        if (r >= 0)
-            r = run_flush(db, plan->values_sql[k], &plan->values_b[k], err);
+        int k = touched[i].changed ? 1 : 0;
+        r = run_flush(db, plan->values_sql[k], &plan->values_b[k], err);
         if (r >= 0)
             r = run_flush(db, plan->keys_sql[k], &plan->keys_b[k], err);
-        if (r >= 0 && changed) {
+        if (r >= 0 && touched[i].changed) {
             char sql[SIFA_MODEL_CODE_MAX + 48];
             snprintf(sql, sizeof(sql), "DELETE FROM temp.sifa_stat_old_%s", sifa_rec_name_ok(m->code));
             r = sifa_db_exec(db, sql, err);
         }
     }
     pthread_mutex_unlock(&plans_lock);
+    free(touched);
     if (r >= 0)
         r = sifa_db_exec(db, "DELETE FROM temp.sifa_stat_touched", err);
     return r < 0 ? r : 0;

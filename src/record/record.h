@@ -92,6 +92,11 @@ int sifa_record_validate(const struct sifa_record_ctx *rc, const struct sifa_mod
 /* Creates a record from validated values (see sifa_record_validate); *ret_record is new. */
 int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
                        json_t *values, json_t **ret_record, struct sifa_error *err);
+/* The same, the record starting in state_code (NULL: the initial state) — for importing records
+ * kept elsewhere before (a case concluded in 2020 is imported concluded; no transition fires).
+ * Unknown state: SIFA_EINVALID "unknown_state". */
+int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                                json_t *values, const char *state_code, json_t **ret_record, struct sifa_error *err);
 /* Reads one record (not deleted); SIFA_ENOTFOUND otherwise. */
 int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
                     json_t **ret_record, struct sifa_error *err);

@@ -1265,6 +1265,23 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
                                                           msg));
             continue;
         }
+        if (f->type == SIFA_FIELD_ORG && json_is_string(v)) {
+            /* A record of an org unit that does not exist would be in no one's scope and in no
+             * unit's figures. */
+            int64_t n = 0;
+            int r = count_sql(db, "SELECT COUNT(*) FROM orgs WHERE code = ?", json_string_value(v), &n, err);
+            if (r < 0) {
+                json_decref(problems);
+                return r;
+            }
+            if (n == 0) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "%s:单位 %.64s 不存在", f->name, json_string_value(v));
+                json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", f->code, "code", "org_missing",
+                                                          "message", msg));
+            }
+            continue;
+        }
         if (f->type != SIFA_FIELD_REF || !json_is_integer(v))
             continue;
         const struct sifa_module *target = sifa_model_module(rc->model, f->ref_module);
@@ -1477,6 +1494,16 @@ static int record_compose(const struct sifa_record_ctx *rc, const struct sifa_mo
 int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                        json_t *values, json_t **ret_record, struct sifa_error *err)
 {
+    return sifa_record_create_in_state(db, rc, m, values, NULL, ret_record, err);
+}
+
+int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                                json_t *values, const char *state_code, json_t **ret_record, struct sifa_error *err)
+{
+    const struct sifa_state *state = state_code ? sifa_module_state(m, state_code) : m->initial;
+    if (state == NULL)
+        return sifa_error_set_details(err, SIFA_EINVALID, "unknown_state", json_pack("{s:s}", "state", state_code),
+                                      "%s没有状态 %s", m->name, state_code);
     int r = check_org_scope(db, rc, m, values, err);
     if (r < 0)
         return r;
@@ -1496,7 +1523,7 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
             json_object_set_new(record, m->numbering->field->code, json_string(number));
             free(number);
         }
-        r = write_row(db, rc, m, 0, 0, record, m->initial->code, &id, &changed, err);
+        r = write_row(db, rc, m, 0, 0, record, state->code, &id, &changed, err);
         /* A number typed by staff (an old case entered by hand) may hold the sequence's next value:
          * the unique index refuses it, the counter has moved on, try the next one. Checked only
          * on a refusal, so the common path costs no lookup. */
@@ -1515,6 +1542,8 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         if (!json_is_null(v))
             json_object_set_new(changes, key, json_pack("{s:n,s:O}", "old", "new", v));
     }
+    if (state != m->initial)
+        json_object_set_new(changes, "state", json_pack("{s:n,s:s}", "old", "new", state->code));
     if (r >= 0)
         r = sifa_aggregate_capture(db, rc->model, m, id, +1, err);
     if (r >= 0)
@@ -1534,7 +1563,7 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         char at[32];
         iso_time(rc->now, at);
         json_t *created_at = json_string(at), *created_by = rc->actor ? json_string(rc->actor) : json_null();
-        r = record_compose(rc, m, id, 1, m->initial->code, record, created_at, created_by, ret_record, err);
+        r = record_compose(rc, m, id, 1, state->code, record, created_at, created_by, ret_record, err);
         json_decref(created_at);
         json_decref(created_by);
     }

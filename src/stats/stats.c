@@ -657,7 +657,8 @@ static int evaluate(struct reader *rd, const struct sifa_indicator *ind, const s
         return 0;
     }
     case SIFA_IND_RATIO:
-    case SIFA_IND_DIFFERENCE: {
+    case SIFA_IND_DIFFERENCE:
+    case SIFA_IND_TOTAL: {
         struct figure a, b;
         if ((r = evaluate(rd, ind->a, p, slot, dim, &a, err)) < 0 || (r = evaluate(rd, ind->b, p, slot, dim, &b, err)) < 0)
             return r;
@@ -666,9 +667,10 @@ static int evaluate(struct reader *rd, const struct sifa_indicator *ind, const s
             no_value(f, !a.has ? a.reason : b.reason);
             return 0;
         }
-        if (ind->kind == SIFA_IND_DIFFERENCE) {
+        if (ind->kind != SIFA_IND_RATIO) {
             int d = a.v.digits > b.v.digits ? a.v.digits : b.v.digits;
-            __int128 x = (__int128)a.v.r * pow10i(d - a.v.digits) - (__int128)b.v.r * pow10i(d - b.v.digits);
+            __int128 x = (__int128)a.v.r * pow10i(d - a.v.digits) +
+                         (ind->kind == SIFA_IND_TOTAL ? 1 : -1) * (__int128)b.v.r * pow10i(d - b.v.digits);
             f->has = sifa_decimal_divide(x, pow10i(d), d, SIFA_ROUND_HALF_UP, &f->v);
             if (!f->has)
                 no_value(f, "overflow");
@@ -779,6 +781,9 @@ char *sifa_stats_formula(const struct sifa_indicator *ind)
     case SIFA_IND_DIFFERENCE:
         snprintf(buf, sizeof(buf), "%s − %s", ind->a->name, ind->b->name);
         break;
+    case SIFA_IND_TOTAL:
+        snprintf(buf, sizeof(buf), "%s + %s", ind->a->name, ind->b->name);
+        break;
     case SIFA_IND_PER_DAY:
         snprintf(buf, sizeof(buf), "%s ÷ 期间%s天数,保留 %d 位小数(%s)", ind->a->name,
                  ind->days == SIFA_DAYS_WORKING ? "工作日" : "自然日", ind->digits, rule);
@@ -886,6 +891,11 @@ static int read_item(struct reader *rd, const struct sifa_indicator *ind, int sl
     if (r < 0)
         return r;
     figure_json(item, &f);
+    if (ind->kind == SIFA_IND_CHANGE && f.has) {
+        char phrase[96];
+        change_phrase(ind->compare, f.v, phrase, sizeof(phrase));
+        json_object_set_new(item, "phrase", json_string(phrase));
+    }
     char *formula = sifa_stats_formula(ind);
     json_object_set_new(item, "formula", json_string(formula));
     free(formula);

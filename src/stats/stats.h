@@ -87,7 +87,8 @@ struct sifa_stats_request {
  * {"period": {...}, "compare": {...}|null, "items": [{indicator, name, unit, kind, org, org_name,
  *   value (number|null), text, digits, n, has_data, reason (when no value), formula, stale,
  *   partial (the caller sees only part of the org's units), balance {opening,in,out,closing} (stock),
- *   breakdown [{code, label, value, text, n}], previous {value, text}, change {value, text, phrase}}]}
+ *   breakdown [{code, label, value, text, n}], previous {value, text}, change {value, text, phrase}, phrase (change kinds:
+ *   "同比下降14.88%")}]}
  * Refusals: SIFA_EDENIED "indicator_denied" (a module the caller may not read), SIFA_ENOTFOUND
  * "org_not_found" (an org unit unknown or wholly outside the caller's scope). */
 int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, json_t **ret, struct sifa_error *err);

@@ -159,6 +159,16 @@ class Server:
                    "--indicators_dir", self.indicators_dir, "--holidays_dir", REPO_ROOT / "data" / "holidays",
                    input_text=input_text)
 
+    def add_orgs(self, *codes, kind="other"):
+        """Creates org units (roots of kind `kind`) for tests whose records name them: a record of
+        an org unit that does not exist is refused."""
+        path = self.dir / ("orgs-%d.jsonl" % len(codes))
+        with open(path, "w", encoding="utf-8") as f:
+            for code in codes:
+                f.write(json.dumps({"code": code, "name": "测试单位 " + code, "kind": kind}, ensure_ascii=False) + "\n")
+        r = self.cli("org", "import", path)
+        assert r.returncode == 0, r.stderr
+
     @property
     def base_url(self):
         return "%s://127.0.0.1:%d" % (self.scheme, self.port)

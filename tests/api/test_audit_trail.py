@@ -103,6 +103,7 @@ def test_auth_events_are_listed_newest_first(server):
 
 
 def test_inspector_reads_are_audited(server):
+    server.add_orgs("ta")
     r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
                       json={"committee": "ta", "source": "walk_in", "title": "督察抽查", "received_on": "2024-03-05"},
                       timeout=10)

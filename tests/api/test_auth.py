@@ -89,7 +89,8 @@ def test_login_sets_session_cookie_and_me(server):
     assert ISO_SECOND.match(me.pop("created_at"))
     assert me == {"name": "zhang", "display_name": "张", "org": "t1", "disabled": False, "must_change_password": False,
                   "has_password": True, "roles": ["mediation_staff"],
-                  "permissions": ["modules.read", "mediation_case.*"], "via_token": False}
+                  "permissions": ["modules.read", "mediation_case.*", "mediation_committee_registry.*", "mediator.*"],
+                  "via_token": False}
 
 
 def test_wrong_password_and_unknown_user_look_the_same(server):
@@ -121,6 +122,7 @@ def test_no_or_bad_credentials_are_401(server):
 
 
 def test_csrf_required_for_cookie_writes(server):
+    server.add_orgs("t1")
     s, csrf = session_for(server, "admin", ADMIN_PASSWORD)
     body = {"name": "脚本", "scopes": ["mediation_case.read"]}
     err = assert_envelope(s.post(server.url(TOKENS), json=body, timeout=10), 403, "csrf_failed")

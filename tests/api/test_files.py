@@ -3,7 +3,16 @@ and a record's attachment field checked against the stored file's type and size.
 import hashlib
 import urllib.parse
 
+import pytest
 import requests
+
+
+@pytest.fixture(autouse=True)
+def _test_orgs(request):
+    """The org units the records of this file belong to."""
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").add_orgs("330282001")
+
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -142,12 +142,36 @@ def test_per_day_and_year_on_year(world):
     cases = got["mediation_cases"]
     assert cases["previous"]["value"] == 2
     assert cases["change"]["text"] == "550.00" and cases["change"]["phrase"] == "同比上升550.00%"  # (13-2)/2
-    assert got["mediation_cases_yoy"]["text"] == "550.00"
+    assert got["mediation_cases_yoy"]["text"] == "550.00" and got["mediation_cases_yoy"]["phrase"] == "同比上升550.00%"
     assert got["mediation_daily_average"]["text"] == "0.0"  # 13 / 365 = 0.036 at one digit
     down = indicators(s, codes="mediation_cases", period="2020", compare="yoy")["mediation_cases"]
     assert down["previous"]["value"] is None and "change" not in down
     q = indicators(s, codes="mediation_cases", period="2021Q3", compare="pop")["mediation_cases"]
     assert q["value"] == 1 and q["previous"]["value"] is None  # Q2 had nothing
+
+
+def test_deadline_conditions_give_on_time_rates(world):
+    """{deadline: online_reply, on_time: true}: replied within 72 hours of the online application."""
+    s = world["server"]
+    for applied, replied in (("2021-04-01T09:00:00+08:00", "2021-04-02T09:00:00+08:00"),   # 24 h
+                             ("2021-04-03T09:00:00+08:00", "2021-04-06T09:00:00+08:00"),   # exactly 72 h
+                             ("2021-04-05T09:00:00+08:00", "2021-04-08T09:00:01+08:00"),   # late by a second
+                             ("2021-04-07T09:00:00+08:00", None)):                         # not answered
+        body = {"committee": "cb", "source": "online", "title": "网上申请", "received_on": applied[:10],
+                "applied_at": applied}
+        if replied:
+            body["replied_at"] = replied
+        r = requests.post(s.url(RECORDS), json=body, timeout=10)
+        assert r.status_code == 201, r.text
+        world.setdefault("online", []).append(r.json()["id"])
+    got = indicators(s, codes="mediation_online_applications,mediation_online_replied_in_72h,"
+                              "mediation_online_72h_response_rate", period="2021-04", org="tb")
+    assert got["mediation_online_applications"]["value"] == 4
+    assert got["mediation_online_replied_in_72h"]["value"] == 2
+    assert got["mediation_online_72h_response_rate"]["text"] == "50"
+    r = requests.get(s.url("/api/v1/indicators/mediation_online_replied_in_72h/records"),
+                     params={"period": "2021-04"}, timeout=10)
+    assert sorted(i["id"] for i in r.json()["items"]) == sorted(world["online"][:2])
 
 
 def test_breakdown_by_an_enum_field(world):
@@ -404,7 +428,7 @@ def test_random_writes_keep_every_figure_equal_to_a_direct_count(register):
     def day():
         return "%d-%02d-%02d" % (rng.choice([2020, 2021, 2022]), rng.randint(1, 12), rng.randint(1, 28))
 
-    for _ in range(600):
+    for _ in range(1500):
         op = rng.random()
         if op < 0.45 or not live:
             body = {"unit": rng.choice(UNITS), "person": "P%d" % rng.randint(1, 40),

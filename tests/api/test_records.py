@@ -4,9 +4,18 @@ src/record/store.c, src/record/validate.c, modules/*.yaml)."""
 
 import datetime
 
+import pytest
 import requests
 
 from conftest import REPO_ROOT, assert_envelope
+
+
+@pytest.fixture(autouse=True)
+def _test_orgs(request):
+    """The org units the records of this file belong to."""
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").add_orgs("town_a", "town_b", "town_c", "legal_center", "bureau_office")
+
 
 MODULES = "/api/v1/modules"
 VALID_ID = "11010519491231002X"
@@ -145,9 +154,9 @@ def test_modules_list_and_get(server):
     assert med["initial_state"] == "registered"
     assert med["numbering"] == {"field": "case_no", "pattern": "({year})慈调字第{seq:05}号"}
     assert [f["code"] for f in med["fields"]] == [
-        "case_no", "committee", "source", "dispute_type", "title", "summary", "amount", "received_on", "applied_at",
-        "accepted_on", "concluded_on", "outcome", "agreement_form", "performed", "extension_days", "mediator",
-        "agreement_file", "parties"]
+        "case_no", "committee", "source", "committee_level", "dispute_type", "title", "summary", "amount",
+        "received_on", "applied_at", "replied_at", "accepted_on", "concluded_on", "outcome", "agreement_form",
+        "performed", "extension_days", "mediator", "agreement_file", "parties"]
     fields_by_code = {f["code"]: f for f in med["fields"]}
     assert fields_by_code["agreement_file"]["type"] == "attachment"
     assert fields_by_code["agreement_file"]["types"] == ["application/pdf", "image/jpeg", "image/png"]
@@ -179,7 +188,7 @@ def test_modules_list_and_get(server):
 
     la = modules["legal_aid_case"]
     assert la["name"] == "法律援助案件" and la["org_field"] == "handling_org" and la["initial_state"] == "applied"
-    assert len(la["fields"]) == 18
+    assert len(la["fields"]) == 26
     assert [s["code"] for s in la["states"]] == ["applied", "accepted", "approved", "refused", "assigned", "closed"]
     assert [(t["code"], t["from"], t["to"], t["requires"], t["sets"]) for t in la["transitions"]] == [
         ("accept", ["applied"], "accepted", [], ["accepted_on"]),
@@ -187,17 +196,19 @@ def test_modules_list_and_get(server):
         ("refuse", ["accepted"], "refused", ["refusal_reason"], ["decided_on"]),
         ("assign", ["approved"], "assigned", ["lawyer"], ["assigned_on"]),
         ("close", ["assigned"], "closed", [], ["closed_on"])]
-    assert [(d["code"], d["unit"], d["amount"]) for d in la["deadlines"]] == [("review", "working_days", 7)]
+    assert [(d["code"], d["unit"], d["amount"]) for d in la["deadlines"]] == [
+        ("review", "working_days", 7), ("notice_assignment", "natural_days", 3)]
 
     rc = modules["reconsideration_case"]
     assert rc["name"] == "行政复议案件" and rc["org_field"] == "intake_org" and rc["initial_state"] == "received"
-    assert len(rc["fields"]) == 12
+    assert len(rc["fields"]) == 13
     assert [(s["code"], s["final"]) for s in rc["states"]] == [
         ("received", False), ("accepted", False), ("not_accepted", True), ("decided", True)]
     assert [(t["code"], t["from"], t["to"], t["requires"]) for t in rc["transitions"]] == [
         ("accept", ["received"], "accepted", []), ("not_accept", ["received"], "not_accepted", []),
         ("decide", ["accepted"], "decided", ["outcome"])]
-    assert [(d["code"], d["unit"], d["amount"]) for d in rc["deadlines"]] == [("decision", "natural_days", 60)]
+    assert [(d["code"], d["unit"], d["amount"]) for d in rc["deadlines"]] == [
+        ("acceptance_review", "working_days", 5), ("decision", "natural_days", 60)]
 
     for code, m in modules.items():
         one = server.get(MODULES + "/" + code)

@@ -4,9 +4,18 @@ If-Match, and transitions that fire exactly once (src/api/records.c, src/record/
 import collections
 import threading
 
+import pytest
 import requests
 
 from conftest import assert_envelope
+
+
+@pytest.fixture(autouse=True)
+def _test_orgs(request):
+    """The org units the records of this file belong to."""
+    if "server" in request.fixturenames:
+        request.getfixturevalue("server").add_orgs("town_a")
+
 
 RECORDS = "/api/v1/modules/mediation_case/records"
 

@@ -52,7 +52,11 @@ static const char MODULE[] = "code: case\n"
                              "states:\n"
                              "  - {code: registered, name: 登记, initial: true}\n"
                              "  - {code: accepted, name: 受理}\n"
-                             "  - {code: concluded, name: 办结, final: true}\n";
+                             "  - {code: concluded, name: 办结, final: true}\n"
+                             "deadlines:\n"
+                             "  - {code: conclude, name: 30日内办结, from: received_on, unit: natural_days, amount: 30,\n"
+                             "     until: [concluded], met: concluded_on}\n"
+                             "  - {code: reply, name: 72小时答复, from: applied_at, unit: hours, amount: 72, until: [accepted]}\n";
 
 /* Definitions that load without errors, one of every kind; the tests replace single lines. */
 static const char BASE[] =
@@ -883,6 +887,45 @@ static void test_tables(void **state)
     expect_ok("tables: []\n");
 }
 
+static void test_deadline_conditions(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "%s  - {code: on_time, name: 按期, unit: 件, kind: count, module: case, date: received_on,\n"
+                         "     where: [{deadline: conclude, on_time: true}]}\n",
+                         BASE) > 0);
+    expect_ok(text);
+    const struct sifa_indicator *i = ind("on_time");
+    assert_int_equal(i->nwhere, 1);
+    assert_int_equal(i->where[0].op, SIFA_COND_ON_TIME);
+    assert_null(i->where[0].field);
+    assert_string_equal(i->where[0].deadline->code, "conclude");
+    assert_string_equal(i->where[0].values[0], "1");
+    json_t *j = sifa_indicator_to_json(i);
+    json_t *w = json_array_get(json_object_get(j, "where"), 0);
+    assert_string_equal(json_string_value(json_object_get(w, "deadline")), "conclude");
+    assert_string_equal(json_string_value(json_object_get(w, "op")), "on_time");
+    json_decref(j);
+    free(text);
+    /* an unknown deadline, one without `met`, a bad value, a mixed form */
+    const char *bad[][2] = {{"{deadline: nope, on_time: true}", "unknown_field"},
+                            {"{deadline: reply, on_time: true}", "bad_condition"},
+                            {"{deadline: conclude, on_time: maybe}", "bad_value"},
+                            {"{deadline: conclude, on_time: true, field: state}", "bad_condition"}};
+    for (size_t k = 0; k < SIFA_ARRAY_SIZE(bad); k++) {
+        assert_true(asprintf(&text,
+                             "%s  - {code: on_time, name: 按期, unit: 件, kind: count, module: case, date: received_on,\n"
+                             "     where: [%s]}\n",
+                             BASE, bad[k][0]) > 0);
+        struct loaded l = load(text);
+        assert_int_equal(l.rc, SIFA_EINVALID);
+        assert_non_null(find_error(l.errors, bad[k][1]));
+        loaded_release(&l);
+        free(text);
+    }
+}
+
 static void test_alias_bomb(void **state)
 {
     (void)state;
@@ -1211,6 +1254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_loads),
         cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_deadline_conditions),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_condition_values),
         cmocka_unit_test(test_org_needed_without_module_org),

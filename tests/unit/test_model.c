@@ -180,7 +180,7 @@ static void test_real_modules_load(void **state)
     assert_string_equal(m->name, "人民调解案件");
     assert_string_equal(m->file, "modules/mediation_case.yaml");
     assert_int_equal(strlen(m->hash), 64);
-    assert_int_equal(m->nfields, 18);
+    assert_int_equal(m->nfields, 20);
     assert_int_equal(m->nstates, 4);
     assert_int_equal(m->ntransitions, 4);
     assert_int_equal(m->ndeadlines, 2);
@@ -283,7 +283,7 @@ static void test_module_to_json(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "initial_state")), "registered");
 
     json_t *fields = json_object_get(j, "fields");
-    assert_int_equal(json_array_size(fields), 18);
+    assert_int_equal(json_array_size(fields), 20);
     json_t *source = json_array_get(fields, 2);
     assert_string_equal(json_string_value(json_object_get(source, "code")), "source");
     assert_string_equal(json_string_value(json_object_get(source, "type")), "enum");
@@ -291,11 +291,11 @@ static void test_module_to_json(void **state)
     json_t *codes = json_object_get(source, "codes");
     assert_string_equal(json_string_value(json_object_get(codes, "code")), "mediation_source");
     assert_int_equal(json_array_size(json_object_get(codes, "items")), 5);
-    json_t *parties = json_array_get(fields, 17);
+    json_t *parties = json_array_get(fields, 19);
     assert_string_equal(json_string_value(json_object_get(parties, "type")), "group");
     assert_int_equal(json_array_size(json_object_get(parties, "fields")), 4);
     assert_int_equal(json_integer_value(json_object_get(parties, "max_items")), 50);
-    json_t *ext = json_array_get(fields, 14);
+    json_t *ext = json_array_get(fields, 16);
     assert_string_equal(json_string_value(json_object_get(ext, "code")), "extension_days");
     assert_int_equal(json_integer_value(json_object_get(ext, "max")), 30);
 

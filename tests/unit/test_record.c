@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "auth/schema.h"
 #include "record/record.h"
 
 #include <dirent.h>
@@ -102,6 +103,15 @@ static int setup(void **state)
     cfg.synchronous_full = false;
     assert_int_equal(sifa_db_open(&cfg, &f->db, &err), 0);
     assert_int_equal(sifa_db_migrate(f->db, sifa_db_core_migrations, sifa_db_core_migrations_count, &err), 0);
+    assert_int_equal(sifa_db_migrate(f->db, sifa_auth_migrations, sifa_auth_migrations_count, &err), 0);
+    /* the org units the records below belong to (an unknown one is refused) */
+    assert_int_equal(sifa_db_exec(f->db,
+                                  "INSERT INTO orgs (code, name, kind, parent, path, created_at, updated_at) VALUES "
+                                  "('cixi', '慈溪市', 'city', NULL, '/cixi/', '', ''),"
+                                  "('cixi_01', '浒山街道人民调解委员会', 'mediation_committee', 'cixi', '/cixi/cixi_01/', '', ''),"
+                                  "('cixi_02', '宗汉街道人民调解委员会', 'mediation_committee', 'cixi', '/cixi/cixi_02/', '', '')",
+                                  &err),
+                     0);
     assert_int_equal(sifa_record_connection_init(f->db, &err), 0);
 
     json_t *errors = NULL;
@@ -1131,7 +1141,7 @@ static void test_deadlines_due_ordered_across_deadlines(void **state)
 /* ---- schema synchronisation ---- */
 
 /* Writes dir/modules with mediation_case.yaml = the real file with each `from` line replaced by
- * the matching `to` ("" removes the line), and the four code tables it uses. Returns the loaded
+ * the matching `to` ("" removes the line), and the code tables it uses. Returns the loaded
  * model (new). */
 static struct sifa_model *modified_model(struct fixture *f, const char *const *from, const char *const *to, size_t n)
 {
@@ -1140,7 +1150,8 @@ static struct sifa_model *modified_model(struct fixture *f, const char *const *f
     mkdir(mod, 0700);
     snprintf(path, sizeof(path), "%s/codes", mod);
     mkdir(path, 0700);
-    const char *tables[] = {"agreement_form", "dispute_type", "mediation_outcome", "mediation_source"};
+    const char *tables[] = {"agreement_form", "dispute_type", "mediation_outcome", "mediation_source",
+                            "mediation_committee_level"};
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(tables); i++) {
         snprintf(path, sizeof(path), "modules/codes/%s.yaml", tables[i]);
         char *text = read_text(path);

@@ -183,7 +183,8 @@ static const char INDICATORS[] =
     "  - {code: a_share, name: 甲类占比, unit: \"%\", kind: ratio, of: [a_entries, entries], digits: 2}\n"
     "  - {code: not_a, name: 非甲类, unit: 人次, kind: difference, of: [entries, a_entries]}\n"
     "  - {code: per_day, name: 日均入册, unit: 人次/日, kind: per_day, of: entries, digits: 3}\n"
-    "  - {code: entries_yoy, name: 入册同比, unit: \"%\", kind: change, of: entries}\n";
+    "  - {code: entries_yoy, name: 入册同比, unit: \"%\", kind: change, of: entries}\n"
+    "  - {code: both, name: 合计, unit: 人次, kind: total, of: [entries, a_entries]}\n";
 
 struct fixture {
     char dir[64], path[96];
@@ -355,6 +356,7 @@ static void test_every_kind_follows_the_records(void **state)
     assert_figure(f, "register", "t2", "2020", "1");
     assert_figure(f, "a_share", NULL, "2021", "75.00");
     assert_figure(f, "not_a", NULL, "2021", "1");
+    assert_figure(f, "both", NULL, "2021", "7"); /* 4 + 3 */
     assert_figure(f, "per_day", NULL, "2021", "0.011"); /* 4/365 */
     assert_figure(f, "entries_yoy", NULL, "2021", "300.00"); /* (4 - 1) / 1 */
     assert_figure(f, "entries", NULL, "2021Q2", "1");
