@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 CC ?= cc
-PKGS := libh2o-evloop openssl jansson yaml-0.1 sqlite3 libsodium zlib xlsxwriter
+PKGS := libh2o-evloop openssl jansson yaml-0.1 sqlite3 libsodium zlib xlsxwriter libzip cairo pangocairo
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 -Werror
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -Isrc $(WARN) -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential pkg-config clang libclang-rt-dev llvm
   libh2o-evloop-dev libssl-dev libuv1-dev zlib1g-dev
   libjansson-dev libyaml-dev libsqlite3-dev sqlite3 libsodium-dev
-  libcmocka-dev libxlsxwriter-dev
+  libcmocka-dev libxlsxwriter-dev libzip-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils
   python3 python3-pytest python3-requests
   nginx-light wrk valgrind bc
   openssl curl

@@ -22,6 +22,8 @@ static const struct {
     {"audit", sifa_cli_audit, "审计日志 audit verify|export"},
     {"key", sifa_cli_key, "密钥 key rotate"},
     {"demo", sifa_cli_demo, "建立演示县 (build the demo county 慈溪市 2021 from records)"},
+    {"report", sifa_cli_report, "生成报告 report annual --year 2021 --format html|md|docx|pdf"},
+    {"check-report", sifa_cli_check_report, "核查报告中的数字 check-report FILE [--year Y]"},
     {"stats", sifa_cli_stats, "指标统计 stats show|table|verify|rebuild"},
     {"modules", sifa_cli_modules, "检查业务定义 modules check [DIR] (validate definitions)"},
 };

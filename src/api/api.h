@@ -17,6 +17,7 @@ struct sifa_api {
     struct sifa_db_config db; /* for connections opened by long work on worker threads */
     const char *backup_dir;   /* where POST /api/v1/system/backups writes copies */
     const char *files_dir;    /* where uploaded files are stored */
+    const char *report_template; /* the annual report's template file */
     int64_t started_at_ms;
     const struct sifa_model *model;       /* business lines; NULL when none are defined */
     const struct sifa_calendar *calendar; /* working days; NULL when data/holidays is missing */
@@ -109,6 +110,11 @@ int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_records(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_reports_create(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_reports_download(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_report_passages_list(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_report_passages_put(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_check_report(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err);

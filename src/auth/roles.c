@@ -31,7 +31,7 @@ bool sifa_permission_match(const char *pattern, const char *permission)
             return false;
         /* Only business modules: "*.read" must not grant audit.read or users.manage. */
         static const char *const system_namespaces[] = {"system", "users", "orgs", "audit", "tokens",
-                                                        "modules", "self", "files", "roles", "sessions"};
+                                                        "modules", "self", "files", "roles", "sessions", "reports"};
         for (size_t i = 0; i < SIFA_ARRAY_SIZE(system_namespaces); i++)
             if ((size_t)(dot - permission) == strlen(system_namespaces[i]) &&
                 strncmp(permission, system_namespaces[i], (size_t)(dot - permission)) == 0)

@@ -13,6 +13,8 @@ int sifa_cli_deadlines(int argc, char **argv);
 int sifa_cli_import(int argc, char **argv);
 int sifa_cli_stats(int argc, char **argv);
 int sifa_cli_demo(int argc, char **argv);
+int sifa_cli_report(int argc, char **argv);
+int sifa_cli_check_report(int argc, char **argv);
 
 struct sifa_config;
 struct sifa_model;

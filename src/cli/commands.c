@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "record/record.h"
+#include "report/report.h"
 #include "stats/stats.h"
 
 void sifa_cli_print_error(const struct sifa_error *err)
@@ -95,6 +96,8 @@ int sifa_cli_migrate(const struct sifa_db_config *dbcfg, struct sifa_error *err)
     rc = sifa_db_migrate(db, sifa_db_core_migrations, sifa_db_core_migrations_count, err);
     if (rc >= 0)
         rc = sifa_db_migrate(db, sifa_auth_migrations, sifa_auth_migrations_count, err);
+    if (rc >= 0)
+        rc = sifa_db_migrate(db, sifa_report_migrations, sifa_report_migrations_count, err);
     sifa_db_close(db);
     return rc;
 }
@@ -268,6 +271,7 @@ int sifa_cli_serve(int argc, char **argv)
     api.db = cfg.server.db;
     api.backup_dir = cfg.backup_dir;
     api.files_dir = cfg.files_dir;
+    api.report_template = cfg.report_template;
     api.started_at_ms = sifa_now_unix_ms();
     cfg.server.authorize = sifa_api_authorize;
     struct sifa_server *server = NULL;

@@ -42,6 +42,7 @@ static const struct key_def key_defs[] = {
     {"files_dir", KEY_STRING, offsetof(struct sifa_config, files_dir), "上传文件目录 (attachments), default data/files"},
     {"modules_dir", KEY_STRING, offsetof(struct sifa_config, modules_dir), "业务定义目录 (business-line definitions), default modules"},
     {"indicators_dir", KEY_STRING, offsetof(struct sifa_config, indicators_dir), "指标定义目录 (indicator definitions), default indicators"},
+    {"report_template", KEY_STRING, offsetof(struct sifa_config, report_template), "年度报告模板 (annual report template), default reports/annual.md"},
     {"holidays_dir", KEY_STRING, offsetof(struct sifa_config, holidays_dir), "节假日数据目录 (holiday calendar), default data/holidays"},
     {"roles_file", KEY_STRING, offsetof(struct sifa_config, roles_file), "角色定义 (roles), default roles/roles.yaml"},
     {"key_file", KEY_STRING, offsetof(struct sifa_config, key_file), "密钥文件 (personal-data and audit keys), default data/sifa.key"},
@@ -58,6 +59,7 @@ void sifa_config_init(struct sifa_config *cfg)
     cfg->backup_dir = "data/backups";
     cfg->modules_dir = "modules";
     cfg->indicators_dir = "indicators";
+    cfg->report_template = "reports/annual.md";
     cfg->roles_file = "roles/roles.yaml";
     cfg->key_file = "data/sifa.key";
     cfg->session_idle_minutes = 30;

@@ -14,6 +14,7 @@ struct sifa_config {
     const char *backup_dir;
     const char *modules_dir;  /* business-line definitions */
     const char *indicators_dir; /* indicator definitions (over the modules) */
+    const char *report_template; /* the annual report's template (reports/annual.md) */
     const char *files_dir;    /* uploaded files (attachments) */
     const char *holidays_dir; /* working-day calendar, one file a year */
     const char *roles_file;   /* role definitions */

@@ -72,6 +72,8 @@ static void print_item(json_t *item)
     json_t *change = json_object_get(item, "change");
     if (change != NULL)
         printf("  %s", json_string_value(json_object_get(change, "phrase")));
+    else if (json_is_string(json_object_get(item, "phrase")))
+        printf("  %s", json_string_value(json_object_get(item, "phrase")));
     json_t *bal = json_object_get(item, "balance");
     if (bal != NULL)
         printf("  期初 %lld + 新增 %lld − 减少 %lld = 期末 %lld", (long long)json_integer_value(json_object_get(bal, "opening")),

@@ -391,7 +391,7 @@ struct series_sums {
 struct reader {
     struct sifa_db *db;
     const struct sifa_stats_request *req;
-    struct series_sums *sums;
+    struct series_sums **sums; /* each allocated apart: callers hold pointers across later loads */
     size_t nsums, capsums;
     struct {
         const struct sifa_module *m;
@@ -484,7 +484,7 @@ static int get_sums(struct reader *rd, const struct sifa_indicator *ind, char se
                     int32_t to, struct series_sums **ret, struct sifa_error *err)
 {
     for (size_t i = 0; i < rd->nsums; i++) {
-        struct series_sums *s = &rd->sums[i];
+        struct series_sums *s = rd->sums[i];
         if (s->ind == ind && s->series == series && strcmp(s->dim, dim) == 0 && s->from == from && s->to == to) {
             *ret = s;
             return 0;
@@ -495,8 +495,8 @@ static int get_sums(struct reader *rd, const struct sifa_indicator *ind, char se
         rd->sums = sifa_xrealloc(rd->sums, rd->capsums * sizeof(*rd->sums));
     }
     size_t slots = rd->req->tree->n + 1;
-    struct series_sums *s = &rd->sums[rd->nsums];
-    memset(s, 0, sizeof(*s));
+    struct series_sums *s = sifa_xcalloc(1, sizeof(*s));
+    rd->sums[rd->nsums] = s;
     s->ind = ind;
     s->series = series;
     snprintf(s->dim, sizeof(s->dim), "%s", dim);
@@ -571,7 +571,8 @@ static int count_distinct(struct reader *rd, const struct sifa_indicator *ind, c
     }
     free(pieces);
     if (r >= 0) {
-        qsort(keys, nkeys, sizeof(*keys), compare_strings);
+        if (nkeys > 1)
+            qsort(keys, nkeys, sizeof(*keys), compare_strings);
         int64_t distinct = 0;
         for (size_t i = 0; i < nkeys; i++)
             if (i == 0 || strcmp(keys[i], keys[i - 1]) != 0)
@@ -1019,9 +1020,10 @@ int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, js
         }
     }
     for (size_t i = 0; i < rd.nsums; i++) {
-        free(rd.sums[i].value);
-        free(rd.sums[i].n);
-        free(rd.sums[i].any);
+        free(rd.sums[i]->value);
+        free(rd.sums[i]->n);
+        free(rd.sums[i]->any);
+        free(rd.sums[i]);
     }
     free(rd.sums);
     for (size_t i = 0; i < rd.nvis; i++)

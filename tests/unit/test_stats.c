@@ -461,6 +461,46 @@ static void test_scope_limits_the_roll_up(void **state)
     sifa_org_tree_free(tree);
 }
 
+/* Every indicator, for several units, with the compared period, in one read: many series are
+ * loaded while a stock holds pointers to earlier ones (a use-after-free under ASan once), and
+ * each figure equals the one read alone. A distinct figure without data sorts nothing. */
+static void test_many_figures_in_one_read(void **state)
+{
+    struct fixture *f = *state;
+    create(f, "u1", "P1", "a", "2021-01-10", NULL, NULL);
+    create(f, "u3", "P2", "b", "2020-03-10", "2021-05-01", "5");
+    struct sifa_error err = {0};
+    struct sifa_org_tree *tree = NULL;
+    assert_int_equal(sifa_org_tree_load(f->db, &tree, &err), 0);
+    const struct sifa_indicator *inds[32];
+    size_t n = 0;
+    for (size_t i = 0; i < f->model->nindicators && n < 32; i++)
+        inds[n++] = &f->model->indicators[i];
+    const char *orgs[] = {NULL, "city", "t1", "t2", "u1", "u2", "u3"};
+    struct sifa_stats_request req = {.model = f->model, .tree = tree, .indicators = inds, .nindicators = n,
+                                     .orgs = orgs, .norgs = 7, .compare = true};
+    assert_int_equal(sifa_period_parse("2021", &req.period, &err), 0);
+    json_t *out = NULL;
+    assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), 0);
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(out, "items"), i, item)
+    {
+        const char *org = json_string_value(json_object_get(item, "org"));
+        const char *code = json_string_value(json_object_get(item, "indicator"));
+        const char *text = json_string_value(json_object_get(item, "text"));
+        if (strcmp(code, "per_day") == 0 || (org != NULL && strcmp(org, "city") != 0))
+            continue;
+        char *alone = figure(f, code, org, "2021");
+        assert_string_equal(text ? text : "-", alone);
+        free(alone);
+    }
+    json_decref(out);
+    /* a period where the distinct figure has no data */
+    assert_figure(f, "persons", "u2", "2019", "-");
+    sifa_org_tree_free(tree);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_kind_follows_the_records, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_verify_finds_tampering_and_rebuild_repairs_it, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_scope_limits_the_roll_up, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_many_figures_in_one_read, setup_db, teardown_db),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
