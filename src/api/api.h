@@ -111,6 +111,7 @@ int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err
 int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_records(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_reports_create(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_reports_get(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_reports_download(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_report_passages_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_report_passages_put(struct sifa_req *req, struct sifa_error *err);

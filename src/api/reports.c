@@ -566,28 +566,29 @@ static bool valid_job_id(const char *id)
     return true;
 }
 
-int sifa_api_reports_download(struct sifa_req *req, struct sifa_error *err)
+/* The report job id of the caller: its state, its result (new) and its error text. Someone
+ * else's report, or none, is "not found". */
+static int load_own_report(struct sifa_req *req, const char *id, char state[16], json_t **ret_result, char *error,
+                           size_t error_size, struct sifa_error *err)
 {
-    struct sifa_api *api = sifa_req_app(req);
-    const char *id = sifa_req_param(req, "id");
     const struct sifa_principal *p = sifa_req_principal(req);
-    int rc = 0;
     json_t *result = NULL;
-    char state[16] = "", error[512] = "";
+    state[0] = '\0';
+    error[0] = '\0';
     if (valid_job_id(id)) {
         struct sifa_db_stmt *st;
-        rc = sifa_db_prepare(sifa_req_db(req), "SELECT state, result, error FROM jobs WHERE id = ? AND kind = ?", &st,
-                             err);
+        int rc = sifa_db_prepare(sifa_req_db(req), "SELECT state, result, error FROM jobs WHERE id = ? AND kind = ?",
+                                 &st, err);
         if (rc < 0)
             return rc;
         sifa_db_bind_text(st, 1, id, -1);
         sifa_db_bind_text(st, 2, JOB_KIND, -1);
         rc = sifa_db_step(st, err);
         if (rc == SIFA_DB_ROW) {
-            snprintf(state, sizeof(state), "%s", sifa_db_column_text(st, 0));
+            snprintf(state, 16, "%s", sifa_db_column_text(st, 0));
             const char *text = sifa_db_column_text(st, 1), *e = sifa_db_column_text(st, 2);
             result = text ? json_loads(text, 0, NULL) : NULL;
-            snprintf(error, sizeof(error), "%s", e ? e : "");
+            snprintf(error, error_size, "%s", e ? e : "");
         }
         sifa_db_stmt_done(st);
         if (rc < 0)
@@ -599,6 +600,45 @@ int sifa_api_reports_download(struct sifa_req *req, struct sifa_error *err)
         return sifa_error_set_details(err, SIFA_ENOTFOUND, "not_found", json_pack("{s:s}", "id", id ? id : ""),
                                       "报告 %s 不存在", id ? id : "");
     }
+    *ret_result = result;
+    return 0;
+}
+
+/* GET /api/v1/reports/{id}: the state of one's own report job, with its progress and, once done,
+ * where to download it (GET /api/v1/jobs/{id} is for system administrators). */
+int sifa_api_reports_get(struct sifa_req *req, struct sifa_error *err)
+{
+    const char *id = sifa_req_param(req, "id");
+    char state[16], error[512];
+    json_t *result = NULL;
+    int rc = load_own_report(req, id, state, &result, error, sizeof(error), err);
+    if (rc < 0)
+        return rc;
+    json_t *body = json_pack("{s:s,s:s,s:O?,s:O?,s:O?,s:O?,s:O?}", "id", id, "state", state, "format",
+                             json_object_get(result, "format"), "year", json_object_get(result, "year"), "org",
+                             json_object_get(result, "org"), "progress", json_object_get(result, "progress"), "step",
+                             json_object_get(result, "step"));
+    if (strcmp(state, "failed") == 0)
+        json_object_set_new(body, "error", json_string(error));
+    if (strcmp(state, "done") == 0) {
+        char href[128];
+        snprintf(href, sizeof(href), "/api/v1/reports/%s/download", id);
+        json_object_set_new(body, "download", json_string(href));
+    }
+    json_decref(result);
+    sifa_resp_json(req, 200, body);
+    return 0;
+}
+
+int sifa_api_reports_download(struct sifa_req *req, struct sifa_error *err)
+{
+    struct sifa_api *api = sifa_req_app(req);
+    const char *id = sifa_req_param(req, "id");
+    int rc = 0;
+    json_t *result = NULL;
+    char state[16], error[512];
+    if ((rc = load_own_report(req, id, state, &result, error, sizeof(error), err)) < 0)
+        return rc;
     if (strcmp(state, "failed") == 0) {
         sifa_error_set_details(err, SIFA_EINVALID, "report_failed",
                                json_pack("{s:s,s:s,s:O?}", "id", id, "state", state, "cause",

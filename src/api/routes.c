@@ -78,6 +78,7 @@ const struct sifa_route sifa_api_routes[] = {
      * can be checked. */
     {"POST", "/api/v1/reports/annual", sifa_api_reports_create, "reports.generate", 4 * KB, SIFA_ROUTE_JSON_BODY,
      "reports.create"},
+    {"GET", "/api/v1/reports/{id}", sifa_api_reports_get, "reports.generate", 0, 0, "reports.get"},
     {"GET", "/api/v1/reports/{id}/download", sifa_api_reports_download, "reports.generate", 0, 0,
      "reports.download"},
     {"GET", "/api/v1/reports/annual/{year}/passages", sifa_api_report_passages_list, "reports.generate", 0, 0,

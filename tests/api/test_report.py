@@ -306,9 +306,14 @@ def test_generate_for_a_small_world(world):
     assert "**[【无数据】](/api/v1/indicators/legal_aid_cases/records?period=2021)**" in md
     assert "legal_aid_cases" in done["result"]["missing"]
     assert "[0](" not in md
+    # its state for whoever asked for it, without system.admin
+    status = world.get("/api/v1/reports/%s" % job["id"]).json()
+    assert status["state"] == "done" and status["progress"] == 100 and status["format"] == "md"
+    assert status["download"] == job["download"] and status["year"] == 2021
     # the report belongs to whoever asked for it
     lead = login(world, "lead")
     assert_envelope(lead.get(world.url(job["download"]), timeout=10), 404, "not_found")
+    assert_envelope(lead.get(world.url("/api/v1/reports/%s" % job["id"]), timeout=10), 404, "not_found")
     # HTML of an org unit
     job = generate(world, year=2021, format="html", org="ta")
     r = download(world, job["id"])
@@ -373,6 +378,8 @@ def test_a_failed_job_says_why(sifa):
     assert done["result"]["code"] == "template_syntax"
     err = assert_envelope(server.get(job["download"]), 422, "report_failed")
     assert err["details"]["cause"] == "template_syntax"
+    status = server.get("/api/v1/reports/%s" % job["id"]).json()
+    assert status["state"] == "failed" and "reports/annual.md:3:2" in status["error"] and "download" not in status
     assert_envelope(server.get("/api/v1/reports/annual/2021/passages"), 400, "template_syntax")
     (d / "reports" / "annual.md").unlink()
     assert_envelope(server.get("/api/v1/reports/annual/2021/passages"), 404, "template_missing")
