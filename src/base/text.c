@@ -81,3 +81,26 @@ ssize_t sifa_percent_decode(const char *s, size_t len, bool plus_is_space, char 
     out[o] = '\0';
     return (ssize_t)o;
 }
+
+void sifa_strbuf_add(struct sifa_strbuf *b, const void *s, size_t n)
+{
+    if (b->cap - b->len <= n) { /* keep room for the NUL */
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap - b->len <= n) {
+            if (cap > SIZE_MAX / 2)
+                abort(); /* a string of more than half the address space: a bug, never input */
+            cap *= 2;
+        }
+        b->data = sifa_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    if (n > 0)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void sifa_strbuf_puts(struct sifa_strbuf *b, const char *s)
+{
+    sifa_strbuf_add(b, s, strlen(s));
+}

@@ -21,4 +21,13 @@ int sifa_hex_value(unsigned char c);
  * by two hex digits or on a NUL byte (raw or %00), which a C string cannot carry. */
 ssize_t sifa_percent_decode(const char *s, size_t len, bool plus_is_space, char *out);
 
+/* A growing, always NUL-terminated byte string (renderers and exporters build their output in one).
+ * data is owned (free()); zero-initialise to start. Out of memory aborts, as sifa_x* do. */
+struct sifa_strbuf {
+    char *data;
+    size_t len, cap;
+};
+void sifa_strbuf_add(struct sifa_strbuf *b, const void *s, size_t n);
+void sifa_strbuf_puts(struct sifa_strbuf *b, const char *s);
+
 #endif

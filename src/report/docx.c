@@ -43,35 +43,17 @@
 
 /* ---- a growing string ---- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
 
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void buf_puts(struct sifa_strbuf *b, const char *s)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = sifa_xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
+    sifa_strbuf_add(b, s, strlen(s));
 }
 
 /* Text for XML (element content or an attribute value): the five special characters escaped;
  * invalid UTF-8 and U+FFFE/U+FFFF become U+FFFD (one per bad byte); control characters (C0 other
  * than tab and newline, DEL, C1: legal XML only in part, never meant in a report) are dropped. In run text (in_run) a newline becomes a line break and a tab a tab, which close and
  * reopen the w:t element; elsewhere they are escaped as character references. */
-static void buf_xml_text(struct buf *b, const char *s, bool in_run)
+static void buf_xml_text(struct sifa_strbuf *b, const char *s, bool in_run)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
@@ -95,7 +77,7 @@ static void buf_xml_text(struct buf *b, const char *s, bool in_run)
         case 0xFFFF: buf_puts(b, "\xef\xbf\xbd"); break;
         default:
             if (cp >= 0x20 && (cp < 0x7f || cp > 0x9f))
-                buf_add(b, (const char *)p, k);
+                sifa_strbuf_add(b, (const char *)p, k);
             break;
         }
         p += k, n -= k;
@@ -282,7 +264,7 @@ static const char *style_id(enum sifa_doc_block_kind kind)
     return NULL; /* Normal */
 }
 
-static void document_xml(const struct sifa_doc *doc, struct buf *b)
+static void document_xml(const struct sifa_doc *doc, struct sifa_strbuf *b)
 {
     buf_puts(b, XML_DECL "<w:document xmlns:w=\"" NS_W "\" xmlns:r=\"" NS_R "\"><w:body>");
     for (size_t i = 0; i < doc->nblocks; i++) {
@@ -319,7 +301,7 @@ static void document_xml(const struct sifa_doc *doc, struct buf *b)
     buf_puts(b, "</w:body></w:document>");
 }
 
-static void core_xml(const struct sifa_doc *doc, struct buf *b)
+static void core_xml(const struct sifa_doc *doc, struct sifa_strbuf *b)
 {
     buf_puts(b, XML_DECL
              "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
@@ -412,7 +394,7 @@ int sifa_doc_to_docx(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len
     if (r < 0)
         return r;
 
-    struct buf document = {0}, core = {0};
+    struct sifa_strbuf document = {0}, core = {0};
     document_xml(doc, &document);
     core_xml(doc, &core);
     const struct {
@@ -421,9 +403,9 @@ int sifa_doc_to_docx(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len
     } parts[] = {
         {"[Content_Types].xml", CONTENT_TYPES_XML, sizeof(CONTENT_TYPES_XML) - 1},
         {"_rels/.rels", PACKAGE_RELS_XML, sizeof(PACKAGE_RELS_XML) - 1},
-        {"docProps/core.xml", core.p, core.len},
+        {"docProps/core.xml", core.data, core.len},
         {"docProps/app.xml", APP_XML, sizeof(APP_XML) - 1},
-        {"word/document.xml", document.p, document.len},
+        {"word/document.xml", document.data, document.len},
         {"word/_rels/document.xml.rels", DOCUMENT_RELS_XML, sizeof(DOCUMENT_RELS_XML) - 1},
         {"word/styles.xml", STYLES_XML, sizeof(STYLES_XML) - 1},
         {"word/settings.xml", SETTINGS_XML, sizeof(SETTINGS_XML) - 1},
@@ -463,7 +445,7 @@ int sifa_doc_to_docx(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len
     zip_source_free(src);
 out:
     zip_error_fini(&ze);
-    free(document.p);
-    free(core.p);
+    free(document.data);
+    free(core.data);
     return r;
 }

@@ -120,29 +120,11 @@ static struct block_style block_style(enum sifa_doc_block_kind kind)
 
 /* ---- text ---- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const void *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = sifa_xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 /* Appends s as pango takes it: invalid UTF-8 and U+FFFE/U+FFFF become U+FFFD; control characters
  * (C0 other than tab, DEL, C1) are dropped; a newline becomes U+2028 (a line break inside the paragraph, as in
  * the DOCX, so the next line is not indented again). */
-static void buf_text(struct buf *b, const char *s)
+static void buf_text(struct sifa_strbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
@@ -150,11 +132,11 @@ static void buf_text(struct buf *b, const char *s)
         uint32_t cp;
         size_t k = sifa_utf8_decode(p, n, &cp);
         if (k == 0 || cp == 0xFFFE || cp == 0xFFFF)
-            buf_add(b, "\xef\xbf\xbd", 3);
+            sifa_strbuf_add(b, "\xef\xbf\xbd", 3);
         else if (cp == '\n')
-            buf_add(b, "\xe2\x80\xa8", 3);
+            sifa_strbuf_add(b, "\xe2\x80\xa8", 3);
         else if ((cp >= 0x20 && (cp < 0x7f || cp > 0x9f)) || cp == '\t')
-            buf_add(b, p, k);
+            sifa_strbuf_add(b, p, k);
         if (k == 0)
             k = 1;
         p += k, n -= k;
@@ -164,7 +146,7 @@ static void buf_text(struct buf *b, const char *s)
 /* ---- the drawing state ---- */
 
 struct pdf {
-    struct buf out; /* the PDF's bytes */
+    struct sifa_strbuf out; /* the PDF's bytes */
     cairo_surface_t *surface;
     cairo_t *cr;
     PangoFontMap *fontmap;
@@ -176,7 +158,7 @@ struct pdf {
 static cairo_status_t write_out(void *closure, const unsigned char *data, unsigned int length)
 {
     struct pdf *pdf = closure;
-    buf_add(&pdf->out, data, length);
+    sifa_strbuf_add(&pdf->out, data, length);
     return CAIRO_STATUS_SUCCESS;
 }
 
@@ -230,8 +212,8 @@ static bool at_page_top(const struct pdf *pdf)
 static PangoLayout *block_layout(struct pdf *pdf, const struct sifa_doc_block *blk, const struct block_style *s)
 {
     PangoLayout *layout = new_layout(pdf, s->family, s->weight, s->size);
-    struct buf text = {0};
-    buf_add(&text, "", 0);
+    struct sifa_strbuf text = {0};
+    sifa_strbuf_add(&text, "", 0);
     PangoAttrList *attrs = pango_attr_list_new();
     for (size_t k = 0; k < blk->nruns; k++) {
         const struct sifa_doc_run *run = &blk->runs[k];
@@ -250,10 +232,10 @@ static PangoLayout *block_layout(struct pdf *pdf, const struct sifa_doc_block *b
         a->end_index = (guint)text.len;
         pango_attr_list_insert(attrs, a);
     }
-    pango_layout_set_text(layout, text.p, (int)text.len);
+    pango_layout_set_text(layout, text.data, (int)text.len);
     pango_layout_set_attributes(layout, attrs);
     pango_attr_list_unref(attrs);
-    free(text.p);
+    free(text.data);
     pango_layout_set_width(layout, (int)((TEXT_W - s->right) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_indent(layout, (int)(s->indent * PANGO_SCALE));
@@ -373,7 +355,7 @@ static void pdf_free(struct pdf *pdf)
         cairo_destroy(pdf->cr);
     if (pdf->surface != NULL)
         cairo_surface_destroy(pdf->surface);
-    free(pdf->out.p);
+    free(pdf->out.data);
 }
 
 int sifa_doc_to_pdf(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len, struct sifa_error *err)
@@ -397,12 +379,12 @@ int sifa_doc_to_pdf(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len,
         r = pdf_failed(err, cairo_status_to_string(cairo_surface_status(pdf.surface)));
         goto out;
     }
-    struct buf title = {0};
-    buf_add(&title, "", 0);
+    struct sifa_strbuf title = {0};
+    sifa_strbuf_add(&title, "", 0);
     buf_text(&title, doc->title ? doc->title : "");
-    cairo_pdf_surface_set_metadata(pdf.surface, CAIRO_PDF_METADATA_TITLE, title.p);
+    cairo_pdf_surface_set_metadata(pdf.surface, CAIRO_PDF_METADATA_TITLE, title.data);
     cairo_pdf_surface_set_metadata(pdf.surface, CAIRO_PDF_METADATA_CREATOR, "sifa");
-    free(title.p);
+    free(title.data);
 
     pdf.cr = cairo_create(pdf.surface);
     cairo_font_options_t *fo = cairo_font_options_create();
@@ -430,9 +412,9 @@ int sifa_doc_to_pdf(const struct sifa_doc *doc, char **ret_buf, size_t *ret_len,
         r = pdf_failed(err, cairo_status_to_string(st));
         goto out;
     }
-    *ret_buf = pdf.out.p;
+    *ret_buf = pdf.out.data;
     *ret_len = pdf.out.len;
-    pdf.out.p = NULL;
+    pdf.out.data = NULL;
 out:
     pdf_free(&pdf);
     return r;

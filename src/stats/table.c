@@ -257,33 +257,10 @@ int sifa_table_check(const struct sifa_table *t, struct sifa_error *err)
  * The output is bounded by the table, which sifa_table_check bounds; the buffer needs no other
  * maximum. */
 
-struct buf {
-    char *data;
-    size_t len, cap;
-};
 
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void buf_str(struct sifa_strbuf *b, const char *s)
 {
-    if (n >= b->cap - b->len) { /* keep room for the NUL */
-        size_t cap = b->cap;
-        while (n >= cap - b->len) {
-            if (cap > SIZE_MAX / 2) {
-                fprintf(stderr, "sifa: CSV 过大 (buffer of %zu bytes cannot grow)\n", b->len);
-                abort();
-            }
-            cap *= 2;
-        }
-        b->data = sifa_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
+    sifa_strbuf_add(b, s, strlen(s));
 }
 
 /* A plain number as a spreadsheet reads one: [+-]digits[.digits][e[+-]digits], or .digits. */
@@ -319,13 +296,13 @@ static bool needs_defusing(const char *s)
     return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
 }
 
-static void csv_text(struct buf *b, const char *s)
+static void csv_text(struct sifa_strbuf *b, const char *s)
 {
     bool quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
-        buf_add(b, "\"", 1);
+        sifa_strbuf_add(b, "\"", 1);
     if (needs_defusing(s))
-        buf_add(b, "'", 1);
+        sifa_strbuf_add(b, "'", 1);
     if (!quote) {
         buf_str(b, s);
         return;
@@ -336,14 +313,14 @@ static void csv_text(struct buf *b, const char *s)
             buf_str(b, p);
             break;
         }
-        buf_add(b, p, (size_t)(q - p) + 1);
-        buf_add(b, "\"", 1); /* the doubled quote */
+        sifa_strbuf_add(b, p, (size_t)(q - p) + 1);
+        sifa_strbuf_add(b, "\"", 1); /* the doubled quote */
         p = q + 1;
     }
-    buf_add(b, "\"", 1);
+    sifa_strbuf_add(b, "\"", 1);
 }
 
-static void csv_cell(struct buf *b, const struct sifa_cell *c)
+static void csv_cell(struct sifa_strbuf *b, const struct sifa_cell *c)
 {
     char num[NUMBER_BUF];
     switch (c->kind) {
@@ -357,18 +334,18 @@ static void csv_cell(struct buf *b, const struct sifa_cell *c)
         buf_str(b, num);
         break;
     case SIFA_CELL_DECIMAL:
-        buf_add(b, num, decimal_text(c, num));
+        sifa_strbuf_add(b, num, decimal_text(c, num));
         break;
     }
 }
 
 /* A line of one text and ncols - 1 empty fields. */
-static void csv_line_one(struct buf *b, const char *s, size_t ncols)
+static void csv_line_one(struct sifa_strbuf *b, const char *s, size_t ncols)
 {
     csv_text(b, s);
     for (size_t i = 1; i < ncols; i++)
-        buf_add(b, ",", 1);
-    buf_add(b, "\r\n", 2);
+        sifa_strbuf_add(b, ",", 1);
+    sifa_strbuf_add(b, "\r\n", 2);
 }
 
 int sifa_table_to_csv(const struct sifa_table *t, char **ret_buf, size_t *ret_len,
@@ -377,7 +354,7 @@ int sifa_table_to_csv(const struct sifa_table *t, char **ret_buf, size_t *ret_le
     int r = sifa_table_check(t, err);
     if (r < 0)
         return r;
-    struct buf b = {.data = sifa_xmalloc(4096), .len = 0, .cap = 4096};
+    struct sifa_strbuf b = {.data = sifa_xmalloc(4096), .len = 0, .cap = 4096};
     buf_str(&b, "\xef\xbb\xbf");
     csv_line_one(&b, t->title, t->ncols);
     if (t->subtitle != NULL)
@@ -385,17 +362,17 @@ int sifa_table_to_csv(const struct sifa_table *t, char **ret_buf, size_t *ret_le
     for (size_t c = 0; c < t->ncols; c++) {
         _cleanup_free_ char *h = header_text(t, c);
         if (c > 0)
-            buf_add(&b, ",", 1);
+            sifa_strbuf_add(&b, ",", 1);
         csv_text(&b, h);
     }
-    buf_add(&b, "\r\n", 2);
+    sifa_strbuf_add(&b, "\r\n", 2);
     for (size_t row = 0; row < t->nrows; row++) {
         for (size_t c = 0; c < t->ncols; c++) {
             if (c > 0)
-                buf_add(&b, ",", 1);
+                sifa_strbuf_add(&b, ",", 1);
             csv_cell(&b, &t->cells[row * t->ncols + c]);
         }
-        buf_add(&b, "\r\n", 2);
+        sifa_strbuf_add(&b, "\r\n", 2);
     }
     if (t->note != NULL)
         csv_line_one(&b, t->note, t->ncols);
