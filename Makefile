@@ -33,6 +33,12 @@ all: sifa
 deps:
 	@scripts/setup-deps.sh
 
+# The front end (Vue 3 + Element Plus + ECharts, built by Vite): rebuilt when a source changes.
+WEB_SRCS := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package.json web/package-lock.json
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SRCS)
+	@scripts/build-web.sh
+
 sifa: $(REL_OBJS) build/rel/main.o
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -91,6 +97,7 @@ fuzz: deps fuzz-build
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/new/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 test: deps
+	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory -j$$(nproc) sifa build/asan/sifa build/tsan/sifa $(UNIT_REL) $(UNIT_ASAN) $(FUZZ_BINS)
 	@scripts/run-tests.sh
 
@@ -104,7 +111,7 @@ bench: deps sifa
 
 # A missing database is created with the demo county (慈溪市, 2021: org units and the records behind
 # every figure of its annual report); the admin password is printed once.
-run: deps sifa
+run: deps sifa web
 	@mkdir -p data
 	@test -f data/sifa.db || ./sifa demo --db data/sifa.db --key_file data/sifa.key
 	./sifa serve --config sifa.conf.example --db data/sifa.db --listen 127.0.0.1:8080

@@ -2,7 +2,8 @@
 # Runs every test suite and ends with one line "N passed, N failed" summing them all:
 #   unit tests (cmocka), release build and ASan+UBSan build;
 #   fuzz corpora replayed once through each libFuzzer target (ASan+UBSan);
-#   API tests (pytest, the real server) against the release and the ASan+UBSan binaries.
+#   API tests (pytest, the real server) against the release and the ASan+UBSan binaries;
+#   the demo county's report figures; browser tests (tests/e2e) against the release binary.
 # Exits non-zero when anything failed. Called by `make test` after everything is built.
 set -u
 cd "$(dirname "$0")/.."
@@ -114,7 +115,22 @@ run_demo_county() {
   if [ $((p + f)) -le 1 ]; then f=$((f + 1)); fi  # the county was not built at all
   if [ "$f" -ne 0 ]; then echo "--- demo county failures (log: $log)"; grep -vE '^OK ' "$log" | tail -40; fi
   record "demo county (report figures)" "$p" "$f"
+  # the browser tests serve a copy of this county
+  mkdir -p build/e2e && cp "$dir/demo.db" build/e2e/demo.db && cp "$dir/demo.key" build/e2e/demo.key
   rm -rf "$dir"
+}
+
+# Browser tests (tests/e2e, Chromium driven by playwright-core) against the release binary and
+# web/dist, over a copy of the demo county the previous suite built.
+run_e2e() {
+  local log="$log_dir/e2e.log"
+  tests/e2e/run.sh ./sifa build/e2e/demo.db build/e2e/demo.key >"$log" 2>&1
+  local rc=$? p f
+  p=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1); p=${p:-0}
+  f=$(grep -Eo '^# fail [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1); f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$f" -ne 0 ]; then echo "--- e2e failures (log: $log)"; grep -E '^not ok|# Subtest|error:|expected|actual' "$log" | head -40; tail -40 "$log"; fi
+  record "browser (e2e)" "$p" "$f"
 }
 
 if scripts/check-layers.sh >"$log_dir/layers.log" 2>&1; then record "layers" 1 0; else cat "$log_dir/layers.log"; record "layers" 0 1; fi
@@ -124,6 +140,7 @@ run_valgrind
 run_fuzz_replay
 run_api ./sifa release
 run_demo_county
+run_e2e
 run_api build/asan/sifa asan
 # Data races: the tests that load the server from many threads, against the TSan build.
 TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0" \

@@ -481,6 +481,13 @@ int sifa_api_me(struct sifa_req *req, struct sifa_error *err)
             json_array_append_new(perms, json_string(p->roles[i]->permissions[k]));
     json_object_set_new(user, "permissions", perms);
     json_object_set_new(user, "via_token", json_boolean(p->via_token));
+    json_object_set_new(user, "read_only", json_boolean(sifa_principal_read_only(p)));
+    /* A page reloaded in the browser has lost the token login returned; a cross-site page cannot
+     * read this same-origin response, so handing the session's token back here is safe. */
+    if (!p->via_token) {
+        json_object_set_new(user, "csrf_token", json_string(p->csrf));
+        json_object_set_new(user, "must_change_password", json_boolean(p->must_change_password));
+    }
     sifa_resp_json(req, 200, user);
     return 0;
 }

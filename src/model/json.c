@@ -82,6 +82,7 @@ json_t *sifa_module_to_json(const struct sifa_module *m)
     }
     json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}", "code", m->code, "name", m->name, "fields", fields, "states",
                           states, "transitions", transitions, "deadlines", deadlines);
+    json_object_set_new(j, "group", m->group ? json_string(m->group) : json_null());
     json_object_set_new(j, "org_field", m->org_field ? json_string(m->org_field->code) : json_null());
     json_object_set_new(j, "initial_state", json_string(m->initial->code));
     if (m->numbering)

@@ -359,6 +359,7 @@ static void module_release(struct sifa_module *m)
     free(m->numbering);
     free(m->code);
     free(m->name);
+    free(m->group);
     free(m->file);
 }
 
@@ -813,7 +814,7 @@ static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module
 static void parse_module(struct ctx *c, yaml_node_t *root, struct sifa_model *model, const unsigned char *text,
                          size_t len)
 {
-    static const char *const keys[] = {"code", "name", "org_field", "fields", "states", "transitions",
+    static const char *const keys[] = {"code", "name", "group", "org_field", "fields", "states", "transitions",
                                        "deadlines", "numbering", NULL};
     if (root == NULL || root->type != YAML_MAPPING_NODE) {
         add_error(c, root, "not_mapping", "模块定义文件必须是一个映射 (code, name, fields, states…)");
@@ -824,6 +825,9 @@ static void parse_module(struct ctx *c, yaml_node_t *root, struct sifa_model *mo
     m.file = sifa_xstrdup(c->file);
     m.code = dup_code(c, map_get(c, root, "code"), "模块 code", true, root);
     m.name = dup_scalar(c, map_get(c, root, "name"), "模块 name", true, root);
+    m.group = dup_scalar(c, map_get(c, root, "group"), "模块 group", false, root);
+    if (m.group != NULL && (strlen(m.group) == 0 || strlen(m.group) > 64))
+        add_error(c, map_get(c, root, "group"), "bad_group", "模块 group(菜单分组)不能为空,最长 64 字节");
     parse_fields(c, map_get(c, root, "fields"), model, 0, &m.fields, &m.nfields);
     for (size_t i = 0; i < m.nfields; i++)
         if (reserved_field(m.fields[i].code))

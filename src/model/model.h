@@ -117,6 +117,7 @@ struct sifa_numbering {
 struct sifa_module {
     char *code;
     char *name;
+    char *group; /* menu section the front end files the module under (业务分组), or NULL */
     char *file;
     const struct sifa_field *org_field; /* which org unit a record belongs to, or NULL */
     size_t nfields;

@@ -84,13 +84,18 @@ def test_login_sets_session_cookie_and_me(server):
 
     # a staff member: roles and the permissions of those roles
     add_staff(server)
-    s, _ = session_for(server, "zhang", STAFF_PASSWORD)
+    s, csrf = session_for(server, "zhang", STAFF_PASSWORD)
     me = s.get(server.url(ME), timeout=10).json()
     assert ISO_SECOND.match(me.pop("created_at"))
+    # a page reloaded in the browser gets the session's CSRF token back from /auth/me: the same
+    # one login returned, and writes with it are accepted
+    assert me.pop("csrf_token") == csrf
     assert me == {"name": "zhang", "display_name": "张", "org": "t1", "disabled": False, "must_change_password": False,
                   "has_password": True, "roles": ["mediation_staff"],
                   "permissions": ["modules.read", "mediation_case.*", "mediation_committee_registry.*", "mediator.*"],
-                  "via_token": False}
+                  "via_token": False, "read_only": False}
+    # a token caller has no CSRF token to learn
+    assert "csrf_token" not in server.get(ME).json()
 
 
 def test_wrong_password_and_unknown_user_look_the_same(server):

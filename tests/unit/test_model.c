@@ -396,6 +396,30 @@ static void test_base_loads(void **state)
     loaded_release(&l);
 }
 
+/* group files the module under a menu section of the front end; empty is refused where written */
+static void test_module_group(void **state)
+{
+    (void)state;
+    char *t = with_line(2, "name: Demo\ngroup: 人民调解");
+    struct loaded l = load(t);
+    assert_int_equal(l.rc, 0);
+    const struct sifa_module *m = sifa_model_module(l.model, "demo");
+    assert_string_equal(m->group, "人民调解");
+    json_t *j = sifa_module_to_json(m);
+    assert_string_equal(json_string_value(json_object_get(j, "group")), "人民调解");
+    json_decref(j);
+    loaded_release(&l);
+    free(t);
+    struct loaded plain = load(BASE);
+    j = sifa_module_to_json(sifa_model_module(plain.model, "demo"));
+    assert_true(json_is_null(json_object_get(j, "group")));
+    json_decref(j);
+    loaded_release(&plain);
+    t = with_line(2, "name: Demo\ngroup: \"\"");
+    expect_error(t, 1, "bad_group", 3, 8);
+    free(t);
+}
+
 static void test_unknown_type(void **state)
 {
     (void)state;
@@ -769,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_missing_dir),
         cmocka_unit_test(test_load_dir_errors_name_files),
         cmocka_unit_test(test_base_loads),
+        cmocka_unit_test(test_module_group),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_duplicate_field),
         cmocka_unit_test(test_transition_to_unknown_state),
