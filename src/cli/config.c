@@ -31,6 +31,9 @@ static const struct key_def key_defs[] = {
     {"tls_certificate", KEY_STRING, SRV(tls_certificate), "TLS 证书 PEM; with tls_key enables HTTPS and HTTP/2"},
     {"tls_key", KEY_STRING, SRV(tls_key), "TLS 私钥 PEM (private key)"},
     {"max_body_bytes", KEY_SIZE, SRV(max_body_bytes), "任何请求体的上限 (hard cap on request bodies), default 33554432"},
+    {"max_header_bytes", KEY_SIZE, SRV(max_header_bytes),
+     "请求行与请求头合计上限 (request line + headers), 1024..417792, default 16384"},
+    {"max_headers", KEY_SIZE, SRV(max_headers), "请求头字段数上限 (header fields), 1..100, default 64"},
     {"request_timeout_ms", KEY_MS, SRV(request_timeout_ms), "接收一个请求的时限及 HTTP/1 空闲连接时限, default 10000"},
     {"idle_timeout_ms", KEY_MS, SRV(idle_timeout_ms), "HTTP/2 空闲连接时限 (idle HTTP/2 connections), default 30000"},
     {"shutdown_timeout_ms", KEY_MS, SRV(shutdown_timeout_ms), "停止时等待进行中请求的上限, default 10000"},
@@ -74,6 +77,30 @@ void sifa_config_release(struct sifa_config *cfg)
     for (size_t i = 0; i < cfg->nstrings; i++)
         free(cfg->strings[i]);
     cfg->nstrings = 0;
+}
+
+/* Keys whose value has a range narrower than its type's. The header limits cannot exceed what
+ * h2o 2.2.5 itself parses (lib/http1.c: H2O_MAX_HEADERS 100 fields, H2O_MAX_REQLEN 8192 + 4096 *
+ * 100 bytes): above those h2o answers with its own canned 400 before sifa sees the request. */
+static const struct {
+    const char *key;
+    unsigned long long min, max;
+} key_ranges[] = {
+    {"max_header_bytes", 1024, SIFA_H2O_MAX_REQUEST_HEAD_BYTES},
+    {"max_headers", 1, SIFA_H2O_MAX_HEADERS},
+    {"max_body_bytes", 1, SIZE_MAX},
+    {"max_connections", 1, SIZE_MAX},
+    {"group_commit_max_batch", 1, SIZE_MAX},
+};
+
+static int check_range(const char *key, unsigned long long v, const char *value, const char *origin,
+                       struct sifa_error *err)
+{
+    for (size_t i = 0; i < SIFA_ARRAY_SIZE(key_ranges); i++)
+        if (strcmp(key_ranges[i].key, key) == 0 && (v < key_ranges[i].min || v > key_ranges[i].max))
+            return sifa_error_set(err, SIFA_EINVALID, "config_bad_value", "%s:配置项 %s 必须在 %llu 到 %llu 之间,而不是 \"%s\"",
+                                  origin, key, key_ranges[i].min, key_ranges[i].max, value);
+    return 0;
 }
 
 static const struct key_def *find_key(const char *key)
@@ -122,6 +149,8 @@ int sifa_config_set(struct sifa_config *cfg, const char *key, const char *value,
         if (parse_u64(value, SIZE_MAX, &v) != 0)
             return sifa_error_set(err, SIFA_EINVALID, "config_bad_value", "%s:配置项 %s 必须是非负整数,而不是 \"%s\"",
                                   origin, key, value);
+        if (check_range(key, v, value, origin, err) < 0)
+            return SIFA_EINVALID;
         *(size_t *)field = (size_t)v;
         break;
     case KEY_MS:

@@ -21,6 +21,14 @@
 struct sifa_server;
 struct sifa_req;
 
+/* What h2o 2.2.5 parses at most in an HTTP/1 request head (lib/http1.c: H2O_MAX_HEADERS and
+ * H2O_MAX_REQLEN, compile-time constants with no setting). A head beyond either never reaches
+ * sifa: h2o writes its own "400 Bad Request" (text/plain) to the socket and closes the
+ * connection. sifa's own limits, max_headers and max_header_bytes, are kept at or below these so
+ * that what sifa refuses is answered with the error envelope (431). */
+#define SIFA_H2O_MAX_HEADERS 100
+#define SIFA_H2O_MAX_REQUEST_HEAD_BYTES (8192 + 4096 * 100)
+
 struct sifa_server_config {
     const char *listen;            /* "127.0.0.1:8080", "[::1]:8080", ":8080" (all addresses) */
     int threads;                   /* event loops; 0: one per core */
@@ -29,6 +37,8 @@ struct sifa_server_config {
     const char *tls_certificate;   /* PEM; with tls_key enables TLS with HTTP/2 (ALPN h2) */
     const char *tls_key;
     size_t max_body_bytes;         /* hard cap on any request body (h2o refuses larger) */
+    size_t max_header_bytes;       /* request line + header fields, counted as on the wire; larger: 431 */
+    size_t max_headers;            /* header fields (Host included); more: 431 */
     uint64_t request_timeout_ms;   /* time to receive a request, and HTTP/1 keep-alive idle time */
     uint64_t idle_timeout_ms;      /* HTTP/2 idle connection time */
     uint64_t shutdown_timeout_ms;  /* longest wait for in-flight requests on SIGTERM/SIGINT */

@@ -150,6 +150,14 @@ void sifa_server_config_init(struct sifa_server_config *cfg)
     cfg->worker_threads = 2;
     cfg->web_root = "web/dist";
     cfg->max_body_bytes = 32u << 20;
+    /* 16 KiB: Node.js's default for the whole head, twice Tomcat's 8 KiB, half of nginx's worst
+     * case (1 KiB + 4 x 8 KiB buffers). sifa's own requests carry a token or a session cookie and
+     * a CSRF token, well under 2 KiB; the rest is headroom for proxies' X-Forwarded-* and cookies
+     * other intranet applications set on a shared domain. */
+    cfg->max_header_bytes = 16u << 10;
+    /* Browsers send 10-25 fields. 64 stays under h2o's fixed 100, so a request with 65-100
+     * fields still gets sifa's 431 envelope rather than h2o's canned 400. */
+    cfg->max_headers = 64;
     cfg->request_timeout_ms = 10000;
     cfg->idle_timeout_ms = 30000;
     cfg->shutdown_timeout_ms = 10000;
@@ -233,6 +241,7 @@ static const struct {
     {415, "unsupported_media_type", "不支持的请求体类型"},
     {416, "range_not_satisfiable", "请求的范围无效"},
     {417, "expectation_failed", "不支持的 Expect 请求头"},
+    {431, "headers_too_large", "请求头过大"},
     {500, "internal", "服务器内部错误"},
     {502, "bad_gateway", "上游服务错误"},
     {503, "unavailable", "服务暂不可用,请稍后重试"},
@@ -431,6 +440,7 @@ static const char *reason_phrase(int status)
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";
@@ -780,6 +790,51 @@ static bool spa_fallback(struct sifa_server *server, h2o_req_t *req, const char 
     return h2o_file_send(req, 200, "OK", server->web_index_path, h2o_iovec_init(H2O_STRLIT("text/html")), 0) == 0;
 }
 
+/* The request head as it came on the wire, near enough: the request line, then "name: value\r\n"
+ * for each field. h2o keeps Host apart (as the authority) and consumes Content-Length,
+ * Transfer-Encoding, Expect and Upgrade without keeping them among the headers; Host is counted,
+ * the others (a few dozen bytes at most, each bounded by its own check) are not. HTTP/2 heads are
+ * measured the same way from their decoded fields. */
+static void measure_head(const h2o_req_t *req, size_t *ret_bytes, size_t *ret_fields)
+{
+    size_t bytes = req->input.method.len + 1 + req->input.path.len + sizeof(" HTTP/1.1\r\n") - 1 + 2;
+    size_t fields = req->headers.size;
+    for (size_t i = 0; i < req->headers.size; i++)
+        bytes += req->headers.entries[i].name->len + 2 + req->headers.entries[i].value.len + 2;
+    if (req->input.authority.len > 0) {
+        bytes += sizeof("host: \r\n") - 1 + req->input.authority.len;
+        fields++;
+    }
+    *ret_bytes = bytes;
+    *ret_fields = fields;
+}
+
+/* sifa's limits on the request head, checked before routing so that no route, authorization or
+ * body parsing sees an oversized head. Returns true when it answered 431. */
+static bool refuse_large_head(struct sifa_server *server, struct sifa_req *sreq)
+{
+    size_t bytes, fields;
+    measure_head(sreq->h2o, &bytes, &fields);
+    if (fields > server->cfg.max_headers) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "请求头字段过多:共 %zu 个,上限为 %zu 个", fields, server->cfg.max_headers);
+        resp_error_simple(sreq, 431, SIFA_ELIMIT, "headers_too_large", msg,
+                          json_pack("{s:s,s:I,s:I}", "limit_kind", "fields", "limit",
+                                    (json_int_t)server->cfg.max_headers, "count", (json_int_t)fields));
+        return true;
+    }
+    if (bytes > server->cfg.max_header_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "请求头过大:请求行与请求头共 %zu 字节,上限为 %zu 字节", bytes,
+                 server->cfg.max_header_bytes);
+        resp_error_simple(sreq, 431, SIFA_ELIMIT, "headers_too_large", msg,
+                          json_pack("{s:s,s:I,s:I}", "limit_kind", "bytes", "limit",
+                                    (json_int_t)server->cfg.max_header_bytes, "size", (json_int_t)bytes));
+        return true;
+    }
+    return false;
+}
+
 static int dispatcher_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct sifa_server *server = *(struct sifa_server **)(self + 1);
@@ -818,6 +873,9 @@ static int dispatcher_on_req(h2o_handler_t *self, h2o_req_t *req)
     sreq->path[path_len] = '\0';
     snprintf(sreq->method, sizeof(sreq->method), "%.*s", (int)(req->method.len < 15 ? req->method.len : 15),
              req->method.base);
+
+    if (refuse_large_head(server, sreq))
+        return 0;
 
     int m = sifa_router_match(server->router, req->method.base, req->method.len, req->path.base, path_len,
                               &sreq->match);
@@ -1305,7 +1363,6 @@ int sifa_server_run(struct sifa_server *server, struct sifa_error *err)
         pthread_join(server->loops[i].tid, NULL);
     pthread_barrier_destroy(&server->ready);
     pthread_barrier_destroy(&server->woken);
-    pthread_barrier_destroy(&server->ready);
     /* Loops are done with requests; finish background work and queued writes before closing. */
     sifa_workpool_free(server->pool);
     server->pool = NULL;
