@@ -32,8 +32,9 @@ int sifa_api_healthz(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_error dberr = {0};
     if (sifa_db_ping(sifa_req_db(req), &dberr) < 0) {
-        sifa_error_set_details(err, SIFA_EUNAVAILABLE, "db_unavailable",
-                               json_pack("{s:s,s:s}", "database", "error", "reason", dberr.message),
+        sifa_error_set_details(err, SIFA_EUNAVAILABLE, "database_unavailable",
+                               json_pack("{s:s,s:s,s:s}", "database", "error", "reason", dberr.message, "cause",
+                                         dberr.code),
                                "数据库不可用:%s", dberr.message);
         sifa_error_release(&dberr);
         return SIFA_EUNAVAILABLE;

@@ -88,7 +88,10 @@ int sifa_db_savepoint(struct sifa_db *db, const char *name, struct sifa_error *e
 int sifa_db_release(struct sifa_db *db, const char *name, struct sifa_error *err);
 int sifa_db_rollback_to(struct sifa_db *db, const char *name, struct sifa_error *err);
 
-/* Checks the database answers (SELECT 1) — used by /healthz. */
+/* Checks the database is really readable, for /healthz: a query on the schema, one read of the
+ * file's header bypassing the page cache, and that the path still names the file the connection
+ * has open. Cheap (no page of data is read). Returns 0, or SIFA_EUNAVAILABLE ("db_unreadable",
+ * "db_replaced") or the query's failure with err filled. Same thread rules as the connection. */
 int sifa_db_ping(struct sifa_db *db, struct sifa_error *err);
 
 /* Migrations: applied in version order, each in its own transaction, recorded in

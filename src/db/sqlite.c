@@ -53,6 +53,9 @@ struct sifa_db {
     struct sifa_db_stmt **buckets;              /* hash index of idle statements */
     size_t bucket_mask;
     struct sifa_db_stats stats;
+    bool have_file_id; /* dev and ino of the file opened, for sifa_db_ping */
+    dev_t file_dev;
+    ino_t file_ino;
 };
 
 /* ---- errors ---- */
@@ -188,6 +191,12 @@ int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, stru
         return r;
     }
     sqlite3_extended_result_codes(db->handle, 1);
+    struct stat fst;
+    if (!is_memory_path(cfg->path) && stat(cfg->path, &fst) == 0) {
+        db->have_file_id = true;
+        db->file_dev = fst.st_dev;
+        db->file_ino = fst.st_ino;
+    }
     sqlite3_busy_timeout(db->handle, cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 0);
 
     char mode[32];
@@ -601,17 +610,46 @@ int sifa_db_rollback_to(struct sifa_db *db, const char *name, struct sifa_error 
     return savepoint_cmd(db, "ROLLBACK TO", name, err);
 }
 
+/* Three cheap checks, each catching what the others cannot. A query alone is not enough: SQLite
+ * answers it from the connection's page cache, which in WAL mode stays valid for as long as the
+ * WAL is unchanged, so a truncated, overwritten or unreadable file goes unnoticed until a page
+ * falls out of the cache. Hence also one read of the file's 100-byte header through the
+ * connection's own file handle (the VFS's xRead: a pread, bypassing the page cache; served from
+ * the OS cache in practice), and a stat of the path (a file deleted or renamed away leaves the
+ * connection writing to a file nobody will ever read again). */
 int sifa_db_ping(struct sifa_db *db, struct sifa_error *err)
 {
     struct sifa_db_stmt *st;
-    int r = sifa_db_prepare(db, "SELECT 1", &st, err);
+    int r = sifa_db_prepare(db, "SELECT count(*) FROM sqlite_master", &st, err);
     if (r < 0)
         return r;
     r = sifa_db_step(st, err);
-    if (r == SIFA_DB_ROW && sifa_db_column_int64(st, 0) != 1)
-        r = sifa_error_set(err, SIFA_EINTERNAL, "db_error", "数据库健康检查返回了意外结果");
+    if (r == SIFA_DB_ROW && sifa_db_column_int64(st, 0) < 1)
+        r = sifa_error_set(err, SIFA_EUNAVAILABLE, "db_unreadable", "数据库中没有任何表");
     sifa_db_stmt_done(st);
-    return r < 0 ? r : 0;
+    if (r < 0)
+        return r;
+    if (is_memory_path(db->path))
+        return 0;
+
+    sqlite3_file *file = NULL;
+    if (sqlite3_file_control(db->handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == NULL ||
+        file->pMethods == NULL)
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_unreadable", "无法取得数据库文件 %s 的句柄", db->path);
+    unsigned char header[100];
+    int rc = file->pMethods->xRead(file, header, sizeof(header), 0);
+    if (rc != SQLITE_OK)
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_unreadable", "无法读取数据库文件 %s:%s", db->path,
+                              rc == SQLITE_IOERR_SHORT_READ ? "文件被截断" : sqlite3_errstr(rc));
+    if (memcmp(header, "SQLite format 3", 16) != 0)
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_unreadable", "数据库文件 %s 的文件头已损坏", db->path);
+
+    struct stat fst;
+    if (db->have_file_id &&
+        (stat(db->path, &fst) != 0 || fst.st_dev != db->file_dev || fst.st_ino != db->file_ino))
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_replaced",
+                              "数据库文件 %s 已被删除或替换,服务仍在使用原来的文件,请重启服务", db->path);
+    return 0;
 }
 
 /* ---- backup, integrity ---- */

@@ -1,11 +1,12 @@
 """Health, system info, route table, metrics, request ids and the access log."""
 
 import datetime
+import os
 import re
 
 import requests
 
-from conftest import parse_metrics
+from conftest import assert_envelope, parse_metrics
 
 ROUTE_NAMES = ["healthz", "metrics", "system.info", "system.routes", "openapi", "system.integrity", "settings.list",
                "settings.get", "settings.put", "backups.create", "jobs.get"]
@@ -18,6 +19,44 @@ def test_healthz(server):
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json() == {"status": "ok", "database": "ok"}
     assert GENERATED_ID.match(r.headers["X-Request-Id"])
+
+
+def healthz_on_every_loop(server, n=8):
+    """n fresh connections, so that each event loop (each with its own database connection) answers."""
+    return [requests.get(server.url("/healthz"), headers={"Connection": "close"}, timeout=5) for _ in range(n)]
+
+
+def test_healthz_reads_the_database_file(server):
+    """The server holds the database open in WAL mode with its pages cached, so a query may answer
+    from the cache after the file under it went bad. The health check must read the file itself."""
+    db = server.paths["db"]
+    assert all(r.status_code == 200 for r in healthz_on_every_loop(server))  # warm every cache
+    saved = db.read_bytes()
+    try:
+        with open(db, "r+b") as f:  # zeros over the first page: same size, same inode
+            f.write(b"\0" * 4096)
+        for r in healthz_on_every_loop(server):
+            err = assert_envelope(r, 503, "database_unavailable")
+            assert err["details"]["cause"] == "db_unreadable", err
+        os.truncate(db, 0)
+        for r in healthz_on_every_loop(server):
+            assert_envelope(r, 503, "database_unavailable")
+    finally:
+        with open(db, "r+b") as f:  # put the same bytes back into the same file
+            f.write(saved)
+    assert all(r.status_code == 200 for r in healthz_on_every_loop(server))
+
+
+def test_healthz_notices_a_replaced_database_file(server):
+    db = server.paths["db"]
+    moved = db.with_name("moved.db")
+    os.rename(db, moved)
+    try:
+        err = assert_envelope(server.get("/healthz"), 503, "database_unavailable")
+        assert err["details"]["cause"] == "db_replaced", err
+    finally:
+        os.rename(moved, db)
+    assert server.get("/healthz").status_code == 200
 
 
 def test_head_healthz_has_no_body(server):

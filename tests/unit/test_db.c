@@ -637,6 +637,37 @@ static void test_integrity_corrupt(void **state)
     sifa_db_close(db);
 }
 
+/* The health check reads the file, not only the page cache: a query answers from the cache after
+ * the header was overwritten under an open connection; the ping does not. */
+static void test_ping_reads_the_file(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_db *db = open_db(f->path, true);
+    struct sifa_error err = {0};
+    exec_ok(db, "CREATE TABLE t (x INTEGER)");
+    assert_int_equal(sifa_db_ping(db, &err), 0);
+
+    int fd = open(f->path, O_WRONLY);
+    assert_true(fd >= 0);
+    unsigned char zeros[100] = {0};
+    assert_int_equal(pwrite(fd, zeros, sizeof(zeros), 0), (ssize_t)sizeof(zeros));
+    close(fd);
+    assert_int_equal(sifa_db_ping(db, &err), SIFA_EUNAVAILABLE);
+    assert_string_equal(err.code, "db_unreadable");
+    sifa_error_release(&err);
+
+    char moved[600];
+    snprintf(moved, sizeof(moved), "%s.moved", f->path);
+    assert_int_equal(truncate(f->path, 0), 0);
+    assert_true(sifa_db_ping(db, &err) < 0);
+    sifa_error_release(&err);
+    assert_int_equal(rename(f->path, moved), 0);
+    assert_int_equal(sifa_db_ping(db, &err), SIFA_EUNAVAILABLE);
+    sifa_error_release(&err);
+    sifa_db_close(db);
+    unlink(moved);
+}
+
 /* ---- writer ---- */
 
 struct insert_job {
@@ -1001,6 +1032,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping_reads_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
