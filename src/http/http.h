@@ -124,7 +124,9 @@ void sifa_resp_bytes(struct sifa_req *req, int http_status, const char *content_
  * when it cannot be opened (nothing sent then). */
 int sifa_resp_file(struct sifa_req *req, const char *path, const char *content_type, const char *download_name);
 /* Sends the error envelope {"error":{"code","message","details","request_id"}} with the HTTP
- * status that sifa_status_http gives (an http_status > 0 overrides it). */
+ * status that sifa_status_http gives (an http_status > 0 overrides it). A 500 is sent as code
+ * "internal" with a generic message naming the request id and no details; err's code and message
+ * go to standard error under that request id instead. */
 void sifa_resp_error(struct sifa_req *req, int http_status, const struct sifa_error *err);
 
 /* ---- deferring work off the event loop ----

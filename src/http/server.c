@@ -518,13 +518,33 @@ int sifa_resp_file(struct sifa_req *req, const char *path, const char *content_t
     return 0;
 }
 
+/* A 500 is a fault of the server, not of the request: what went wrong (a path, an errno text, an
+ * SQL message) is for the operator, not for the client. The client gets the generic envelope with
+ * the request id; the detail goes to standard error under the same id, one line per failure. */
+static void log_internal_error(const struct sifa_req *req, const char *code, const char *message)
+{
+    char text[1024]; /* escaped: a message may quote client input, and this is one line */
+    json_escape(text, sizeof(text), message, strlen(message));
+    fprintf(stderr, "sifa: 内部错误 internal error request_id=%s %s %s [%s] %s\n", req->request_id, req->method,
+            req->path != NULL ? req->path : "", code, text);
+}
+
 void sifa_resp_error(struct sifa_req *req, int http_status, const struct sifa_error *err)
 {
     int status = http_status > 0 ? http_status : sifa_status_http(err->status);
     const char *code = err->code[0] != '\0' ? err->code : sifa_status_name(err->status);
     const char *message = err->message[0] != '\0' ? err->message : "服务器内部错误";
+    json_t *details = err->details;
+    char public_message[160];
+    if (status == 500) {
+        log_internal_error(req, code, message);
+        snprintf(public_message, sizeof(public_message), "服务器内部错误,请将请求编号 %s 告知系统管理员", req->request_id);
+        code = "internal";
+        message = public_message;
+        details = NULL;
+    }
     size_t len;
-    char *text = envelope_text(code, message, err->details, req->request_id, &len);
+    char *text = envelope_text(code, message, details, req->request_id, &len);
     req->json_response = true;
     send_response(req, status, "application/json; charset=utf-8", text, len);
     free(text);
