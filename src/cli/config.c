@@ -25,8 +25,8 @@ struct key_def {
 static const struct key_def key_defs[] = {
     {"listen", KEY_STRING, SRV(listen), "监听地址 host:port (listen address), default 127.0.0.1:8080"},
     {"database", KEY_STRING, offsetof(struct sifa_config, database), "SQLite 数据库文件 (database file), default data/sifa.db"},
-    {"threads", KEY_INT, SRV(threads), "事件循环线程数 (event loops), 0 = one per core"},
-    {"worker_threads", KEY_INT, SRV(worker_threads), "后台任务线程数 (threads for long work), default 2"},
+    {"threads", KEY_INT, SRV(threads), "事件循环线程数 (event loops), 0 = one per core, at most 1024"},
+    {"worker_threads", KEY_INT, SRV(worker_threads), "后台任务线程数 (threads for long work), default 2, at most 1024"},
     {"web_root", KEY_STRING, SRV(web_root), "前端文件目录 (front-end files), default web/dist"},
     {"tls_certificate", KEY_STRING, SRV(tls_certificate), "TLS 证书 PEM; with tls_key enables HTTPS and HTTP/2"},
     {"tls_key", KEY_STRING, SRV(tls_key), "TLS 私钥 PEM (private key)"},
@@ -88,6 +88,10 @@ static const struct {
 } key_ranges[] = {
     {"max_header_bytes", 1024, SIFA_H2O_MAX_REQUEST_HEAD_BYTES},
     {"max_headers", 1, SIFA_H2O_MAX_HEADERS},
+    {"threads", 0, 1024},
+    {"worker_threads", 0, 1024},
+    {"request_timeout_ms", 1, UINT32_MAX},
+    {"idle_timeout_ms", 1, UINT32_MAX},
     {"max_body_bytes", 1, SIZE_MAX},
     {"max_connections", 1, SIZE_MAX},
     {"group_commit_max_batch", 1, SIZE_MAX},
@@ -143,6 +147,8 @@ int sifa_config_set(struct sifa_config *cfg, const char *key, const char *value,
         if (parse_u64(value, INT_MAX, &v) != 0)
             return sifa_error_set(err, SIFA_EINVALID, "config_bad_value", "%s:配置项 %s 必须是非负整数,而不是 \"%s\"",
                                   origin, key, value);
+        if (check_range(key, v, value, origin, err) < 0)
+            return SIFA_EINVALID;
         *(int *)field = (int)v;
         break;
     case KEY_SIZE:
@@ -157,6 +163,8 @@ int sifa_config_set(struct sifa_config *cfg, const char *key, const char *value,
         if (parse_u64(value, UINT32_MAX, &v) != 0)
             return sifa_error_set(err, SIFA_EINVALID, "config_bad_value", "%s:配置项 %s 必须是毫秒数,而不是 \"%s\"",
                                   origin, key, value);
+        if (check_range(key, v, value, origin, err) < 0)
+            return SIFA_EINVALID;
         *(uint64_t *)field = v;
         break;
     case KEY_BOOL:
@@ -192,6 +200,8 @@ int sifa_config_load_file(struct sifa_config *cfg, const char *path, struct sifa
     int rc = 0, depth = 0;
     char key[128] = "", key_origin[512] = "";
     bool have_key = false;
+    char seen_at[SIFA_ARRAY_SIZE(key_defs)][512]; /* where each key was set; "" if not yet */
+    memset(seen_at, 0, sizeof(seen_at));
     for (bool done = false; !done && rc == 0;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
@@ -225,7 +235,16 @@ int sifa_config_load_file(struct sifa_config *cfg, const char *path, struct sifa
                 snprintf(key_origin, sizeof(key_origin), "%s", origin);
                 have_key = true;
             } else {
-                rc = sifa_config_set(cfg, key, (const char *)ev.data.scalar.value, key_origin, err);
+                /* A key given twice is a mistake (which one did the operator mean?), not an override. */
+                const struct key_def *def = find_key(key);
+                size_t k = def != NULL ? (size_t)(def - key_defs) : 0;
+                if (def != NULL && seen_at[k][0] != '\0')
+                    rc = sifa_error_set(err, SIFA_EINVALID, "config_duplicate_key", "%s:配置项 %s 重复,已在 %s 设置过",
+                                        key_origin, key, seen_at[k]);
+                else
+                    rc = sifa_config_set(cfg, key, (const char *)ev.data.scalar.value, key_origin, err);
+                if (rc >= 0 && def != NULL)
+                    snprintf(seen_at[k], sizeof(seen_at[k]), "%s", key_origin);
                 have_key = false;
             }
             break;
