@@ -67,8 +67,11 @@ def test_200_concurrent_clients(server):
 class SlowClient(threading.Thread):
     """Sends an endless header one byte at a time and records when the server hangs up."""
 
-    def __init__(self, port, interval=0.2, limit=8.0):
+    def __init__(self, port, interval=0.2, limit=8.0, head=b"", payload=None):
         super().__init__(daemon=True)
+        self.head = head  # sent at once before the trickle
+        self.payload = payload if payload is not None else \
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=limit)
         self.interval = interval
         self.limit = limit
@@ -77,7 +80,9 @@ class SlowClient(threading.Thread):
         self.received = b""
 
     def run(self):
-        payload = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+        payload = self.payload
+        if self.head:
+            self.sock.sendall(self.head)
         self.sock.settimeout(self.interval)
         i = 0
         while time.monotonic() - self.started < self.limit:
@@ -119,6 +124,30 @@ def test_slow_client_is_cut_off_and_others_are_served(server):
     assert slow.closed_after is not None, "server never closed the slow connection"
     assert slow.closed_after < 3.0, slow.closed_after
     assert b"200 OK" not in slow.received
+
+
+@pytest.mark.sifa_args("--request_timeout_ms", "1000")
+def test_slow_body_is_cut_off_and_others_are_served(server):
+    """The whole head at once, then the body one byte at a time: request_timeout_ms bounds the time
+    to receive the whole request, body included, not the time between two bytes."""
+    head = (b"PUT /api/v1/system/settings/slow.body HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + server.token.encode() + b"\r\nContent-Length: 1000\r\n\r\n")
+    slow = SlowClient(server.port, head=head, payload=b'{"value":"' + b"a" * 985 + b'"}')
+    slow.start()
+    latencies = []
+    with requests.Session() as s:
+        while slow.is_alive() and time.monotonic() - slow.started < 5:
+            t0 = time.monotonic()
+            assert s.get(server.url("/healthz"), timeout=5).status_code == 200
+            latencies.append(time.monotonic() - t0)
+            time.sleep(0.05)
+    slow.join(10)
+    assert len(latencies) >= 5
+    assert max(latencies) < 0.9, latencies
+    assert slow.closed_after is not None, "server never closed the slow connection"
+    assert slow.closed_after < 3.0, slow.closed_after
+    assert b"200 OK" not in slow.received
+    assert server.get("/api/v1/system/settings/slow.body").status_code == 404  # nothing was stored
 
 
 @pytest.mark.sifa_args("--request_timeout_ms", "1000")

@@ -1,12 +1,13 @@
 """Integrity check on a worker thread, backup jobs and the job resource."""
 
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 import requests
 
-from conftest import assert_envelope
+from conftest import Server, assert_envelope
 
 
 def test_integrity(server):
@@ -76,3 +77,41 @@ def test_two_backups_distinct_files(server):
 def test_unknown_job(server):
     err = assert_envelope(server.get("/api/v1/jobs/job-0000000000000000"), 404, "not_found")
     assert err["details"] == {"id": "job-0000000000000000"}
+
+
+def test_loop_stays_responsive_during_a_long_backup(sifa, tmp_path):
+    """Long work runs on the worker pool: while a backup of a ~200 MB database copies, /healthz (on
+    the event loop, reading the same database) keeps answering well within a second. A generous
+    bound, not a benchmark: a loop blocked by the job would wait for its whole duration."""
+    s = Server(tmp_path / "big")
+    con = sqlite3.connect(str(s.paths["db"]))
+    try:
+        con.execute("CREATE TABLE test_filler (id INTEGER PRIMARY KEY, b BLOB)")
+        blob = os.urandom(4000)
+        con.executemany("INSERT INTO test_filler (b) VALUES (?)", ((blob,) for _ in range(50000)))
+        con.commit()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    sifa.servers.append(s)
+    s.start()
+
+    r = requests.post(s.url("/api/v1/system/backups"), timeout=10)
+    assert r.status_code == 202
+    href = r.json()["job"]["href"]
+    latencies_while_running = []
+    deadline = time.monotonic() + 60
+    with requests.Session() as http:
+        while time.monotonic() < deadline:
+            state = http.get(s.url(href), timeout=5).json()["job"]["state"]
+            if state in ("done", "failed"):
+                break
+            t0 = time.monotonic()
+            assert http.get(s.url("/healthz"), timeout=5).status_code == 200
+            elapsed = time.monotonic() - t0
+            if http.get(s.url(href), timeout=5).json()["job"]["state"] == "running":
+                latencies_while_running.append(elapsed)
+            time.sleep(0.02)
+    assert state == "done"
+    assert len(latencies_while_running) >= 2, "the backup was too quick to observe"
+    assert max(latencies_while_running) < 1.0, latencies_while_running
