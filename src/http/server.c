@@ -830,7 +830,18 @@ static void measure_head(const h2o_req_t *req, size_t *ret_bytes, size_t *ret_fi
 }
 
 /* sifa's limits on the request head, checked before routing so that no route, authorization or
- * body parsing sees an oversized head. Returns true when it answered 431. */
+ * body parsing sees an oversized head. Returns true when it answered 431.
+ *
+ * Heads beyond h2o's own limits never get here, and cannot get the envelope: h2o 2.2.5 parses an
+ * HTTP/1 head in lib/http1.c handle_incoming_request with H2O_MAX_HEADERS (100) and
+ * H2O_MAX_REQLEN (8192 + 4096 * 100) as compile-time constants; past either, or on a syntax
+ * error, send_bad_request writes a canned "400 Bad Request" (text/plain) straight to the socket
+ * and closes the connection. No handler, filter or logger runs, h2o_globalconf_t has no setting
+ * for either limit, and the socket's read callback cannot be wrapped reliably because h2o sets it
+ * anew for every request (reqread_start). What sifa can do is keep its own limits under h2o's
+ * (config.c bounds them), so that what it refuses gets the 431 envelope. The connection h2o
+ * refuses is closed by h2o once its 400 is written, and sifa's connection count drops with it
+ * (on_connection_closed): tests/api/test_errors.py checks both. */
 static bool refuse_large_head(struct sifa_server *server, struct sifa_req *sreq)
 {
     size_t bytes, fields;

@@ -334,6 +334,11 @@ def test_heads_beyond_h2o_limits_close_cleanly(server):
         if raw:
             assert raw.startswith(b"HTTP/1.1 400 ")
         assert server.get("/healthz").status_code == 200
+    # the refused connections are gone on the server's side too (only our own /metrics remains)
+    deadline = time.monotonic() + 3
+    while server.metrics()["sifa_http_open_connections"] > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.metrics()["sifa_http_open_connections"] <= 1
 
 
 # ---- 500: a real failure, provoked from outside ----
