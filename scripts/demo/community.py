@@ -721,6 +721,38 @@ def _check(records):
             (not s.get("left_on") or day < s["left_on"] or x["sanction_type"] in revo), (x, s)
 
 
+def _commendations(rng, subjects):
+    """表扬 (《社区矫正法》第二十八条): about one subject in twelve in register during a year is
+    proposed by its judicial office after at least three months; nine in ten proposals are granted
+    a week or two later. Proposals still open on the snapshot day stay `proposed`."""
+    out = []
+    for year in (2020, 2021, 2022):
+        lo, hi = D(year, 1, 1), min(D(year, 12, 31), SNAPSHOT)
+        for sid, subj in enumerate(subjects, start=1):
+            if not subj.get("entered_on"):
+                continue
+            start = max(_dt.date.fromisoformat(subj["entered_on"]) + _dt.timedelta(days=90), lo)
+            end = hi
+            if subj.get("left_on"):
+                end = min(end, _dt.date.fromisoformat(subj["left_on"]) - _dt.timedelta(days=20))
+            if start > end or rng.random() > 0.085:
+                continue
+            proposed = _rand_date(rng, start, end)
+            decided = _days(proposed, rng.randint(5, 15))
+            rec = {"subject": sid, "office": subj["office"], "proposed_on": _s(proposed),
+                   "reason": rng.choice(["认罪悔罪,服从监督管理,积极参加公益活动", "遵守报告、会客、外出规定,教育学习表现突出",
+                                         "见义勇为,协助处置突发事件", "主动参加社区服务,获村(社区)好评"]),
+                   "state": "proposed"}
+            if decided <= SNAPSHOT:
+                if rng.random() < 0.9:
+                    rec.update(state="commended", decided_on=_s(decided),
+                               document_no="慈司矫表字〔%d〕%d号" % (decided.year, len(out) + 1))
+                else:
+                    rec.update(state="rejected", decided_on=_s(decided), rejection_reason="考核期内有迟报情形,暂不予表扬")
+            out.append(rec)
+    return out
+
+
 def generate(orgs, rng):
     people = People(rng)
     towns = _town_weights(orgs, rng)
@@ -737,4 +769,5 @@ def generate(orgs, rng):
         "rehab_followup_survey": _surveys(orgs, rng, people, towns),
     }
     _check(records)
+    records["correction_subject_commendation"] = _commendations(rng, subjects)
     return records

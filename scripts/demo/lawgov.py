@@ -917,6 +917,70 @@ def affairs(c, rng, advisor_recs, lawyer_recs):
 
 # ------------------------------------------------------------------------------------------------
 
+def assessments(c, rng):
+    """法治建设考核: a plan a year issued by the bureau in spring and finalised the next January;
+    every town and the enforcing departments are scored (grades by the plan's thresholds: 90 优秀,
+    80 良好, 60 合格); a few units object and are re-reviewed first. The 2021 plan's results are
+    confirmed in January 2022; the 2022 plan was only issued by the snapshot day."""
+    plans, scores = [], []
+    units = c.towns + c.enforcers
+    for year in (2020, 2021, 2022):
+        plan = {"issuer": c.bureau, "year": year, "title": "慈溪市%d年度法治建设考核方案" % year, "total_score": 100,
+                "items": "依法决策、规范性文件管理、行政执法规范化、行政复议应诉、普法责任制等", "state": "issued",
+                "issued_on": dt.date(year, 3, 15).isoformat()}
+        if year < 2022:
+            plan.update(state="finalized", finalized_on=dt.date(year + 1, 1, 25).isoformat())
+        plans.append(plan)
+        if year == 2022:
+            continue
+        pid = len(plans)
+        for unit in units:
+            score = round(min(99.5, max(55.0, rng.gauss(86, 6))), 1)
+            grade = "excellent" if score >= 90 else "good" if score >= 80 else "pass" if score >= 60 else "fail"
+            rec = {"plan": pid, "unit": unit, "score": score, "grade": grade, "state": "confirmed",
+                   "scored_on": dt.date(year + 1, 1, 10).isoformat(), "confirmed_on": dt.date(year + 1, 1, 20).isoformat()}
+            if score < 90 and rng.random() < 0.1:
+                rec["objection"] = "对依法决策项扣分有异议;经复核维持原评分"
+            if score < 100:
+                rec["deductions"] = "行政复议纠错、案卷评查等项目扣 %.1f 分" % (100 - score)
+            scores.append(rec)
+    return plans, scores
+
+
+def inspections(c, rng):
+    """法治督察: special and routine inspections of towns and departments; problems found get a
+    rectification notice, a report within 30 days (some late), then the matter is closed."""
+    snapshot = dt.date(2022, 2, 28)
+    out = []
+    topics = ["行政执法“三项制度”落实情况", "重大行政决策程序执行情况", "行政规范性文件合法性审核", "法治政府建设年度报告公开",
+              "行政复议决定履行情况", "“谁执法谁普法”责任落实"]
+    for k in range(70):
+        unit = rng.choice(c.towns + c.enforcers)
+        day = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(0, (snapshot - dt.date(2020, 1, 1)).days))
+        rec = {"unit": unit, "title": rng.choice(topics), "inspected_on": day.isoformat(),
+               "inspection_type": rng.choices(["special", "routine", "spot_check", "followup"], [4, 3, 2, 1])[0],
+               "problems": 0, "state": "inspected"}
+        if rng.random() < 0.7:
+            notified = day + dt.timedelta(days=rng.randrange(3, 15))
+            reported = notified + dt.timedelta(days=rng.choice([12, 18, 25, 28, 30, 36]))
+            closed = reported + dt.timedelta(days=rng.randrange(3, 20))
+            rec.update(problems=rng.randrange(1, 6), findings="部分执法案卷未载明法制审核意见;公示信息更新不及时",
+                       notice_no="慈法督〔%d〕%d号" % (notified.year, k + 1), state="rectifying")
+            if notified > snapshot:
+                rec.update(state="inspected", problems=0, notice_no=None)
+                del rec["findings"]
+            else:
+                rec["notified_on"] = notified.isoformat()
+                if reported <= snapshot:
+                    rec.update(state="reported", reported_on=reported.isoformat())
+                    if closed <= snapshot:
+                        rec.update(state="closed", closed_on=closed.isoformat())
+        elif day + dt.timedelta(days=7) <= snapshot:
+            rec.update(state="closed", closed_on=(day + dt.timedelta(days=7)).isoformat())
+        out.append({k2: v for k2, v in rec.items() if v is not None})
+    return out
+
+
 def generate(orgs, rng):
     c = County(orgs)
     firm_names = ["浙江慈溪第%d律师事务所" % (k + 1) for k in range(orgs.LAW_FIRMS)]
@@ -924,7 +988,7 @@ def generate(orgs, rng):
     campaigns, cleanup_items = cleanups(c, rng)
     advisor_recs = advisors(c, rng, firm_names)
     lawyer_recs = public_lawyers(c, rng)
-    return {
+    records = {
         "pufa_activity": pufa(c, rng),
         "law_culture_venue": venues(c, rng),
         "innovation_project": innovation(c, rng),
@@ -940,3 +1004,7 @@ def generate(orgs, rng):
         "public_lawyer": lawyer_recs,
         "legal_affair": affairs(c, rng, advisor_recs, lawyer_recs),
     }
+    # drawn after everything above, so that adding them left the earlier records as they were
+    records["assessment_plan"], records["assessment_score"] = assessments(c, rng)
+    records["rule_of_law_inspection"] = inspections(c, rng)
+    return records

@@ -90,6 +90,73 @@ def _year(rng, orgs, year, concluded_n, succeeded_n, industry_n, grid_n, online_
     return cases
 
 
+def _incentives(rng, orgs, cases):
+    """以奖代补: a subsidy for some successfully mediated written agreements (80-500 元 by amount,
+    the county's scale), and each year's commendations of committees and mediators. Case ids are
+    positions in `cases` (mediation_case is imported before mediation_incentive: code order)."""
+    out = []
+    for cid, case in enumerate(cases, start=1):
+        if case["state"] != "concluded" or case.get("outcome") != "success" or case.get("agreement_form") != "written":
+            continue
+        if rng.random() > 0.05:
+            continue
+        concluded = datetime.date.fromisoformat(case["concluded_on"])
+        applied = concluded + datetime.timedelta(days=rng.randrange(5, 40))
+        approved = applied + datetime.timedelta(days=rng.randrange(7, 30))
+        paid = approved + datetime.timedelta(days=rng.randrange(10, 45))
+        yuan = float(case["amount"])
+        fen = 8000 if yuan < 10000 else 15000 if yuan < 100000 else 30000 if yuan < 1000000 else 50000
+        rec = {"committee": case["committee"], "incentive_type": "case_subsidy", "case": cid,
+               "applied_on": applied.isoformat(), "reason": "调解成功并达成书面协议:" + case["title"],
+               "amount": "%d.%02d" % divmod(fen, 100), "state": "applied"}
+        if approved <= SNAPSHOT:
+            rec.update(state="approved", approved_on=approved.isoformat())
+            if paid <= SNAPSHOT:
+                rec.update(state="paid", paid_on=paid.isoformat())
+        out.append(rec)
+    town, village, industry = _committees(orgs)
+    for year in (2020, 2021):
+        for k, committee in enumerate(rng.sample(town + village + industry, 12)):
+            kind = "committee_commendation" if k < 5 else "mediator_commendation"
+            applied = datetime.date(year, 11, 1 + k)
+            rec = {"committee": committee, "incentive_type": kind, "applied_on": applied.isoformat(),
+                   "reason": "%d年度人民调解工作成绩突出" % year, "amount": "2000.00" if k < 5 else "1000.00",
+                   "state": "paid", "approved_on": datetime.date(year, 12, 10).isoformat(),
+                   "paid_on": datetime.date(year + 1, 1, 15).isoformat()}
+            if kind == "mediator_commendation":
+                rec["mediator"] = "调解员%d号" % (k + 1)
+            out.append(rec)
+    return out
+
+
+def _library(rng, cases):
+    """典型案例: a few large or unusual successful cases submitted a month after conclusion; the
+    bureau selects about half, some at the city or province level."""
+    out = []
+    for cid, case in enumerate(cases, start=1):
+        if case["state"] != "concluded" or case.get("outcome") != "success" or rng.random() > 0.004:
+            continue
+        submitted = datetime.date.fromisoformat(case["concluded_on"]) + datetime.timedelta(days=rng.randrange(10, 60))
+        if submitted > SNAPSHOT:
+            continue
+        rec = {"committee": case["committee"], "case": cid, "title": case["title"] + "典型案例",
+               "dispute_type": case["dispute_type"], "submitted_on": submitted.isoformat(),
+               "summary": "当事人因%s诉至调委会,调解员多次上门释法说理,促成双方达成协议。" % TITLES[case["dispute_type"]],
+               "state": "submitted"}
+        selected = submitted + datetime.timedelta(days=rng.randrange(20, 90))
+        if selected <= SNAPSHOT:
+            if rng.random() < 0.5:
+                rec.update(state="selected", selected_on=selected.isoformat(),
+                           level=rng.choice(["county"] * 6 + ["city"] * 3 + ["province"]))
+            else:
+                rec["state"] = "rejected"
+        out.append(rec)
+    return out
+
+
+SNAPSHOT = datetime.date(2022, 2, 28)  # the day the demo database "was exported" (as community.py)
+
+
 def generate(orgs, rng):
     cases = _year(rng, orgs, 2021, CONCLUDED_2021, SUCCEEDED_2021, INDUSTRY_2021, GRID_2021, ONLINE_2021,
                   AMOUNT_2021_FEN)
@@ -106,4 +173,5 @@ def generate(orgs, rng):
         committee = village[k % len(village)]
         cases.append(_case(rng, committee, "village", "grid", datetime.date(2022, 1, 1 + k % 28), "success",
                            50000 + k * 10))
-    return {"mediation_case": cases}
+    return {"mediation_case": cases, "mediation_incentive": _incentives(rng, orgs, cases),
+            "mediation_case_library": _library(rng, cases)}

@@ -745,6 +745,30 @@ def mediators(orgs, rng):
 
 # ---------- all of it ----------
 
+def notary_verifications(orgs, rng, cal):
+    """公证书核查: a request every few working days, most from banks and courts, answered within
+    10 working days (a few late); one in twenty certificates is not what it claims to be."""
+    handler = orgs.DEPARTMENTS["public_services"][0]
+    kinds = [("bank", 40), ("court", 25), ("police", 10), ("government", 10), ("individual", 10), ("other", 5)]
+    names = {"bank": "中国工商银行慈溪支行", "court": "慈溪市人民法院", "police": "慈溪市公安局",
+             "government": "慈溪市不动产登记中心", "individual": "申请人本人", "other": "某保险公司"}
+    out = []
+    for d in _days(datetime.date(2020, 1, 2), AS_OF):
+        if not cal.working(d) or rng.random() > 0.3:
+            continue
+        kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+        rec = {"handler": handler, "requester": names[kind], "requester_kind": kind,
+               "notary_office": rng.choice(["浙江省慈溪市公证处", "浙江省宁波市甬城公证处", "浙江省余姚市公证处"]),
+               "certificate_no": "(%d)浙慈证字第%d号" % (d.year - rng.choice((0, 0, 1, 2)), rng.randrange(100, 9999)),
+               "received_on": d.isoformat(), "state": "received"}
+        replied = cal.add_working_days(d, rng.choice([1, 2, 3, 3, 5, 5, 7, 9, 10] * 4 + [12]))
+        if replied <= AS_OF:
+            rec.update(state="replied", replied_on=replied.isoformat(),
+                       result=rng.choices(["genuine", "mismatch", "forged", "revoked", "unable"], [90, 4, 2, 1, 3])[0])
+        out.append(rec)
+    return out
+
+
 def generate(orgs, rng):
     cal = Calendar()
     lawyers = [[_name(rng) for _ in range(rng.randrange(6, 25))] for _ in orgs.law_firms()]
@@ -759,4 +783,5 @@ def generate(orgs, rng):
         "legal_checkup": checkups(orgs, rng, lawyers, enterprises),
         "mediation_committee_registry": registry(orgs, rng, directors),
         "mediator": people,
+        "notary_verification": notary_verifications(orgs, rng, cal),
     }

@@ -793,6 +793,34 @@ def litigation(rng, o):
 
 # ---------------------------------------------------------------- entry point
 
+def lawyer_inspections(rng, o):
+    """双随机抽查: each half-year a random fifth of the firms is inspected; a third of them show
+    problems and are ordered to rectify within 30 days (a few late, a few still open)."""
+    snapshot = datetime.date(2022, 2, 28)
+    out = []
+    for year in (2020, 2021):
+        for half, month in ((1, 5), (2, 10)):
+            plan = "%d年%s律师事务所双随机抽查" % (year, "上半年" if half == 1 else "下半年")
+            for firm in rng.sample(o.firms, len(o.firms) // 5):
+                day = datetime.date(year, month, rng.randrange(1, 28))
+                rec = {"firm": firm, "plan": plan, "inspected_on": day.isoformat(), "inspectors": "律师工作管理科 2 人",
+                       "items": "执业许可、收案登记、收费管理、利益冲突审查、档案管理", "problems": 0,
+                       "published_on": (day + datetime.timedelta(days=rng.randrange(5, 20))).isoformat()}
+                if rng.random() < 0.33:
+                    ordered = day + datetime.timedelta(days=rng.randrange(1, 6))
+                    done = ordered + datetime.timedelta(days=rng.choice([10, 15, 20, 25, 28, 29, 35]))
+                    rec.update(problems=rng.randrange(1, 5), rectification_ordered_on=ordered.isoformat())
+                    if done <= snapshot and rng.random() > 0.03:
+                        rec.update(state="closed", rectified_on=done.isoformat(),
+                                   result="referred" if rng.random() < 0.05 else "rectified")
+                    else:
+                        rec["state"] = "rectifying"
+                else:
+                    rec.update(state="closed", result="compliant")
+                out.append(rec)
+    return out
+
+
 def generate(orgs, rng):
     o = Orgs(orgs)
     lawyers = firm_lawyers(rng, o)
@@ -810,4 +838,5 @@ def generate(orgs, rng):
         "reconsideration_intake_point": points,
         "reconsideration_case": cases,
         "admin_litigation": litigation(rng, o),
+        "lawyer_random_inspection": lawyer_inspections(rng, o),
     }
