@@ -26,12 +26,12 @@ struct sifa_db_config {
     const char *path;          /* borrowed during open; file path of the database */
     bool synchronous_full;     /* true (default): an acknowledged commit survives power loss */
     int busy_timeout_ms;       /* how long a connection waits on a lock before SIFA_EUNAVAILABLE */
-    size_t stmt_cache_size;    /* prepared statements kept per connection (0: default 64) */
+    size_t stmt_cache_size;    /* prepared statements kept per connection (0: default 256) */
     bool readonly;             /* open read-only (reader connections of the event loops) */
     bool create;               /* create the file when missing (sifa init), otherwise it must exist */
 };
 
-/* Fills cfg with the defaults above (synchronous FULL, 5000 ms busy timeout, cache 64). */
+/* Fills cfg with the defaults above (synchronous FULL, 5000 ms busy timeout, cache 256). */
 void sifa_db_config_init(struct sifa_db_config *cfg, const char *path);
 
 enum { SIFA_DB_DONE = 0, SIFA_DB_ROW = 1 };

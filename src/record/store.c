@@ -936,16 +936,24 @@ static int exec_for_module(struct sifa_db *db, const char *sql, const char *modu
 
 int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
 {
-    int64_t pending = 0;
     int rc = sifa_record_flush_aggregates(db, model, err);
-    if (rc >= 0)
-        rc = count_sql(db, "SELECT COUNT(*) FROM temp.sifa_search_pending", NULL, &pending, err);
-    if (rc < 0 || pending == 0)
+    if (rc < 0)
         return rc;
-    for (size_t i = 0; i < model->nmodules && rc >= 0; i++) {
-        const struct sifa_module *m = &model->modules[i];
-        if (!module_has_search(m))
-            continue;
+    /* Only the modules this batch touched: walking all of them prepared two statements per
+     * searchable module per batch and pushed the writer's other statements out of the cache. */
+    struct sifa_db_stmt *st;
+    if ((rc = sifa_db_prepare(db, "SELECT DISTINCT module FROM temp.sifa_search_pending", &st, err)) < 0)
+        return rc;
+    const struct sifa_module **touched = sifa_xcalloc(model->nmodules ? model->nmodules : 1, sizeof(*touched));
+    size_t ntouched = 0;
+    while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        const struct sifa_module *m = sifa_model_module(model, sifa_db_column_text(st, 0));
+        if (m != NULL && module_has_search(m) && ntouched < model->nmodules)
+            touched[ntouched++] = m;
+    }
+    sifa_db_stmt_done(st);
+    for (size_t i = 0; i < ntouched && rc >= 0; i++) {
+        const struct sifa_module *m = touched[i];
         char sql[512];
         const char *code = sifa_rec_name_ok(m->code);
         /* Rows written before this batch ("fresh" = 0) lose their old index entry first; a record
@@ -964,7 +972,8 @@ int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model,
                  code);
         rc = exec_for_module(db, sql, m->code, err);
     }
-    if (rc >= 0)
+    free(touched);
+    if (rc >= 0 && ntouched > 0)
         rc = sifa_db_exec(db, "DELETE FROM temp.sifa_search_pending", err);
     return rc < 0 ? rc : 0;
 }
