@@ -243,8 +243,12 @@ void sifa_api_scope_build(const struct sifa_principal *p, const char *permission
                 ret->subtrees[ret->scope.nsubtrees++] = scope_keep(ret, p->org);
             break;
         case SIFA_SCOPE_SELF:
-            if (ret->creator == NULL)
+            if (ret->creator == NULL) {
                 ret->creator = sifa_xstrdup(p->user);
+                /* Where such a user may put records: their own unit and below (record.h). */
+                if (p->org[0])
+                    ret->scope.creator_org = scope_keep(ret, p->org);
+            }
             break;
         }
     }
