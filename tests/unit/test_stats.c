@@ -459,6 +459,19 @@ static void test_scope_limits_the_roll_up(void **state)
     assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), SIFA_ENOTFOUND);
     assert_string_equal(err.code, "org_not_found");
     sifa_error_release(&err);
+
+    /* no scope function: nothing readable (it used to mean everything) */
+    req.orgs = orgs;
+    req.norgs = 3;
+    req.scope_for = NULL;
+    assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "indicator_denied");
+    sifa_error_release(&err);
+    /* the explicit everything: both towns */
+    req.scope_for = sifa_stats_scope_all;
+    assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(out, "items"), 0), "value")), 2);
+    json_decref(out);
     sifa_org_tree_free(tree);
 }
 
