@@ -249,6 +249,8 @@ void sifa_api_scope_build(const struct sifa_principal *p, const char *permission
                 if (p->org[0])
                     ret->scope.creator_org = scope_keep(ret, p->org);
             }
+            if (r->file_with_any_org)
+                ret->scope.creator_any_org = true;
             break;
         }
     }

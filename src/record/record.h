@@ -28,7 +28,9 @@
  * subtree of the user's own org unit (creator_org). "Only my records" says whose records one may
  * see, not where one may put them: without a bound a mediator of one village could file cases
  * under any town and have them counted in that town's figures. The user's own unit and below is
- * where such a user works, as RuoYi's 仅本人 users do. The grants are a union here as for reads:
+ * where such a user works, as RuoYi's 仅本人 users do. Applicants (citizens) are the exception the
+ * role file states (file_with_any_org, creator_any_org): they file with the office of their choice.
+ * The grants are a union here as for reads:
  * holding a second role never narrows what the first allowed, and an org-based role never lets
  * a self-scope grant reach beyond the user's own subtree. */
 struct sifa_record_scope {
@@ -41,6 +43,8 @@ struct sifa_record_scope {
     const char *creator_org;     /* with creator: the user's own org unit, whose subtree bounds where
                                   * such records may be put (NULL: nowhere — only modules without
                                   * an org field) */
+    bool creator_any_org;        /* with creator: put anywhere — applicants (citizens) file with the
+                                  * office of their choice; they still see only their own records */
 };
 
 /* Everything (all == true); static, never freed. */

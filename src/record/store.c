@@ -798,6 +798,8 @@ static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *
     int r = org_in_subtrees(db, sc->subtrees, sc->nsubtrees, org, err);
     if (r != 0)
         return r;
+    if (sc->creator != NULL && sc->creator_any_org)
+        return 1;
     if (sc->creator != NULL && sc->creator_org != NULL) {
         const char *own[] = {sc->creator_org};
         return org_in_subtrees(db, own, 1, org, err);

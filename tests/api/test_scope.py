@@ -336,6 +336,17 @@ def test_self_scope_writes_stay_in_own_subtree(world):
                             403, "org_out_of_scope")
         r = jm.send("PATCH", rpath(rid=own), {"committee": "ta1"}, _version(jm, own))
         assert r.status_code == 200, r.text
+
+        # an applicant (citizen: self scope, file_with_any_org, no org unit) files with the
+        # office of their choice, and still sees only their own
+        r = server.cli("user", "add", "cit", "--display-name", "申请人", "--roles", "citizen", "--password-stdin",
+                       input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+        cit = Caller(server, "cit")
+        r = cit.send("POST", rpath(), mediation("网上申请调解", "tb", applied_at=APPLIED))
+        assert r.status_code == 201, r.text
+        created.append(r.json()["id"])
+        assert cit.ids() == [r.json()["id"]]
     finally:
         for rid in created:
             r = requests.get(server.url(rpath(rid=rid)), timeout=10)
