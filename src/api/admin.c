@@ -34,6 +34,7 @@ struct admin_job {
     char *old_password;                    /* OP_SELF_PASSWORD */
     char *old_hash;                        /* OP_SELF_PASSWORD: the stored hash */
     bool old_ok;
+    bool reused;                           /* OP_SELF_PASSWORD: the new password is the old one */
     char hash[SIFA_PASSWORD_HASH_MAX];
     json_t *result;                        /* owned; the answer */
 };
@@ -135,13 +136,22 @@ static int admin_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
     }
     case OP_USER_PASSWORD:
         rc = sifa_user_set_password(db, j->target, j->hash, true, err);
+        /* A reset is what follows a forgotten or leaked password: nothing signed in with the old
+         * one, session or API token, may outlive it. */
         if (rc >= 0)
             rc = sifa_session_revoke_user(db, j->target, now, err);
+        if (rc >= 0)
+            rc = sifa_api_token_revoke_user(db, j->target, now, err);
         action = "user.password_reset";
         break;
     case OP_SELF_PASSWORD:
         if (!j->old_ok) {
             rc = sifa_error_set(err, SIFA_EDENIED, "wrong_password", "原密码不正确");
+            break;
+        }
+        if (j->reused) {
+            /* A one-time password kept as the lasting one stays known to whoever set it. */
+            rc = sifa_error_set(err, SIFA_EINVALID, "password_reused", "新密码不能与原密码相同");
             break;
         }
         rc = sifa_user_set_password(db, j->target, j->hash, false, err);
@@ -193,8 +203,13 @@ static int submit_write(struct sifa_req *req, struct admin_job *j, struct sifa_e
 static int hash_work(void *ctx, struct sifa_error *err)
 {
     struct admin_job *j = ctx;
-    if (j->op == OP_SELF_PASSWORD)
+    if (j->op == OP_SELF_PASSWORD) {
         j->old_ok = sifa_password_verify(j->old_hash, j->old_password) == 0;
+        /* Compared only once the old password is proven: otherwise the answer would tell a
+         * caller holding a stolen session whether a guess was the password. Once proven, the
+         * old password in clear is the stored one, so plain equality needs no second hash. */
+        j->reused = j->old_ok && j->password != NULL && strcmp(j->old_password, j->password) == 0;
+    }
     return j->password ? sifa_password_hash(j->password, j->hash, err) : 0;
 }
 

@@ -152,6 +152,14 @@ static bool safe_method(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
 }
 
+/* What a user holding a one-time password may still do: see who they are, change the password,
+ * sign out. */
+static bool allowed_before_password_change(const char *permission)
+{
+    return strcmp(permission, "self.read") == 0 || strcmp(permission, "self.password") == 0 ||
+           strcmp(permission, "self.logout") == 0;
+}
+
 int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, struct sifa_error *err)
 {
     if (strcmp(route->permission, "public") == 0)
@@ -168,10 +176,14 @@ int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, str
             return sifa_error_set(err, SIFA_EDENIED, "csrf_failed",
                                   "请求缺少有效的 X-CSRF-Token(登录时返回的 csrf_token),已拒绝");
     }
+    /* A one-time password (set by an administrator, who therefore knows it) opens only the way
+     * to replacing it: before any other check that could let the request through, so that routes
+     * every signed-in user may call ("authenticated") are closed too. Tokens are self.* as well,
+     * but a token issued now would outlive the one-time password it was issued under. */
+    if (p->must_change_password && !allowed_before_password_change(route->permission))
+        return sifa_error_set(err, SIFA_EDENIED, "password_change_required", "请先修改初始密码");
     if (strcmp(route->permission, "authenticated") == 0)
         return 0;
-    if (p->must_change_password && strncmp(route->permission, "self.", 5) != 0)
-        return sifa_error_set(err, SIFA_EDENIED, "password_change_required", "请先修改初始密码");
     char perm[160];
     if (expand_permission(req, route->permission, perm, sizeof(perm)) < 0)
         return sifa_error_set(err, SIFA_EINTERNAL, "bad_permission", "路由权限定义有误");
@@ -231,8 +243,14 @@ void sifa_api_scope_build(const struct sifa_principal *p, const char *permission
                 ret->subtrees[ret->scope.nsubtrees++] = scope_keep(ret, p->org);
             break;
         case SIFA_SCOPE_SELF:
-            if (ret->creator == NULL)
+            if (ret->creator == NULL) {
                 ret->creator = sifa_xstrdup(p->user);
+                /* Where such a user may put records: their own unit and below (record.h). */
+                if (p->org[0])
+                    ret->scope.creator_org = scope_keep(ret, p->org);
+            }
+            if (r->file_with_any_org)
+                ret->scope.creator_any_org = true;
             break;
         }
     }
@@ -318,6 +336,13 @@ static int login_record(struct sifa_db *db, void *ctx, struct sifa_error *err)
                             json_pack("{s:I,s:i}", "failures", (json_int_t)for_user, "minutes", LOGIN_WINDOW_SECONDS / 60),
                             err);
     }
+    /* The address lockout blocks every account from there, admins included: the entry says who
+     * was shut out and why. Counted on the writer, so exactly one attempt sees the threshold. */
+    if (rc >= 0 && for_address == LOGIN_MAX_FAILURES_PER_ADDRESS)
+        rc = sifa_api_audit(db, l->api, NULL, l->address, "auth.lockout_address", l->address,
+                            json_pack("{s:I,s:i}", "failures", (json_int_t)for_address, "minutes",
+                                      LOGIN_WINDOW_SECONDS / 60),
+                            err);
     return rc;
 }
 

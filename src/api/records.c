@@ -354,7 +354,17 @@ static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *er
     json_t *details = json_pack("{s:o}", "fields", fields);
     if (w->kind == W_TRANSITION)
         json_object_set_new(details, "transition", json_string(w->transition));
-    return sifa_api_audit(db, w->api, w->actor, w->address, action, target, details, err);
+    rc = sifa_api_audit(db, w->api, w->actor, w->address, action, target, details, err);
+    /* The answer to a write is the whole record, personal data in clear when the caller may see
+     * it — fields it did not send among them (an update's answer holds the applicant's identity
+     * number). That is a read of personal data like any other, so it is audited like one, in the
+     * write's own transaction: the response goes out only after both commit, and a rolled-back
+     * write leaves neither. Masking the answer instead would make every form re-read the record
+     * it just saved (one more request, the same audit entry) to show what was saved. */
+    if (rc >= 0 && w->result != NULL && w->rc.unmask && module_has_personal(w->module))
+        rc = sifa_api_audit(db, w->api, w->actor, w->address, "record.read_personal", target,
+                            json_pack("{s:[I],s:s}", "ids", (json_int_t)id, "via", action), err);
+    return rc;
 }
 
 static void record_write_free(struct record_write *w)

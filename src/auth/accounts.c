@@ -731,6 +731,20 @@ int sifa_api_token_lookup(struct sifa_db *db, const char *token, int64_t now, st
     return live ? 0 : sifa_error_set(err, SIFA_EDENIED, "token_invalid", "访问令牌无效、已过期或已撤销");
 }
 
+int sifa_api_token_revoke_user(struct sifa_db *db, const char *user, int64_t now, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, "UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL",
+                             &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_int64(st, 1, now);
+    sifa_db_bind_text(st, 2, user, -1);
+    rc = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int sifa_api_token_revoke(struct sifa_db *db, const char *user_or_null, const char *id, int64_t now,
                           struct sifa_error *err)
 {

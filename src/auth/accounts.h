@@ -93,6 +93,9 @@ int sifa_api_token_lookup(struct sifa_db *db, const char *token, int64_t now, st
                           struct sifa_error *err);
 int sifa_api_token_revoke(struct sifa_db *db, const char *user_or_null, const char *id, int64_t now,
                           struct sifa_error *err);
+/* Revokes every live API token of user (a password reset: whoever knew the old password may have
+ * issued tokens with it). Writer connection. */
+int sifa_api_token_revoke_user(struct sifa_db *db, const char *user, int64_t now, struct sifa_error *err);
 int sifa_api_token_list(struct sifa_db *db, const char *user_or_null, json_t **ret_list, struct sifa_error *err);
 
 /* ---- login throttling ---- */

@@ -181,7 +181,8 @@ const struct sifa_role *sifa_roles_find(const struct sifa_roles *roles, const ch
 
 static void parse_role(struct ctx *c, yaml_node_t *n, struct sifa_roles *out)
 {
-    static const char *const keys[] = {"code", "name", "scope", "orgs", "permissions", "read_only", NULL};
+    static const char *const keys[] = {"code",      "name",     "scope", "orgs", "permissions",
+                                       "read_only", "file_with_any_org", NULL};
     if (n->type != YAML_MAPPING_NODE) {
         add_error(c, n, "not_mapping", "角色定义应为映射");
         return;
@@ -233,6 +234,10 @@ static void parse_role(struct ctx *c, yaml_node_t *n, struct sifa_roles *out)
             if (strcmp(r.permissions[i], "*") == 0 || (sifa_permission_is_write(r.permissions[i]) &&
                                                        strstr(r.permissions[i], "*") == NULL))
                 add_error(c, n, "read_only_write", "只读角色 %s 不能授予写权限 %s", code, r.permissions[i]);
+    yaml_node_t *anywhere = map_get(c, n, "file_with_any_org");
+    r.file_with_any_org = scalar(anywhere) != NULL && strcmp(scalar(anywhere), "true") == 0;
+    if (r.file_with_any_org && r.scope != SIFA_SCOPE_SELF)
+        add_error(c, anywhere, "any_org_needs_self", "角色 %s:file_with_any_org 只能用于数据范围为 self 的角色", code);
     if (out->n >= SIFA_ROLES_MAX) {
         add_error(c, n, "too_many", "角色不能超过 %d 个", SIFA_ROLES_MAX);
         role_release(&r);
@@ -301,6 +306,7 @@ json_t *sifa_role_to_json(const struct sifa_role *r)
         json_array_append_new(perms, json_string(r->permissions[i]));
     for (size_t i = 0; i < r->norgs; i++)
         json_array_append_new(orgs, json_string(r->orgs[i]));
-    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:b}", "code", r->code, "name", r->name, "scope", sifa_scope_name(r->scope),
-                     "orgs", orgs, "permissions", perms, "read_only", r->read_only);
+    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:b,s:b}", "code", r->code, "name", r->name, "scope",
+                     sifa_scope_name(r->scope), "orgs", orgs, "permissions", perms, "read_only", r->read_only,
+                     "file_with_any_org", r->file_with_any_org);
 }

@@ -29,6 +29,10 @@ struct sifa_role {
     size_t npermissions;
     char **permissions;
     bool read_only; /* inspectors: no write at all, every read audited */
+    /* scope self only: the user's own records may be filed with any org unit. For applicants
+     * (members of the public choose the office they apply to); staff with a self scope put
+     * records only in their own org unit and below (record.h). */
+    bool file_with_any_org;
 };
 
 struct sifa_roles {

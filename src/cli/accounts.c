@@ -166,7 +166,10 @@ static void print_json_list(json_t *list)
 static const char user_usage[] =
     "用法 usage:\n"
     "  sifa user add NAME --display-name 姓名 [--org CODE] --roles r1,r2 [--password-stdin]\n"
-    "  sifa user passwd NAME            (新密码从标准输入读取 new password from stdin)\n"
+    "  sifa user passwd NAME [--no-change]\n"
+    "        新密码从标准输入读取 (new password from stdin)。这是别人替用户设的密码,默认为一次性密码:\n"
+    "        用户下次登录后须先修改才能做别的事;该用户的会话和访问令牌同时作废。\n"
+    "        --no-change  不要求修改(仅用于用户本人在服务器上设置自己的密码)\n"
     "  sifa user disable NAME | enable NAME\n"
     "  sifa user roles NAME r1,r2\n"
     "  sifa user list\n\n";
@@ -174,7 +177,7 @@ static const char user_usage[] =
 int sifa_cli_user(int argc, char **argv)
 {
     static const char *const own[] = {"--display-name", "--org", "--roles", NULL};
-    static const char *const flags[] = {"--password-stdin", NULL};
+    static const char *const flags[] = {"--password-stdin", "--no-change", NULL};
     struct opts o;
     parse_opts(argc, argv, own, flags, &o);
     if (o.npositional < 1) {
@@ -227,11 +230,17 @@ int sifa_cli_user(int argc, char **argv)
             if (rc >= 0)
                 rc = audit_cli(&s, "user.create", name, json_pack("{s:s,s:s?}", "roles", roles_buf, "org", opt(&o, "--org")));
         } else if (strcmp(verb, "passwd") == 0) {
-            rc = sifa_user_set_password(s.db, name, hash, false, &s.err);
+            /* Whoever types the password here knows it, so like the administrator's reset in the
+             * API it is one-time unless the operator says it is the user's own. Either way what
+             * was signed in with the old password ends with it. */
+            bool one_time = opt(&o, "--no-change") == NULL;
+            rc = sifa_user_set_password(s.db, name, hash, one_time, &s.err);
             if (rc >= 0)
                 rc = sifa_session_revoke_user(s.db, name, time(NULL), &s.err);
             if (rc >= 0)
-                rc = audit_cli(&s, "user.password", name, NULL);
+                rc = sifa_api_token_revoke_user(s.db, name, time(NULL), &s.err);
+            if (rc >= 0)
+                rc = audit_cli(&s, "user.password", name, json_pack("{s:b}", "must_change", one_time));
         } else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
             bool disable = strcmp(verb, "disable") == 0;
             rc = sifa_user_set_disabled(s.db, name, disable, &s.err);

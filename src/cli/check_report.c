@@ -138,7 +138,8 @@ int sifa_cli_check_report(int argc, char **argv)
     }
     json_t *result = NULL;
     if (rc >= 0) {
-        struct sifa_check_report_source src = {.db = db, .model = model, .calendar = calendar, .org = org};
+        struct sifa_check_report_source src = {.db = db, .model = model, .calendar = calendar,
+                                               .scope_for = sifa_stats_scope_all, .org = org};
         struct sifa_check_report_options opt = {.year = year, .source = want_db ? &src : NULL};
         rc = sifa_report_check(text, tlen, &opt, &result, &err);
     }

@@ -527,7 +527,8 @@ int sifa_cli_deadlines(int argc, char **argv)
     if (rc >= 0)
         rc = sifa_db_open(&cfg.server.db, &db, &err);
     if (rc >= 0) {
-        struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .now = time(NULL)};
+        struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .scope = SIFA_RECORD_SCOPE_ALL,
+                                       .now = time(NULL)};
         rc = sifa_record_deadlines_due(db, &rctx, rctx.now + within * 86400, org, &list, &err);
     }
     if (rc < 0) {

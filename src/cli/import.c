@@ -157,7 +157,8 @@ int sifa_cli_import(int argc, char **argv)
         rc = sifa_keyring_load(cfg.key_file, &keyring, &err);
     if (rc >= 0)
         sifa_api_crypto_init(&crypto, keyring);
-    struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .actor = "import", .now = time(NULL),
+    struct sifa_record_ctx rctx = {.model = model, .calendar = calendar, .scope = SIFA_RECORD_SCOPE_ALL,
+                                   .actor = "import", .now = time(NULL),
                                    .crypto = keyring ? &crypto : NULL};
     /* Pass 1: validate everything. */
     for (ssize_t len; rc >= 0 && (len = read_line(f, &line, &cap)) != -1;) {

@@ -171,7 +171,8 @@ static int run_annual(const struct sifa_config *cfg, const struct report_opts *o
         texts = sifa_report_passages_texts(stored);
     if (rc >= 0) {
         struct sifa_report_request req = {.tmpl = tmpl, .model = model, .calendar = calendar, .tree = tree,
-                                          .year = (int)year, .org = o->org, .date = date, .passages = texts};
+                                          .scope_for = sifa_stats_scope_all, .year = (int)year, .org = o->org,
+                                          .date = date, .passages = texts};
         rc = sifa_report_annual_build(db, &req, &doc, &info, err);
     }
     if (rc >= 0)

@@ -97,7 +97,7 @@ static int run_read(struct sifa_db *db, const struct sifa_model *model, const st
 {
     if (o->period == NULL)
         return sifa_error_set(err, SIFA_EINVALID, "usage", "缺少 --period");
-    struct sifa_stats_request req = {.model = model, .calendar = cal};
+    struct sifa_stats_request req = {.model = model, .calendar = cal, .scope_for = sifa_stats_scope_all};
     int r = sifa_period_parse(o->period, &req.period, err);
     if (r < 0)
         return r;

@@ -18,7 +18,21 @@
 /* The records a caller may see and change (the union of its roles' data scopes). Every engine
  * path — list, get, search, history, update, transition, delete, deadlines — applies it, so no
  * handler can forget it; a record outside the scope is "not found", never "forbidden", so its
- * existence does not leak. */
+ * existence does not leak. No scope at all (a NULL pointer, or one with nothing in it) lets
+ * nothing through: a caller that forgot to set one sees no rows and creates nothing, and code
+ * acting for the system rather than for a user (CLI, import, background jobs) says so with
+ * SIFA_RECORD_SCOPE_ALL.
+ *
+ * Where records may be written (create, or an update that changes the org field): into the org
+ * units of the org-based grants (orgs, subtrees), or — for a self-scope grant (creator) — into the
+ * subtree of the user's own org unit (creator_org). "Only my records" says whose records one may
+ * see, not where one may put them: without a bound a mediator of one village could file cases
+ * under any town and have them counted in that town's figures. The user's own unit and below is
+ * where such a user works, as RuoYi's 仅本人 users do. Applicants (citizens) are the exception the
+ * role file states (file_with_any_org, creator_any_org): they file with the office of their choice.
+ * The grants are a union here as for reads:
+ * holding a second role never narrows what the first allowed, and an org-based role never lets
+ * a self-scope grant reach beyond the user's own subtree. */
 struct sifa_record_scope {
     bool all;
     size_t norgs;
@@ -26,7 +40,16 @@ struct sifa_record_scope {
     size_t nsubtrees;
     const char *const *subtrees; /* records of these org units and every unit below them */
     const char *creator;         /* records this user created (NULL: none) */
+    const char *creator_org;     /* with creator: the user's own org unit, whose subtree bounds where
+                                  * such records may be put (NULL: nowhere — only modules without
+                                  * an org field) */
+    bool creator_any_org;        /* with creator: put anywhere — applicants (citizens) file with the
+                                  * office of their choice; they still see only their own records */
 };
+
+/* Everything (all == true); static, never freed. */
+extern const struct sifa_record_scope sifa_record_scope_all;
+#define SIFA_RECORD_SCOPE_ALL (&sifa_record_scope_all)
 
 /* Personal data (fields marked personal: true) is encrypted before it is stored, found by exact
  * match through a keyed hash (column h_<field>), and masked on the way out unless the caller may
@@ -49,7 +72,8 @@ struct sifa_record_ctx {
     const struct sifa_model *model;       /* borrowed */
     const struct sifa_record_crypto *crypto; /* borrowed; NULL: personal data stored in clear (tests only) */
     bool unmask;                          /* the caller may see personal data in clear */
-    const struct sifa_record_scope *scope; /* borrowed; NULL: unrestricted (CLI, system jobs) */
+    const struct sifa_record_scope *scope; /* borrowed; NULL: nothing (see above); SIFA_RECORD_SCOPE_ALL
+                                            * for the CLI and system jobs */
     const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
     const char *actor;                    /* user name for history, or NULL */
     /* sifa_record_deadlines_due only: the scope of each module (set *ret_scope, return 0) or 1 to

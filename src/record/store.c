@@ -704,12 +704,18 @@ static void blind_index_of(const struct sifa_record_ctx *rc, const struct sifa_m
 
 #define SCOPE_PARAMS_MAX 64
 
+const struct sifa_record_scope sifa_record_scope_all = {.all = true};
+
 /* Appends " AND (…)" restricting rows to the scope and collects its parameters (borrowed
- * strings) into params. Nothing when the scope is NULL or all. */
+ * strings) into params. Nothing when the scope is all; no row at all when it is NULL. */
 static int scope_sql(const struct sifa_record_scope *sc, struct sql *where, const char **params, size_t *nparams,
                      size_t max, struct sifa_error *err)
 {
-    if (sc == NULL || sc->all)
+    if (sc == NULL) {
+        sifa_sql_add(where, " AND 0 = 1");
+        return 0;
+    }
+    if (sc->all)
         return 0;
     if (sc->norgs + sc->nsubtrees + (sc->creator != NULL) + *nparams > max)
         return sifa_error_set(err, SIFA_ELIMIT, "scope_too_large", "数据范围包含的机构过多");
@@ -747,24 +753,16 @@ static int scope_sql(const struct sifa_record_scope *sc, struct sql *where, cons
     return 0;
 }
 
-/* May a record belonging to org be created within the scope? (self scope: yes, it will be the
- * creator's own record). */
-static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *sc, const char *org,
-                            struct sifa_error *err)
+/* Is org one of subtrees[] or below one of them? 1 yes, 0 no, negative on error. */
+static int org_in_subtrees(struct sifa_db *db, const char *const *subtrees, size_t n, const char *org,
+                           struct sifa_error *err)
 {
-    if (sc == NULL || sc->all || sc->creator != NULL)
-        return 1;
-    if (org == NULL)
-        return 0;
-    for (size_t i = 0; i < sc->norgs; i++)
-        if (strcmp(sc->orgs[i], org) == 0)
-            return 1;
-    if (sc->nsubtrees == 0)
+    if (n == 0)
         return 0;
     struct sql s = {0};
     const char *params[SCOPE_PARAMS_MAX];
     size_t np = 0;
-    struct sifa_record_scope sub = {.nsubtrees = sc->nsubtrees, .subtrees = sc->subtrees};
+    struct sifa_record_scope sub = {.nsubtrees = n, .subtrees = subtrees};
     sifa_sql_add(&s, "SELECT COUNT(*) FROM (SELECT ? AS org) x WHERE 1 = 1");
     int r = scope_sql(&sub, &s, params, &np, SCOPE_PARAMS_MAX, err);
     struct sifa_db_stmt *st;
@@ -777,9 +775,36 @@ static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *
     for (size_t i = 0; i < np; i++)
         sifa_db_bind_text(st, (int)i + 2, params[i], -1);
     r = sifa_db_step(st, err);
-    int64_t n = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+    int64_t count = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
     sifa_db_stmt_done(st);
-    return r < 0 ? r : n > 0;
+    return r < 0 ? r : count > 0;
+}
+
+/* May a record be put in org (created there, or moved there) within the scope? The rule and its
+ * reasons are in record.h beside struct sifa_record_scope: the org-based grants, or the self
+ * grant bounded by the user's own subtree. 1 yes, 0 no, negative on error. */
+static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *sc, const char *org,
+                            struct sifa_error *err)
+{
+    if (sc == NULL)
+        return 0;
+    if (sc->all)
+        return 1;
+    if (org == NULL)
+        return 0;
+    for (size_t i = 0; i < sc->norgs; i++)
+        if (strcmp(sc->orgs[i], org) == 0)
+            return 1;
+    int r = org_in_subtrees(db, sc->subtrees, sc->nsubtrees, org, err);
+    if (r != 0)
+        return r;
+    if (sc->creator != NULL && sc->creator_any_org)
+        return 1;
+    if (sc->creator != NULL && sc->creator_org != NULL) {
+        const char *own[] = {sc->creator_org};
+        return org_in_subtrees(db, own, 1, org, err);
+    }
+    return 0;
 }
 
 static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
@@ -1439,13 +1464,23 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     return r < 0 ? r : 0;
 }
 
-/* A change may not move a record out of the caller's scope (nor create one outside it). */
+/* A record may be created, or moved by a change of its org field, only where the caller's scope
+ * lets records be put (scope_allows_org). current: the record before an update (NULL for a
+ * create); an update that leaves the org as it was needs no check, the record being already
+ * within the caller's scope (it was found through it). Without any scope nothing is written. */
 static int check_org_scope(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
-                           json_t *record, struct sifa_error *err)
+                           json_t *current, json_t *record, struct sifa_error *err)
 {
-    if (rc->scope == NULL || rc->scope->all || m->org_field == NULL)
+    if (rc->scope == NULL)
+        return sifa_error_set(err, SIFA_EDENIED, "no_scope", "没有%s的数据范围,不能写入", m->name);
+    if (rc->scope->all || m->org_field == NULL)
         return 0;
     const char *org = json_string_value(json_object_get(record, m->org_field->code));
+    if (current != NULL) {
+        const char *was = json_string_value(json_object_get(current, m->org_field->code));
+        if ((org == NULL && was == NULL) || (org != NULL && was != NULL && strcmp(org, was) == 0))
+            return 0;
+    }
     int r = scope_allows_org(db, rc->scope, org, err);
     if (r < 0)
         return r;
@@ -1513,7 +1548,7 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
     if (state == NULL)
         return sifa_error_set_details(err, SIFA_EINVALID, "unknown_state", json_pack("{s:s}", "state", state_code),
                                       "%s没有状态 %s", m->name, state_code);
-    int r = check_org_scope(db, rc, m, values, err);
+    int r = check_org_scope(db, rc, m, NULL, values, err);
     if (r < 0)
         return r;
     r = check_refs(db, rc, m, values, err);
@@ -1650,7 +1685,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     }
     json_t *changes;
     json_t *merged = merge(m, current, values, &changes);
-    if ((r = check_org_scope(db, rc, m, merged, err)) < 0) {
+    if ((r = check_org_scope(db, rc, m, current, merged, err)) < 0) {
         json_decref(merged);
         json_decref(changes);
         json_decref(current);
@@ -1796,7 +1831,7 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
 {
     /* The history of a record outside the caller's scope is as invisible as the record. A deleted
      * record's history stays readable to those who may see all of the module's records. */
-    if (rc->scope != NULL && !rc->scope->all) {
+    if (rc->scope == NULL || !rc->scope->all) {
         json_t *visible = NULL;
         int v = load_record(db, rc, m, id, &visible, err);
         json_decref(visible);

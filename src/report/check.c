@@ -1603,9 +1603,9 @@ static bool exact_kind(const struct sifa_indicator *ind)
 /* May the caller read every module the indicator is computed from? */
 static bool readable(const struct run *x, const struct sifa_indicator *ind, int depth)
 {
-    if (ind == NULL || x->src->scope_for == NULL)
+    if (ind == NULL)
         return true;
-    if (depth > SIFA_MODEL_DEPTH_MAX)
+    if (x->src->scope_for == NULL || depth > SIFA_MODEL_DEPTH_MAX) /* no scope: nothing readable */
         return false;
     if (ind->module != NULL)
         return x->src->scope_for(x->src->scope_arg, ind->module) != NULL;
@@ -1615,8 +1615,10 @@ static bool readable(const struct run *x, const struct sifa_indicator *ind, int 
 /* Does the caller see only part of the records the indicator counts (a town's staff)? */
 static bool restricted(const struct run *x, const struct sifa_indicator *ind, int depth)
 {
-    if (ind == NULL || x->src->scope_for == NULL || depth > SIFA_MODEL_DEPTH_MAX)
+    if (ind == NULL || depth > SIFA_MODEL_DEPTH_MAX)
         return false;
+    if (x->src->scope_for == NULL)
+        return true;
     if (ind->module != NULL) {
         const struct sifa_record_scope *sc = x->src->scope_for(x->src->scope_arg, ind->module);
         return sc != NULL && !sc->all;

@@ -28,7 +28,7 @@ struct sifa_check_report_source {
     struct sifa_db *db;                   /* a connection that can read the aggregates */
     const struct sifa_model *model;       /* modules and indicators; no indicators: nothing maps */
     const struct sifa_calendar *calendar; /* NULL: per-day figures over working days are unverifiable */
-    sifa_stats_scope_fn scope_for;        /* NULL: every record (the CLI); else the caller's scope */
+    sifa_stats_scope_fn scope_for;        /* the caller's scope; sifa_stats_scope_all for the CLI; NULL: none */
     void *scope_arg;
     const char *org; /* org unit code whose figures the report gives; NULL: everything in scope */
 };

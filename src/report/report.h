@@ -124,7 +124,8 @@ struct sifa_report_request {
     const struct sifa_model *model;          /* borrowed */
     const struct sifa_calendar *calendar;    /* borrowed; may be NULL */
     const struct sifa_org_tree *tree;        /* borrowed */
-    /* the caller's row scope per module (see stats.h); NULL: everything (CLI). A figure over a
+    /* the caller's row scope per module (see stats.h); sifa_stats_scope_all for the CLI and
+     * system jobs; NULL: nothing readable. A figure over a
      * module the caller may not read is shown as missing ("【无权查看】"), the report still builds. */
     const struct sifa_record_scope *(*scope_for)(void *arg, const struct sifa_module *m);
     void *scope_arg;

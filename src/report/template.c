@@ -982,7 +982,7 @@ static bool module_readable(const struct sifa_report_request *req, const struct 
     if (ind == NULL || depth > SIFA_MODEL_DEPTH_MAX)
         return true;
     if (ind->module != NULL)
-        return req->scope_for == NULL || req->scope_for(req->scope_arg, ind->module) != NULL;
+        return req->scope_for != NULL && req->scope_for(req->scope_arg, ind->module) != NULL;
     return module_readable(req, ind->a, depth + 1) && module_readable(req, ind->b, depth + 1);
 }
 

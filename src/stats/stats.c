@@ -356,12 +356,20 @@ void sifa_org_tree_free(struct sifa_org_tree *t)
 
 /* ---------- visibility ---------- */
 
-/* Which org units' rows a scope lets through; slot n is "records without an org unit". */
+const struct sifa_record_scope *sifa_stats_scope_all(void *arg, const struct sifa_module *m)
+{
+    (void)arg;
+    (void)m;
+    return SIFA_RECORD_SCOPE_ALL;
+}
+
+/* Which org units' rows a scope lets through; slot n is "records without an org unit". No scope
+ * (NULL): none, like the record engine. */
 static bool *visible_units(const struct sifa_org_tree *t, const struct sifa_record_scope *sc)
 {
     bool *vis = sifa_xcalloc(t->n + 1, sizeof(bool));
-    for (size_t i = 0; i <= t->n; i++) {
-        if (sc == NULL || sc->all) {
+    for (size_t i = 0; sc != NULL && i <= t->n; i++) {
+        if (sc->all) {
             vis[i] = true;
             continue;
         }
@@ -845,7 +853,9 @@ static bool indicator_stale(const struct sifa_indicator *ind, json_t *built)
 static bool indicator_readable(struct reader *rd, const struct sifa_indicator *ind, const char **ret_module)
 {
     if (ind->module != NULL) {
-        if (rd->req->scope_for != NULL && rd->req->scope_for(rd->req->scope_arg, ind->module) == NULL) {
+        /* No scope function is no permission: a caller that forgot to say whose figures these
+         * are gets none, never everything. */
+        if (rd->req->scope_for == NULL || rd->req->scope_for(rd->req->scope_arg, ind->module) == NULL) {
             *ret_module = ind->module->code;
             return false;
         }

@@ -65,12 +65,15 @@ int sifa_org_tree_find(const struct sifa_org_tree *t, const char *code); /* inde
 /* Which records' figures the caller may read: the scope for a module, or NULL when it may not
  * read the module at all (its indicators are then refused). */
 typedef const struct sifa_record_scope *(*sifa_stats_scope_fn)(void *arg, const struct sifa_module *m);
+/* A sifa_stats_scope_fn for callers that act for the system (CLI, background jobs): every
+ * module, every record (SIFA_RECORD_SCOPE_ALL). arg is unused. */
+const struct sifa_record_scope *sifa_stats_scope_all(void *arg, const struct sifa_module *m);
 
 struct sifa_stats_request {
     const struct sifa_model *model;       /* borrowed */
     const struct sifa_calendar *calendar; /* borrowed; NULL: per-day figures over working days fail */
     const struct sifa_org_tree *tree;     /* borrowed */
-    sifa_stats_scope_fn scope_for;        /* NULL: everything (CLI) */
+    sifa_stats_scope_fn scope_for;        /* NULL: nothing readable; sifa_stats_scope_all: everything */
     void *scope_arg;
     const struct sifa_indicator *const *indicators; /* what to read */
     size_t nindicators;

@@ -2,7 +2,9 @@
 address throttling, API tokens, and the permission of every route (src/api/auth.c,
 src/api/routes.c, src/auth/accounts.c)."""
 
+import json
 import re
+import sqlite3
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -258,7 +260,11 @@ def test_thirty_failures_from_one_address(server):
     assert r.headers["Retry-After"] == "900"
     assert err["details"] == {"retry_after_seconds": 900}
     assert audit(server, action="auth.login_failed")["total"] == 30
-    assert audit(server, action="auth.lockout")["total"] == 0
+    assert audit(server, action="auth.lockout")["total"] == 0  # no account reached its own limit
+    # the address lockout shuts out every account from there: on record once, naming the address
+    got = [(e["actor"], e["address"], e["target"], e["details"])
+           for e in audit(server, action="auth.lockout_address")["items"]]
+    assert got == [(None, "127.0.0.1", "127.0.0.1", {"failures": 30, "minutes": 15})]
     # tokens are not affected
     assert server.get(ME).status_code == 200
 
@@ -396,3 +402,155 @@ def test_every_route_has_a_permission_and_refuses_strangers(server):
         assert err["message"] == "请先登录", route
         checked += 1
     assert checked == len(routes) - 6
+
+
+# ---------- one-time passwords, session and token lifetimes, the user commands ----------
+
+SELF_ROUTES = {"self.read", "self.password", "self.logout"}
+ONE_TIME = "One-Time-Pass-2026"
+OWN_PASSWORD = "My-Own-Pass-2026!"
+
+
+def test_one_time_password_opens_only_the_password_change(server):
+    """Bug: sifa_api_authorize let routes open to every signed-in user ("authenticated":
+    deadlines, indicators, table export, reports/check, files) through before it looked at
+    must_change_password, and self.tokens too, so a one-time password set by an administrator
+    worked as a lasting one; and the "change" could keep the same password."""
+    add_staff(server)
+    r = server.cli("user", "passwd", "zhang", input_text=ONE_TIME + "\n")
+    assert r.returncode == 0, r.stderr
+    s, csrf = session_for(server, "zhang", ONE_TIME)
+    assert s.get(server.url(ME), timeout=10).json()["must_change_password"] is True
+
+    routes = requests.get(server.url("/api/v1/system/routes"), headers=NO_AUTH, timeout=10).json()["routes"]
+    refused = 0
+    for route in routes:
+        if route["permission"] == "public" or route["permission"] in SELF_ROUTES:
+            continue
+        kw = {"headers": {"X-CSRF-Token": csrf}, "timeout": 10}
+        if route["json_body"]:
+            kw["data"] = b"{}"
+            kw["headers"]["Content-Type"] = "application/json"
+        elif route["method"] in ("POST", "PUT", "PATCH"):
+            kw["data"] = b"x"
+            kw["headers"]["Content-Type"] = "application/octet-stream"
+        r = s.request(route["method"], server.url(concrete(route["path"])), **kw)
+        err = assert_envelope(r, 403, "password_change_required")
+        assert err["message"] == "请先修改初始密码", route
+        refused += 1
+    assert refused == len(routes) - 6 - len(SELF_ROUTES)
+
+    # the same password again is no change
+    r = s.post(server.url("/api/v1/auth/password"), json={"old_password": ONE_TIME, "new_password": ONE_TIME},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    err = assert_envelope(r, 400, "password_reused")
+    assert err["message"] == "新密码不能与原密码相同"
+    assert s.get(server.url(ME), timeout=10).json()["must_change_password"] is True
+    r = s.post(server.url("/api/v1/auth/password"), json={"old_password": ONE_TIME, "new_password": OWN_PASSWORD},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert s.get(server.url(ME), timeout=10).json()["must_change_password"] is False
+    for path in (RECORDS, "/api/v1/deadlines", "/api/v1/orgs", "/api/v1/roles", "/api/v1/indicators/definitions"):
+        assert s.get(server.url(path), timeout=10).status_code == 200, path
+    r = s.post(server.url(TOKENS), json={"name": "x", "scopes": ["mediation_case.read"]},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 201, r.text
+    assert s.post(server.url(LOGOUT), headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 200
+
+
+def test_cli_user_list_roles_passwd(server):
+    add_staff(server)
+    r = server.cli("user", "list")
+    assert r.returncode == 0, r.stderr
+    users = {}
+    for line in r.stdout.splitlines():
+        u = json.loads(line)
+        users[u["name"]] = u
+    assert set(users) == {"admin", "zhang"}
+    assert users["zhang"]["roles"] == ["mediation_staff"] and users["zhang"]["org"] == "t1"
+    assert users["zhang"]["must_change_password"] is False
+
+    r = server.cli("user", "roles", "zhang", "mediation_staff,inspector")
+    assert r.returncode == 0, r.stderr
+    s, csrf = session_for(server, "zhang", STAFF_PASSWORD)
+    assert sorted(s.get(server.url(ME), timeout=10).json()["roles"]) == ["inspector", "mediation_staff"]
+    r = server.cli("user", "roles", "nobody", "inspector")
+    assert r.returncode != 0 and "nobody" in r.stderr
+    r = server.cli("user", "roles", "zhang", "no_such_role")
+    assert r.returncode != 0
+
+    # passwd: the old password and its session and tokens end; the new one is one-time by default
+    r = server.cli("token", "create", "--user", "zhang", "--name", "x", "--scopes", "mediation_case.read")
+    bearer = {"Authorization": "Bearer " + r.stdout.strip()}
+    assert requests.get(server.url(ME), headers=bearer, timeout=10).status_code == 200
+    r = server.cli("user", "passwd", "zhang", input_text=ONE_TIME + "\n")
+    assert r.returncode == 0, r.stderr
+    assert_envelope(s.get(server.url(ME), timeout=10), 401, "session_expired")
+    assert_envelope(requests.get(server.url(ME), headers=bearer, timeout=10), 401, "token_invalid")
+    assert_envelope(login(server, "zhang", STAFF_PASSWORD), 401, "invalid_credentials")
+    r = login(server, "zhang", ONE_TIME)
+    assert r.status_code == 200 and r.json()["must_change_password"] is True
+    # --no-change: the user's own password, nothing to change
+    r = server.cli("user", "passwd", "zhang", "--no-change", input_text=OWN_PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    r = login(server, "zhang", OWN_PASSWORD)
+    assert r.status_code == 200 and r.json()["must_change_password"] is False
+    # a weak password is refused and changes nothing
+    r = server.cli("user", "passwd", "zhang", input_text="1234567890\n")
+    assert r.returncode != 0
+    assert login(server, "zhang", OWN_PASSWORD).status_code == 200
+    r = server.cli("user", "--help")
+    assert "--no-change" in r.stdout + r.stderr
+    got = [(e["action"], e["target"], e["details"]) for e in audit(server, action="user.password")["items"]]
+    assert got == [("user.password", "zhang", {"must_change": False}), ("user.password", "zhang", {"must_change": True})]
+
+
+@pytest.mark.sifa_args("--session_max_hours", "0")
+def test_absolute_session_limit(server):
+    """The absolute limit ends a session however busy it is (session_max_hours 0: once a second
+    has passed since login; the idle limit stays 30 minutes)."""
+    s, _ = session_for(server, "admin", ADMIN_PASSWORD)
+    for _ in range(3):  # in use all along
+        time.sleep(0.4)
+        s.get(server.url(ME), timeout=10)
+    time.sleep(0.4)
+    assert_envelope(s.get(server.url(ME), timeout=10), 401, "session_expired")
+    assert server.get(ME).status_code == 200  # tokens have their own expiry
+
+
+def test_expired_token_is_401(server):
+    add_staff(server)
+    s, csrf = session_for(server, "zhang", STAFF_PASSWORD)
+    r = s.post(server.url(TOKENS), json={"name": "x", "scopes": ["mediation_case.read"], "expires_in_days": 1},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 201, r.text
+    t = r.json()
+    bearer = {"Authorization": "Bearer " + t["token"]}
+    assert requests.get(server.url(RECORDS), headers=bearer, timeout=10).status_code == 200
+    # the API allows no expiry in the past: age the token in the test's own database
+    with sqlite3.connect(str(server.paths["db"]), timeout=10) as db:
+        assert db.execute("UPDATE api_tokens SET expires_at = ? WHERE id = ?", (int(time.time()) - 1, t["id"])) \
+            .rowcount == 1
+    assert_envelope(requests.get(server.url(RECORDS), headers=bearer, timeout=10), 401, "token_invalid")
+    assert_envelope(requests.get(server.url(ME), headers=bearer, timeout=10), 401, "token_invalid")
+
+
+def test_password_reset_ends_sessions_and_tokens(server):
+    """Bug: POST /api/v1/users/{name}/password revoked the user's sessions but not their API
+    tokens, so a token issued by whoever had the old password kept working."""
+    add_staff(server)
+    s, csrf = session_for(server, "zhang", STAFF_PASSWORD)
+    r = s.post(server.url(TOKENS), json={"name": "x", "scopes": ["mediation_case.read"]},
+               headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 201, r.text
+    bearer = {"Authorization": "Bearer " + r.json()["token"]}
+    assert requests.get(server.url(RECORDS), headers=bearer, timeout=10).status_code == 200
+    admin_token = server.get(TOKENS).json()["items"]
+    r = requests.post(server.url("/api/v1/users/zhang/password"), json={"password": ONE_TIME}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert_envelope(s.get(server.url(ME), timeout=10), 401, "session_expired")
+    assert_envelope(requests.get(server.url(RECORDS), headers=bearer, timeout=10), 401, "token_invalid")
+    # only that user's: the admin's own token still works
+    assert server.get(ME).status_code == 200 and len(admin_token) == 2
+    r = login(server, "zhang", ONE_TIME)
+    assert r.status_code == 200 and r.json()["must_change_password"] is True

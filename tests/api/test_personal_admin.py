@@ -160,3 +160,45 @@ def test_admin_api_users_passwords_sessions(server):
     for a in ("org.create", "org.update", "user.create", "user.password_change", "session.revoke", "user.update",
               "auth.login", "auth.login_failed"):
         assert a in actions, a
+
+
+def test_clear_personal_data_in_write_answers_is_audited(server):
+    """Bug: the answer to a create, update or transition carries the record with its personal
+    data in clear (for a role that may see it) but left no record.read_personal entry, so reading
+    an applicant's identity number through a write went unrecorded. Now each such answer is
+    audited once, in the write's transaction; a masked answer is not."""
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+
+    def personal_reads():
+        return requests.get(server.url("/api/v1/audit"), params={"action": "record.read_personal", "page_size": 100},
+                            timeout=10).json()["items"]
+
+    applicant = {"name": "欧阳修", "id_number": VALID_ID, "phone": "13800138000"}
+    r = legal_aid(server, applicant)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["applicant"] == applicant
+    got = [(e["actor"], e["target"], e["details"]) for e in personal_reads()]
+    assert got == [("admin", "legal_aid_case/%d" % rec["id"], {"ids": [rec["id"]], "via": "record.create"})]
+
+    # an update that does not touch the applicant still answers with it in clear: audited too
+    r = requests.patch(server.url("%s/%d" % (LA, rec["id"])), json={"cause": "追索劳动报酬"},
+                       headers={"If-Match": '"1"'}, timeout=10)
+    assert r.status_code == 200 and r.json()["applicant"] == applicant
+    got = [(e["target"], e["details"]) for e in personal_reads()]
+    assert got[0] == ("legal_aid_case/%d" % rec["id"], {"ids": [rec["id"]], "via": "record.update"})
+    assert len(got) == 2
+
+    # a caller without legal_aid_case.personal gets it masked: nothing to audit
+    staff = token_for(server, "admin", "legal_aid_case.read,legal_aid_case.update")
+    r = requests.patch(server.url("%s/%d" % (LA, rec["id"])), json={"lawyer": "王律师"},
+                       headers=dict(staff, **{"If-Match": '"2"'}), timeout=10)
+    assert r.status_code == 200 and r.json()["applicant"]["id_number"] == "110105********002X"
+    assert len(personal_reads()) == 2
+    # a refused write leaves no entry either
+    r = requests.patch(server.url("%s/%d" % (LA, rec["id"])), json={"cause": "x"}, headers={"If-Match": '"1"'},
+                       timeout=10)
+    assert r.status_code == 409, r.text
+    assert len(personal_reads()) == 2
+    assert requests.get(server.url("/api/v1/audit/verify"), timeout=30).json()["ok"] is True

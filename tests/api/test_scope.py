@@ -291,3 +291,65 @@ def test_moving_an_org_moves_its_records_between_scopes(world):
         assert r.returncode == 0, r.stderr
     assert w["sa"].ids() == sorted([w["a_ta"]] + ta1)
     assert w["sb"].ids() == [w["a_tb"]]
+
+
+def _version(caller, rid):
+    r = caller.get(rpath(rid=rid))
+    assert r.status_code == 200, r.text
+    return {"If-Match": '"%d"' % r.json()["version"]}
+
+
+def test_self_scope_writes_stay_in_own_subtree(world):
+    """Bug: scope_allows_org allowed any org whenever a self grant (仅本人) was present, so a
+    mediator could file cases in any town, and a user holding judicial_office + mediator lost the
+    write check of the org-based role. Now a self grant puts records only in the user's own org
+    unit and below; grants add up, none widens another. Cleans up what it creates."""
+    server, med, w = world["server"], world["med"], world
+    created = []
+    try:
+        err = assert_envelope(med.send("POST", rpath(), mediation("调解员越权登记", "tb")), 403, "org_out_of_scope")
+        assert err["details"] == {"field": "committee", "org": "tb"}
+        # above the mediator's own village is outside it too
+        assert_envelope(med.send("POST", rpath(), mediation("调解员登记到镇", "ta")), 403, "org_out_of_scope")
+        r = med.send("POST", rpath(), mediation("调解员本村登记", "ta1"))
+        assert r.status_code == 201, r.text
+        mine = r.json()["id"]
+        created.append(mine)
+        assert med.get(rpath(rid=mine)).status_code == 200
+        r = med.send("PATCH", rpath(rid=mine), {"title": "调解员本村登记(补正)"}, _version(med, mine))
+        assert r.status_code == 200, r.text
+        err = assert_envelope(med.send("PATCH", rpath(rid=mine), {"committee": "tb"}, _version(med, mine)),
+                              403, "org_out_of_scope")
+        assert err["details"] == {"field": "committee", "org": "tb"}
+
+        r = server.cli("user", "add", "jm", "--display-name", "所员兼调解员", "--org", "ta", "--roles",
+                       "judicial_office,mediator", "--password-stdin", input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+        jm = Caller(server, "jm")
+        r = jm.send("POST", rpath(), mediation("所员登记", "ta"))
+        assert r.status_code == 201, r.text
+        own = r.json()["id"]
+        created.append(own)
+        assert_envelope(jm.send("POST", rpath(), mediation("所员越权登记", "tb")), 403, "org_out_of_scope")
+        for rid in (own, w["a_ta"]):  # its own record or the town's: neither may go to tb
+            assert_envelope(jm.send("PATCH", rpath(rid=rid), {"committee": "tb"}, _version(jm, rid)),
+                            403, "org_out_of_scope")
+        r = jm.send("PATCH", rpath(rid=own), {"committee": "ta1"}, _version(jm, own))
+        assert r.status_code == 200, r.text
+
+        # an applicant (citizen: self scope, file_with_any_org, no org unit) files with the
+        # office of their choice, and still sees only their own
+        r = server.cli("user", "add", "cit", "--display-name", "申请人", "--roles", "citizen", "--password-stdin",
+                       input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+        cit = Caller(server, "cit")
+        r = cit.send("POST", rpath(), mediation("网上申请调解", "tb", applied_at=APPLIED))
+        assert r.status_code == 201, r.text
+        created.append(r.json()["id"])
+        assert cit.ids() == [r.json()["id"]]
+    finally:
+        for rid in created:
+            r = requests.get(server.url(rpath(rid=rid)), timeout=10)
+            r = requests.delete(server.url(rpath(rid=rid)), headers={"If-Match": '"%d"' % r.json()["version"]},
+                                timeout=10)
+            assert r.status_code in (200, 204), r.text

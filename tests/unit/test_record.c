@@ -133,7 +133,8 @@ static int setup(void **state)
     assert_true(json_array_size(changes) >= 1);
     json_decref(changes);
 
-    f->rc = (struct sifa_record_ctx){.model = f->model, .calendar = f->calendar, .actor = "tester", .now = NOW_2021_09_28};
+    f->rc = (struct sifa_record_ctx){.model = f->model, .calendar = f->calendar, .scope = SIFA_RECORD_SCOPE_ALL,
+                                     .actor = "tester", .now = NOW_2021_09_28};
     *state = f;
     return 0;
 }
@@ -1362,6 +1363,117 @@ static void test_schema_retype_empty_field(void **state)
     assert_int_equal(list_total(f, "agreement_form__gt=9"), 1);
 }
 
+/* Creates from text under the fixture's scope; returns the engine's status (err filled, rolled
+ * back on failure) and the new record's id in *ret_id. */
+static int create_status(struct fixture *f, const char *text, int64_t *ret_id, struct sifa_error *err)
+{
+    json_t *values = valid(f, text, false);
+    json_t *record = NULL;
+    assert_int_equal(sifa_db_begin(f->db, NULL), 0);
+    int rc = sifa_record_create(f->db, &f->rc, f->m, values, &record, err);
+    if (rc == 0) {
+        assert_int_equal(flush_commit(f->db, f->model, NULL), 0);
+        *ret_id = record_id(record);
+    } else {
+        assert_int_equal(sifa_db_rollback(f->db, NULL), 0);
+    }
+    json_decref(record);
+    json_decref(values);
+    return rc;
+}
+
+/* A context without a scope sees and writes nothing (it used to mean "everything": a caller that
+ * forgot its scope leaked every record); SIFA_RECORD_SCOPE_ALL is how the CLI asks for all. */
+static void test_scope_none_denies_all_allows(void **state)
+{
+    struct fixture *f = *state;
+    make_list_records(f);
+    /* one with a deadline due: an online application not answered */
+    json_decref(create(f, "{" BASE_INPUT ", \"applied_at\": \"2021-09-27T09:00:00+08:00\"}"));
+    json_t *page = list_ok(f, "page=1");
+    int64_t id = num(json_array_get(json_object_get(page, "items"), 0), "id");
+    json_decref(page);
+    struct sifa_error err = {0};
+    json_t *out = NULL;
+
+    f->rc.scope = NULL;
+    assert_int_equal(list_total(f, "page=1"), 0);
+    assert_int_equal(list_total(f, "org=cixi_01"), 0);
+    assert_int_equal(sifa_record_get(f->db, &f->rc, f->m, id, &out, &err), SIFA_ENOTFOUND);
+    assert_string_equal(err.code, "record_not_found");
+    sifa_error_release(&err);
+    assert_int_equal(sifa_record_history(f->db, &f->rc, f->m, id, &out, &err), SIFA_ENOTFOUND);
+    sifa_error_release(&err);
+    assert_int_equal(update(f, id, -1, "{\"title\": \"改\"}", &out, &err), SIFA_ENOTFOUND);
+    sifa_error_release(&err);
+    int64_t created = 0;
+    assert_int_equal(create_status(f, "{" BASE_INPUT "}", &created, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "no_scope");
+    sifa_error_release(&err);
+    struct sifa_record_ctx later = f->rc;
+    later.now = NOW_2021_11_01;
+    assert_int_equal(sifa_record_deadlines_due(f->db, &later, NOW_2021_11_01 + 400 * 86400, NULL, &out, &err), 0);
+    assert_int_equal(json_array_size(out), 0);
+    json_decref(out);
+
+    f->rc.scope = SIFA_RECORD_SCOPE_ALL;
+    assert_int_equal(list_total(f, "page=1"), 5);
+    json_decref(get(f, id));
+    later = f->rc;
+    later.now = NOW_2021_11_01;
+    assert_int_equal(sifa_record_deadlines_due(f->db, &later, NOW_2021_11_01 + 400 * 86400, NULL, &out, &err), 0);
+    assert_true(json_array_size(out) > 0);
+    json_decref(out);
+}
+
+/* Where a self-scope grant (仅本人) may put records: its own org subtree, and with an org-based
+ * grant beside it the union of the two, never anywhere (it used to allow any org). */
+static void test_scope_self_writes_within_own_subtree(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_error err = {0};
+    json_t *out = NULL;
+    int64_t mine = 0, other = 0;
+    f->rc.scope = SIFA_RECORD_SCOPE_ALL;
+    assert_int_equal(create_status(f, "{" BASE_INPUT ", \"committee\": \"cixi_02\"}", &other, &err), 0);
+
+    /* a mediator of cixi_01: records they create, put in cixi_01 and below */
+    struct sifa_record_scope self = {.creator = "mediator", .creator_org = "cixi_01"};
+    f->rc.scope = &self;
+    f->rc.actor = "mediator";
+    assert_int_equal(create_status(f, "{" BASE_INPUT ", \"committee\": \"cixi_02\"}", &mine, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "org_out_of_scope");
+    sifa_error_release(&err);
+    assert_int_equal(create_status(f, "{" BASE_INPUT "}", &mine, &err), 0);
+    assert_int_equal(list_total(f, "page=1"), 1); /* only their own */
+    assert_int_equal(update(f, mine, -1, "{\"title\": \"调解员改标题\"}", &out, &err), 0);
+    json_decref(out);
+    assert_int_equal(update(f, mine, -1, "{\"committee\": \"cixi_02\"}", &out, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "org_out_of_scope");
+    sifa_error_release(&err);
+    assert_int_equal(update(f, other, -1, "{\"title\": \"x\"}", &out, &err), SIFA_ENOTFOUND);
+    sifa_error_release(&err);
+    /* without an org unit of their own: nowhere */
+    struct sifa_record_scope homeless = {.creator = "mediator"};
+    f->rc.scope = &homeless;
+    assert_int_equal(create_status(f, "{" BASE_INPUT "}", &mine, &err), SIFA_EDENIED);
+    sifa_error_release(&err);
+
+    /* judicial office of cixi_01 and mediator: may not move their own record to cixi_02 */
+    const char *const sub[] = {"cixi_01"};
+    struct sifa_record_scope both = {.nsubtrees = 1, .subtrees = sub, .creator = "mediator", .creator_org = "cixi_01"};
+    f->rc.scope = &both;
+    assert_int_equal(update(f, mine, -1, "{\"committee\": \"cixi_02\"}", &out, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "org_out_of_scope");
+    sifa_error_release(&err);
+    /* a user of the whole city plus a self grant: the org-based grant decides */
+    const char *const city[] = {"cixi"};
+    struct sifa_record_scope wide = {.nsubtrees = 1, .subtrees = city, .creator = "mediator", .creator_org = "cixi_01"};
+    f->rc.scope = &wide;
+    assert_int_equal(update(f, mine, -1, "{\"committee\": \"cixi_02\"}", &out, &err), 0);
+    json_decref(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1385,6 +1497,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadlines_due_ordered_across_deadlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_add_and_remove_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_retype_empty_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scope_none_denies_all_allows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scope_self_writes_within_own_subtree, setup, teardown),
         /* last: under ASan the use-after-free it exposes aborts the process */
         cmocka_unit_test_setup_teardown(test_list_two_search_words, setup, teardown),
     };

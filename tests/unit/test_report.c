@@ -498,7 +498,8 @@ static int setup_db(void **state)
     assert_int_equal(sifa_record_sync_schema(f->db, f->model, &changes, &err), 0);
     assert_int_equal(sifa_db_commit(f->db, &err), 0);
     json_decref(changes);
-    f->rc = (struct sifa_record_ctx){.model = f->model, .actor = "tester", .now = 1632787200};
+    f->rc = (struct sifa_record_ctx){.model = f->model, .scope = SIFA_RECORD_SCOPE_ALL, .actor = "tester",
+                                     .now = 1632787200};
     /* 2020: 4 cases in t1; 2021: 3 in t1 (2 succeeded), none in t2 */
     const struct {
         const char *unit, *on, *amount;
@@ -586,7 +587,7 @@ static void test_build_figures_from_records(void **state)
     struct fixture *f = *state;
     json_t *info = NULL;
     struct sifa_doc *doc = NULL;
-    char *md = build_md(f, TEMPLATE, 2021, NULL, NULL, NULL, &info, &doc);
+    char *md = build_md(f, TEMPLATE, 2021, NULL, NULL, sifa_stats_scope_all, &info, &doc);
     assert_non_null(strstr(md, "# 慈溪市2021年度报告\n\n市委、市政府:\n\n## 一、成效\n\n"));
     assert_non_null(strstr(md, "默认引言。2021年共调处[3](/api/v1/indicators/cases/records?period=2021)件,"
                                "成功[2](/api/v1/indicators/succeeded/records?period=2021)件,"
@@ -619,7 +620,7 @@ static void test_missing_figures_are_flagged(void **state)
     json_t *info = NULL;
     struct sifa_doc *doc = NULL;
     /* t2 has no records at all: every figure is missing, none is 0; the href names the org */
-    char *md = build_md(f, TEMPLATE, 2021, "t2", NULL, NULL, &info, &doc);
+    char *md = build_md(f, TEMPLATE, 2021, "t2", NULL, sifa_stats_scope_all, &info, &doc);
     assert_non_null(strstr(md, "# 二 镇\\&2021年度报告")); /* & escaped */
     assert_non_null(strstr(md, "共调处**[【无数据】](/api/v1/indicators/cases/records?period=2021&org=t2)**件"));
     assert_null(strstr(md, "[0]"));
@@ -637,7 +638,7 @@ static void test_missing_figures_are_flagged(void **state)
     sifa_doc_free(doc);
     free(md);
     /* 2019: no records; the change and its phrase have nothing to compare */
-    md = build_md(f, TEMPLATE, 2019, NULL, NULL, NULL, NULL, NULL);
+    md = build_md(f, TEMPLATE, 2019, NULL, NULL, sifa_stats_scope_all, NULL, NULL);
     assert_non_null(strstr(md, "调处量**[【无数据】](/api/v1/indicators/cases_yoy/records?period=2019)**"));
     free(md);
 }
@@ -662,7 +663,8 @@ static void test_denied_figures_and_errors(void **state)
     struct sifa_error err = {0};
     struct sifa_doc *doc = NULL;
     struct sifa_report_template *t = parse_ok("# 报告\n\n共{{no_such_figure}}件");
-    struct sifa_report_request req = {.tmpl = t, .model = f->model, .tree = f->tree, .year = 2021};
+    struct sifa_report_request req = {.tmpl = t, .model = f->model, .tree = f->tree,
+                                      .scope_for = sifa_stats_scope_all, .year = 2021};
     assert_int_equal(sifa_report_annual_build(f->db, &req, &doc, NULL, &err), SIFA_EINVALID);
     assert_string_equal(err.code, "template_indicator");
     assert_non_null(strstr(err.message, "t.md:3:2:"));
@@ -706,7 +708,7 @@ static void test_passages_store_and_replace_defaults(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(stored, "problems"), "text")), "一是问题。");
     assert_string_equal(json_string_value(json_object_get(json_object_get(stored, "problems"), "updated_by")), "staff2");
     json_t *texts = sifa_report_passages_texts(stored);
-    char *md = build_md(f, TEMPLATE, 2021, NULL, texts, NULL, NULL, NULL);
+    char *md = build_md(f, TEMPLATE, 2021, NULL, texts, sifa_stats_scope_all, NULL, NULL);
     /* a stored passage of several paragraphs: its first continues the paragraph, the rest open new ones */
     assert_non_null(strstr(md, "## 一、成效\n\n新的引言,\n\n第二段。2021年共调处[3]"));
     assert_null(strstr(md, "默认引言"));
@@ -717,7 +719,7 @@ static void test_passages_store_and_replace_defaults(void **state)
     /* per org */
     assert_int_equal(sifa_report_passages_load(f->db, 2021, "t1", &stored, &err), 0);
     texts = sifa_report_passages_texts(stored);
-    md = build_md(f, TEMPLATE, 2021, "t1", texts, NULL, NULL, NULL);
+    md = build_md(f, TEMPLATE, 2021, "t1", texts, sifa_stats_scope_all, NULL, NULL);
     assert_non_null(strstr(md, "一镇的引言。2021年共调处"));
     free(md);
     json_decref(texts);
@@ -730,7 +732,7 @@ static void test_passages_store_and_replace_defaults(void **state)
     assert_int_equal(sifa_report_passages_load(f->db, 2021, NULL, &stored, &err), 0);
     assert_int_equal(json_object_size(stored), 1);
     texts = sifa_report_passages_texts(stored);
-    md = build_md(f, TEMPLATE, 2021, NULL, texts, NULL, NULL, NULL);
+    md = build_md(f, TEMPLATE, 2021, NULL, texts, sifa_stats_scope_all, NULL, NULL);
     assert_non_null(strstr(md, "默认引言。2021年"));
     assert_non_null(strstr(md, "。\n\n慈溪市司法局"));
     assert_null(strstr(md, "待撰写"));

@@ -49,6 +49,9 @@ static void test_real_roles_load(void **state)
     assert_true(sifa_role_grants(inspector, "audit.read"));
     assert_false(sifa_role_grants(inspector, "mediation_case.update"));
     assert_int_equal(sifa_roles_find(roles, "mediator")->scope, SIFA_SCOPE_SELF);
+    /* applicants file with any office; a mediator only within its own unit */
+    assert_true(sifa_roles_find(roles, "citizen")->file_with_any_org);
+    assert_false(sifa_roles_find(roles, "mediator")->file_with_any_org);
     assert_null(sifa_roles_find(roles, "nobody"));
     sifa_roles_free(roles);
 }
@@ -108,7 +111,11 @@ static void test_errors_with_positions(void **state)
                             "    scope: all\n"
                             "  - code: Bad\n"
                             "    name: 坏\n"
-                            "    scope: all\n");
+                            "    scope: all\n"
+                            "  - code: d\n"
+                            "    name: 丁\n"
+                            "    scope: own_org\n"
+                            "    file_with_any_org: true\n");
     struct sifa_roles *roles = NULL;
     json_t *errors = NULL;
     struct sifa_error err = {0};
@@ -121,7 +128,8 @@ static void test_errors_with_positions(void **state)
     assert_int_equal(error_line(errors, "read_only_write"), 10);
     assert_int_equal(error_line(errors, "duplicate_role"), 15);
     assert_int_equal(error_line(errors, "bad_code"), 18);
-    assert_int_equal(json_array_size(errors), 6);
+    assert_int_equal(error_line(errors, "any_org_needs_self"), 24);
+    assert_int_equal(json_array_size(errors), 7);
     json_decref(errors);
     sifa_error_release(&err);
     unlink(path);

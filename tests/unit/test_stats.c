@@ -237,7 +237,8 @@ static int setup_db(void **state)
     assert_int_equal(sifa_record_sync_schema(f->db, f->model, &changes, &err), 0);
     assert_int_equal(sifa_db_commit(f->db, &err), 0);
     json_decref(changes);
-    f->rc = (struct sifa_record_ctx){.model = f->model, .actor = "tester", .now = 1632787200};
+    f->rc = (struct sifa_record_ctx){.model = f->model, .scope = SIFA_RECORD_SCOPE_ALL, .actor = "tester",
+                                     .now = 1632787200};
     *state = f;
     return 0;
 }
@@ -301,7 +302,7 @@ static char *figure(struct fixture *f, const char *code, const char *org, const 
     assert_non_null(ind);
     const char *orgs[1] = {org};
     struct sifa_stats_request req = {.model = f->model, .tree = tree, .indicators = &ind, .nindicators = 1,
-                                     .orgs = orgs, .norgs = 1};
+                                     .orgs = orgs, .norgs = 1, .scope_for = sifa_stats_scope_all};
     assert_int_equal(sifa_period_parse(period, &req.period, &err), 0);
     json_t *out = NULL;
     assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), 0);
@@ -458,6 +459,19 @@ static void test_scope_limits_the_roll_up(void **state)
     assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), SIFA_ENOTFOUND);
     assert_string_equal(err.code, "org_not_found");
     sifa_error_release(&err);
+
+    /* no scope function: nothing readable (it used to mean everything) */
+    req.orgs = orgs;
+    req.norgs = 3;
+    req.scope_for = NULL;
+    assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), SIFA_EDENIED);
+    assert_string_equal(err.code, "indicator_denied");
+    sifa_error_release(&err);
+    /* the explicit everything: both towns */
+    req.scope_for = sifa_stats_scope_all;
+    assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(out, "items"), 0), "value")), 2);
+    json_decref(out);
     sifa_org_tree_free(tree);
 }
 
@@ -478,7 +492,7 @@ static void test_many_figures_in_one_read(void **state)
         inds[n++] = &f->model->indicators[i];
     const char *orgs[] = {NULL, "city", "t1", "t2", "u1", "u2", "u3"};
     struct sifa_stats_request req = {.model = f->model, .tree = tree, .indicators = inds, .nindicators = n,
-                                     .orgs = orgs, .norgs = 7, .compare = true};
+                                     .orgs = orgs, .norgs = 7, .compare = true, .scope_for = sifa_stats_scope_all};
     assert_int_equal(sifa_period_parse("2021", &req.period, &err), 0);
     json_t *out = NULL;
     assert_int_equal(sifa_stats_read(f->db, &req, &out, &err), 0);
