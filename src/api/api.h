@@ -105,6 +105,7 @@ int sifa_api_records_update(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_delete(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_transition(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_records_export(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err);

@@ -117,6 +117,34 @@ static json_t *path_parameters(const char *pattern)
     return params;
 }
 
+/* Query parameters, for the routes whose query is more than a record list's filters (those are
+ * the fields of the module's schema with __gte/__lte/__gt/__lt/__ne/__empty, state, org, q, sort). */
+static const struct {
+    const char *route, *name, *type, *description;
+    const char *values[4]; /* an enum, or empty */
+} query_params[] = {
+    {"records.export", "format", "string", "xlsx (default) or csv (UTF-8 with BOM); the other parameters are the "
+                                           "list's filters, search and sort, and every page is exported", {"xlsx", "csv"}},
+};
+
+static void add_query_parameters(json_t *params, const char *route)
+{
+    for (size_t i = 0; i < SIFA_ARRAY_SIZE(query_params); i++) {
+        if (strcmp(query_params[i].route, route) != 0)
+            continue;
+        json_t *schema = json_pack("{s:s}", "type", query_params[i].type);
+        if (query_params[i].values[0] != NULL) {
+            json_t *values = json_array();
+            for (size_t k = 0; k < 4 && query_params[i].values[k] != NULL; k++)
+                json_array_append_new(values, json_string(query_params[i].values[k]));
+            json_object_set_new(schema, "enum", values);
+        }
+        json_array_append_new(params, json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", query_params[i].name, "in", "query",
+                                                "required", 0, "description", query_params[i].description, "schema",
+                                                schema));
+    }
+}
+
 int sifa_api_openapi(struct sifa_req *req, struct sifa_error *err)
 {
     (void)err;
@@ -137,6 +165,7 @@ int sifa_api_openapi(struct sifa_req *req, struct sifa_error *err)
         json_t *op = json_pack("{s:s,s:o,s:s,s:{s:{s:s}}}", "operationId", r->name, "parameters",
                                path_parameters(r->pattern), "x-sifa-permission", r->permission, "responses",
                                "default", "description", "JSON; errors as {\"error\":{\"code\",\"message\",\"details\"}}");
+        add_query_parameters(json_object_get(op, "parameters"), r->name);
         if (strcmp(r->permission, "public") == 0)
             json_object_set_new(op, "security", json_array());
         if (r->flags & SIFA_ROUTE_JSON_BODY) {

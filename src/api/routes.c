@@ -53,6 +53,9 @@ const struct sifa_route sifa_api_routes[] = {
     {"GET", "/api/v1/modules", sifa_api_modules_list, "modules.read", 0, 0, "modules.list"},
     {"GET", "/api/v1/modules/{code}", sifa_api_modules_get, "modules.read", 0, 0, "modules.get"},
     {"GET", "/api/v1/modules/{code}/records", sifa_api_records_list, "{code}.read", 0, 0, "records.list"},
+    /* 导出: the list's filters, search and sort, every page, as XLSX or CSV (src/api/export.c). */
+    {"GET", "/api/v1/modules/{code}/records/export", sifa_api_records_export, "{code}.export", 0, 0,
+     "records.export"},
     {"POST", "/api/v1/modules/{code}/records", sifa_api_records_create, "{code}.create", 256 * KB,
      SIFA_ROUTE_JSON_BODY, "records.create"},
     {"GET", "/api/v1/modules/{code}/records/{id}", sifa_api_records_get, "{code}.read", 0, 0, "records.get"},

@@ -153,6 +153,17 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                      const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
                      struct sifa_error *err);
 
+/* Every record matching params, in the list's order, handed to each (record borrowed for the
+ * call; a negative return stops the walk and is returned): the filters, search, sort, scope and
+ * masking of sifa_record_list, for exports. page and page_size are accepted and ignored (an export
+ * takes the whole result). More than max_rows matching records: SIFA_ELIMIT "export_too_large",
+ * details {total, max}, before each is called (or, should rows be added during the walk, when
+ * the limit is passed). *ret_total (may be NULL): the number of records walked. */
+int sifa_record_list_each(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                          const struct sifa_record_query_param *params, size_t nparams, int64_t max_rows,
+                          int (*each)(void *arg, json_t *record, struct sifa_error *err), void *arg,
+                          int64_t *ret_total, struct sifa_error *err);
+
 /* ---- indicator aggregates ----
  * Every write of a record (create, update, transition, delete) queues its contribution to the
  * base indicators over its module — minus what it contributed before, plus what it contributes

@@ -7,6 +7,7 @@
  * Invariants: a record's version increases by one with every change and history holds one row
  * per version; d_<deadline>_due always reflects the record's current values; the search index
  * row of a record is rewritten in the same transaction as the record. */
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -1903,9 +1904,18 @@ static int convert_value(const struct sifa_field *f, const char *key, const char
 /* sifa_record_list, with optional extra conditions (" AND …" over the module's table, values in
  * extra) and a fixed order (" ORDER BY …") that replaces the sort parameter: the drill-down of an
  * indicator lists its records through here, so scope, masking and paging are the same. */
+/* each (NULL: one page into *ret_page): every matching record in order goes to each->fn instead,
+ * page and page_size are ignored, and *ret_page holds only {"total"}. */
+struct list_each {
+    int64_t max_rows;
+    int (*fn)(void *arg, json_t *record, struct sifa_error *err);
+    void *arg;
+};
+
 static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                         const struct sifa_record_query_param *params, size_t nparams, const char *extra_where,
-                        const struct bounds *extra, const char *fixed_order, json_t **ret_page, struct sifa_error *err)
+                        const struct bounds *extra, const char *fixed_order, const struct list_each *each,
+                        json_t **ret_page, struct sifa_error *err)
 {
     struct sql where = {0};
     struct bound bounds[MAX_BOUND];
@@ -2134,6 +2144,15 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             sifa_db_stmt_done(st);
         }
     }
+    if (r >= 0 && each != NULL && total > each->max_rows)
+        r = sifa_error_set_details(err, SIFA_ELIMIT, "export_too_large",
+                                   json_pack("{s:I,s:I}", "total", (json_int_t)total, "max", (json_int_t)each->max_rows),
+                                   "符合条件的记录有 %lld 条,超过一次导出的上限 %lld 条,请缩小查询范围后再导出",
+                                   (long long)total, (long long)each->max_rows);
+    if (r >= 0 && each != NULL) {
+        page = 1;
+        page_size = each->max_rows + 1; /* one more than allowed: rows added since the count */
+    }
     if (r >= 0) {
         struct sql s = {0};
         select_columns(&s, m);
@@ -2146,7 +2165,22 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
                 sifa_rec_bind_bound(st, (int)i + 1, &bounds[i]);
             sifa_db_bind_int64(st, (int)nb + 1, page_size);
             sifa_db_bind_int64(st, (int)nb + 2, (page - 1) * page_size);
-            while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
+            int64_t rows = 0;
+            while (each != NULL && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+                if (++rows > each->max_rows) {
+                    r = sifa_error_set(err, SIFA_ELIMIT, "export_too_large", "记录数超过一次导出的上限 %lld 条",
+                                       (long long)each->max_rows);
+                    break;
+                }
+                json_t *rec = record_from_row(rc, m, st);
+                r = reveal_record(rc, m, rec, err);
+                if (r >= 0)
+                    r = each->fn(each->arg, rec, err);
+                json_decref(rec);
+                if (r < 0)
+                    break;
+            }
+            while (each == NULL && (r = sifa_db_step(st, err)) == SIFA_DB_ROW)
                 json_array_append_new(items, record_from_row(rc, m, st));
             sifa_db_stmt_done(st);
             size_t ri;
@@ -2172,7 +2206,24 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                      const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
                      struct sifa_error *err)
 {
-    return list_records(db, rc, m, params, nparams, NULL, NULL, NULL, ret_page, err);
+    return list_records(db, rc, m, params, nparams, NULL, NULL, NULL, NULL, ret_page, err);
+}
+
+int sifa_record_list_each(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          const struct sifa_record_query_param *params, size_t nparams, int64_t max_rows,
+                          int (*each)(void *arg, json_t *record, struct sifa_error *err), void *arg,
+                          int64_t *ret_total, struct sifa_error *err)
+{
+    assert(max_rows >= 0 && each != NULL);
+    struct list_each e = {.max_rows = max_rows, .fn = each, .arg = arg};
+    json_t *page = NULL;
+    int r = list_records(db, rc, m, params, nparams, NULL, NULL, NULL, &e, &page, err);
+    if (r < 0)
+        return r;
+    if (ret_total != NULL)
+        *ret_total = json_integer_value(json_object_get(page, "total"));
+    json_decref(page);
+    return 0;
 }
 
 int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_indicator *ind,
@@ -2222,7 +2273,7 @@ int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx 
     snprintf(page_text, sizeof(page_text), "%lld", (long long)page);
     snprintf(size_text, sizeof(size_text), "%lld", (long long)page_size);
     struct sifa_record_query_param params[] = {{"page", page_text}, {"page_size", size_text}};
-    int r = list_records(db, rc, m, params, 2, where.buf, &b, order.buf, ret_page, err);
+    int r = list_records(db, rc, m, params, 2, where.buf, &b, order.buf, NULL, ret_page, err);
     sifa_sql_release(&where);
     sifa_sql_release(&day);
     sifa_sql_release(&order);
