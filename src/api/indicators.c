@@ -3,7 +3,8 @@
  * XLSX. Layer: api. Every figure is read with the caller's row scope of the module it counts
  * (`<module>.read`), so a town's staff see their town's figures, and an indicator over a module
  * the caller may not read is refused. Reads cost a few indexed queries and run on the event loop;
- * table exports are audited (exports are, per issue 4). */
+ * table exports are audited (exports are, per issue 4), and a table as a file (CSV, XLSX) also
+ * needs `<module>.export` for every module it counts (see check_export and roles/roles.yaml). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -235,6 +236,40 @@ int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err
     return 0;
 }
 
+/* The first module behind ind (through the parts of derived indicators) that p may not export,
+ * or NULL when it may export them all. */
+static const struct sifa_module *unexportable(const struct sifa_principal *p, const struct sifa_indicator *ind,
+                                              int depth)
+{
+    if (ind == NULL || depth > SIFA_MODEL_DEPTH_MAX)
+        return NULL;
+    if (ind->module != NULL) {
+        char perm[SIFA_MODEL_CODE_MAX + 16];
+        snprintf(perm, sizeof(perm), "%s.export", ind->module->code);
+        return p != NULL && sifa_principal_can(p, perm) ? NULL : ind->module;
+    }
+    const struct sifa_module *m = unexportable(p, ind->a, depth + 1);
+    return m != NULL ? m : unexportable(p, ind->b, depth + 1);
+}
+
+/* A table as a file (CSV, XLSX) takes the data out, like a list's 导出: it needs <module>.export
+ * for every module its indicators count (roles/roles.yaml explains the rule), beside the read
+ * permission reading them needs. As JSON it is a read (shown on screen) and needs read only. */
+static int check_export(struct sifa_req *req, const struct request *q, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    for (size_t i = 0; i < q->sr.nindicators; i++) {
+        const struct sifa_module *m = unexportable(p, q->inds[i], 0);
+        if (m != NULL)
+            return sifa_error_set_details(err, SIFA_EDENIED, "export_denied",
+                                          json_pack("{s:s,s:s,s:s}", "indicator", q->inds[i]->code, "module", m->code,
+                                                    "permission", "export"),
+                                          "无权导出指标“%s”(需要%s的导出权限 %s.export)", q->inds[i]->name, m->name,
+                                          m->code);
+    }
+    return 0;
+}
+
 int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_query *query = sifa_req_query(req);
@@ -248,6 +283,8 @@ int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
     int r = request_build(req, true, &q, err);
     struct sifa_table *t = NULL;
     char title[256], subtitle[256];
+    if (r >= 0 && strcmp(format, "json") != 0)
+        r = check_export(req, &q, err);
     if (r >= 0) {
         const char *given = sifa_query_get(query, "title");
         int parent = sifa_org_tree_find(q.tree, q.orgs[q.sr.norgs - 1]);

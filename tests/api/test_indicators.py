@@ -80,7 +80,7 @@ def world(tmp_path_factory):
             r = server.cli("org", "add", *args)
             assert r.returncode == 0, r.stderr
         for name, org, role in (("sa", "ta", "mediation_staff"), ("lead", "c", "leadership"),
-                                ("law", "ta", "legal_aid_staff")):
+                                ("law", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
                            "--password-stdin", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
@@ -257,6 +257,30 @@ def test_tables_as_json_csv_and_xlsx_are_audited(world):
     assert {e["details"]["format"] for e in r.json()["items"]} == {"json", "csv", "xlsx"}
     r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="pdf"), timeout=10)
     assert_envelope(r, 400, "bad_format")
+
+
+def test_table_files_need_the_export_permission_of_every_module_counted(world):
+    s = world["server"]
+    params = {"codes": "mediation_cases,mediation_success_rate", "period": "2021", "org": "c"}
+    insp = login(s, "insp")  # reads every line (audited) but holds no .export
+    r = insp.get(s.url("/api/v1/indicators/table"), params=params, timeout=10)
+    assert r.status_code == 200, r.text  # on screen: a read
+    for fmt in ("csv", "xlsx"):
+        r = insp.get(s.url("/api/v1/indicators/table"), params=dict(params, format=fmt), timeout=10)
+        assert_envelope(r, 403, "export_denied")
+        assert r.json()["error"]["details"]["module"] == "mediation_case"
+    # a token limited to reading mediation cases: the same; with .export it may take the file
+    r = s.cli("token", "create", "--user", "admin", "--name", "ro", "--scopes", "mediation_case.read")
+    assert r.returncode == 0, r.stderr
+    ro = {"Authorization": "Bearer " + r.stdout.strip()}
+    r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv"), headers=ro, timeout=10)
+    assert_envelope(r, 403, "export_denied")
+    sa = login(s, "sa")  # mediation staff: mediation_case.* includes export
+    r = sa.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv", org="ta"), timeout=10)
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf"), r.text
+    lead = login(s, "lead")  # leadership: *.export
+    r = lead.get(s.url("/api/v1/indicators/table"), params=dict(params, format="xlsx"), timeout=10)
+    assert r.status_code == 200 and r.content.startswith(b"PK\x03\x04")
 
 
 def test_definitions_and_cli_show(world):
