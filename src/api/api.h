@@ -74,6 +74,10 @@ int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 
+/* The most rows one export may hold (lists, the audit log): the setting export.max_rows when it
+ * is a whole number from 1 to 1,000,000, else 100,000. Reads db (any connection; a worker's). */
+int64_t sifa_api_export_max_rows(struct sifa_db *db);
+
 extern const struct sifa_route sifa_api_routes[];
 extern const size_t sifa_api_routes_count;
 

@@ -304,9 +304,7 @@ static int write_record(void *arg, json_t *record, struct sifa_error *err)
     return r;
 }
 
-/* The row cap: the setting export.max_rows when it holds a whole number from 1 to
- * EXPORT_ROWS_LIMIT, else EXPORT_ROWS_DEFAULT. */
-static int64_t max_rows_setting(struct sifa_db *db)
+int64_t sifa_api_export_max_rows(struct sifa_db *db)
 {
     struct sifa_error err = {0};
     struct sifa_db_stmt *st;
@@ -336,7 +334,7 @@ static int export_run(void *ctx, struct sifa_error *err)
     int r = sifa_db_open(&j->db, &db, err);
     if (r < 0)
         return r;
-    j->max_rows = max_rows_setting(db);
+    j->max_rows = sifa_api_export_max_rows(db);
     r = sifa_org_tree_load(db, &j->tree, err);
     const struct sifa_module *m = j->m;
     j->ncols = column_count(m);

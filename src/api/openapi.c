@@ -125,12 +125,26 @@ static const struct {
 } query_params[] = {
     {"records.export", "format", "string", "xlsx (default) or csv (UTF-8 with BOM); the other parameters are the "
                                            "list's filters, search and sort, and every page is exported", {"xlsx", "csv"}},
+    {"audit.list", "actor", "string", "user name (exact)", {0}},
+    {"audit.list", "action", "string", "action (exact), e.g. auth.login", {0}},
+    {"audit.list", "action_prefix", "string", "actions starting with this, e.g. auth. (the login log)", {0}},
+    {"audit.list", "target", "string", "target (exact)", {0}},
+    {"audit.list", "address", "string", "client address (exact)", {0}},
+    {"audit.list", "keyword", "string", "text contained in the details (2 to 64 bytes)", {0}},
+    {"audit.list", "since", "string", "UTC time or prefix, inclusive (2024-05-01, 2024-05-01T08:30)", {0}},
+    {"audit.list", "until", "string", "UTC time or prefix, exclusive", {0}},
+    {"audit.list", "page", "integer", "from 1", {0}},
+    {"audit.list", "page_size", "integer", "1 to 500", {0}},
 };
 
 static void add_query_parameters(json_t *params, const char *route)
 {
+    /* The audit export takes the list's filters (not its paging). */
+    bool audit_export = strcmp(route, "audit.export") == 0;
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(query_params); i++) {
-        if (strcmp(query_params[i].route, route) != 0)
+        const char *owner = query_params[i].route;
+        if (strcmp(owner, route) != 0 &&
+            !(audit_export && strcmp(owner, "audit.list") == 0 && strncmp(query_params[i].name, "page", 4) != 0))
             continue;
         json_t *schema = json_pack("{s:s}", "type", query_params[i].type);
         if (query_params[i].values[0] != NULL) {

@@ -2,6 +2,8 @@
 and the hash chain catching edits, deletions and truncation (src/api/audit.c, src/auth/audit.c,
 src/cli/accounts.c sifa_cli_audit)."""
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -206,3 +208,73 @@ def test_audit_list_refuses_malformed_paging(server):
         assert r.status_code == 400, (params, r.text)
         assert r.json()["error"]["code"] == "audit_bad_filter"
     assert requests.get(server.url("/api/v1/audit"), params={"page": "1", "page_size": "5"}, timeout=10).status_code == 200
+
+
+def audit_csv(server, **params):
+    r = requests.get(server.url("/api/v1/audit/export"), params=params, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.content.startswith(b"\xef\xbb\xbf") and r.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.content[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["编号", "时间", "用户", "地址", "操作", "对象", "详情"]
+    return rows[1:]
+
+
+def test_login_log_search_and_filtered_export(server):
+    server.add_orgs("ta")
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "ta", "source": "walk_in", "title": "登录日志", "received_on": "2024-03-05"},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert login(server, "admin", "wrong-password-456").status_code == 401  # the failed login just made
+
+    # the login log: auth.* only, the failure first
+    page = audit_page(server, action_prefix="auth.", page_size=500)
+    assert page["items"] and all(e["action"].startswith("auth.") for e in page["items"])
+    assert page["items"][0]["action"] == "auth.login_failed" and page["items"][0]["target"] == "admin"
+    assert page["total"] < audit_page(server)["total"]  # the record.create is not in it
+    assert audit_page(server, action_prefix="record.")["items"][0]["action"] == "record.create"
+    # exact target, exact address, a keyword over the details
+    assert [e["action"] for e in audit_page(server, target="mediation_case/%d" % rid)["items"]] == ["record.create"]
+    assert audit_page(server, target="mediation_case/")["total"] == 0
+    assert audit_page(server, address="127.0.0.1", action="auth.login_failed")["total"] == 1
+    assert audit_page(server, address="10.9.9.9")["total"] == 0
+    assert [e["action"] for e in audit_page(server, keyword="known_user")["items"]] == ["auth.login_failed"]
+
+    # the export takes the same filters: exactly the filtered rows, oldest first
+    listed = audit_page(server, action_prefix="auth.", page_size=500)["items"]
+    rows = audit_csv(server, action_prefix="auth.")
+    assert [int(r[0]) for r in rows] == sorted(e["id"] for e in listed)
+    assert {r[4] for r in rows} == {e["action"] for e in listed}
+    rows = audit_csv(server, target="mediation_case/%d" % rid)
+    assert [(r[4], r[5]) for r in rows] == [("record.create", "mediation_case/%d" % rid)]
+    # audited, with the filters and the count
+    deadline = time.monotonic() + 5
+    while True:
+        exports = audit_page(server, action="audit.export")["items"]
+        if len(exports) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert exports[0]["details"] == {"filters": {"target": "mediation_case/%d" % rid}, "rows": 1}
+    assert exports[1]["details"]["filters"] == {"action_prefix": "auth."}
+
+    # the cap: the whole log is more than 2 entries, refused whole
+    r = requests.put(server.url("/api/v1/system/settings/export.max_rows"), json={"value": "2"}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    r = requests.get(server.url("/api/v1/audit/export"), timeout=30)
+    err = assert_envelope(r, 413, "audit_export_too_large")
+    assert err["details"]["max"] == 2 and err["details"]["total"] > 2
+    assert len(audit_csv(server, target="mediation_case/%d" % rid)) == 1
+
+
+def test_malformed_audit_filters_are_refused(server):
+    for params in ({"action_prefix": "Auth."}, {"action_prefix": "auth%"}, {"action_prefix": ""},
+                   {"keyword": "x"}, {"keyword": "k" * 65}, {"target": "t" * 300}, {"since": "yesterday"},
+                   {"until": "2024-05-01 08:00"}, {"actr": "admin"}, {"action": ["a.b", "c.d"]}):
+        for path in ("/api/v1/audit", "/api/v1/audit/export"):
+            r = requests.get(server.url(path), params=params, timeout=10)
+            assert r.status_code == 400, (path, params, r.text)
+            assert r.json()["error"]["code"] == "audit_bad_filter", (path, params)
+    r = requests.get(server.url("/api/v1/audit/export"), params={"page": "2"}, timeout=10)
+    assert_envelope(r, 400, "audit_bad_filter")  # an export takes every page
