@@ -70,6 +70,13 @@ void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *
 int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body_take, const char *etag,
                              const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 
+/* Sends body (taken) with 200 at once, or, when the caller holds a read-only role (inspectors:
+ * "every read audited"), only after an audit entry (action, target, details) is committed, as
+ * sifa_api_respond_audited does. For reads outside the record engine's (deadlines, figures).
+ * details taken (dropped when no entry is written). */
+int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err);
+
 /* Appends to the audit log on the writer connection (inside a write job). details taken. */
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err);

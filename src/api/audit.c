@@ -192,6 +192,18 @@ static json_t *audit_filter_json(const struct sifa_audit_filter *f)
     return j;
 }
 
+int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    if (p == NULL || !sifa_principal_read_only(p)) {
+        json_decref(details_take);
+        sifa_resp_json(req, 200, body_take);
+        return 0;
+    }
+    return sifa_api_respond_audited(req, 200, body_take, NULL, action, target, details_take, err);
+}
+
 int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_audit_filter f;

@@ -202,8 +202,13 @@ int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err)
     request_release(&q);
     if (r < 0)
         return r;
-    sifa_resp_json(req, 200, data);
-    return 0;
+    const struct sifa_query *query = sifa_req_query(req);
+    return sifa_api_respond_inspected(req, data, "stats.read", "indicators",
+                                      json_pack("{s:s?,s:s?,s:s?,s:s?}", "codes", sifa_query_get(query, "codes"),
+                                                "period", sifa_query_get(query, "period"), "org",
+                                                sifa_query_get(query, "org"), "compare",
+                                                sifa_query_get(query, "compare")),
+                                      err);
 }
 
 int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err)
@@ -309,10 +314,16 @@ int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
                                 sifa_query_get(query, "org"));
     if (strcmp(format, "json") == 0) {
         json_t *j = sifa_table_to_json(t);
-        if (j == NULL)
+        const struct sifa_principal *p = sifa_req_principal(req);
+        if (j == NULL) {
             r = sifa_table_check(t, err);
-        else
+        } else if (p != NULL && sifa_principal_read_only(p)) {
+            /* an inspector's read: sent only once its entry is committed (the entry below) */
+            sifa_table_free(t);
+            return sifa_api_respond_audited(req, 200, j, NULL, "stats.export", title, details, err);
+        } else {
             sifa_resp_json(req, 200, j);
+        }
     } else {
         char *buf = NULL;
         size_t len = 0;

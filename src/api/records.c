@@ -291,11 +291,21 @@ int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
     if (r < 0)
         return r;
     size_t overdue = 0, i;
-    json_t *item;
-    json_array_foreach(list, i, item) overdue += json_is_true(json_object_get(item, "overdue"));
-    sifa_resp_json(req, 200, json_pack("{s:o,s:I,s:I,s:I}", "items", list, "total", (json_int_t)json_array_size(list),
-                                       "overdue", (json_int_t)overdue, "within_days", (json_int_t)days));
-    return 0;
+    json_t *item, *seen = json_array();
+    json_array_foreach(list, i, item)
+    {
+        overdue += json_is_true(json_object_get(item, "overdue"));
+        if (i < 500) /* which records an inspector saw; bounded to keep the entry small */
+            json_array_append_new(seen, json_sprintf("%s/%" JSON_INTEGER_FORMAT,
+                                                     json_string_value(json_object_get(item, "module")),
+                                                     json_integer_value(json_object_get(item, "record_id"))));
+    }
+    json_t *body = json_pack("{s:o,s:I,s:I,s:I}", "items", list, "total", (json_int_t)json_array_size(list), "overdue",
+                             (json_int_t)overdue, "within_days", (json_int_t)days);
+    return sifa_api_respond_inspected(req, body, "deadlines.read", "deadlines",
+                                      json_pack("{s:I,s:s?,s:I,s:o}", "within_days", (json_int_t)days, "org", org,
+                                                "total", (json_int_t)json_array_size(list), "records", seen),
+                                      err);
 }
 
 /* ---------- writes ---------- */

@@ -278,3 +278,47 @@ def test_malformed_audit_filters_are_refused(server):
             assert r.json()["error"]["code"] == "audit_bad_filter", (path, params)
     r = requests.get(server.url("/api/v1/audit/export"), params={"page": "2"}, timeout=10)
     assert_envelope(r, 400, "audit_bad_filter")  # an export takes every page
+
+
+def test_inspector_reads_of_deadlines_and_figures_are_audited(server):
+    r = server.cli("org", "add", "ta", "--name", "甲镇", "--kind", "town")
+    assert r.returncode == 0, r.stderr
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "ta", "source": "walk_in", "title": "到期督察", "received_on": "2024-03-05",
+                            "applied_at": "2024-03-05T09:30:00+08:00"}, timeout=10)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    for name, org, role in (("insp", "ta", "inspector"), ("staff", "ta", "mediation_staff")):
+        r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
+                       "--password-stdin", input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+    actions = ("deadlines.read", "stats.read", "stats.export")
+
+    def entries(actor):
+        return [e for a in actions for e in audit_page(server, action=a, actor=actor)["items"]]
+
+    staff = requests.Session()
+    assert staff.post(server.url(LOGIN), json={"user": "staff", "password": PASSWORD}, timeout=10).status_code == 200
+    insp = requests.Session()
+    assert insp.post(server.url(LOGIN), json={"user": "insp", "password": PASSWORD}, timeout=10).status_code == 200
+    reads = (("/api/v1/deadlines", {"within_days": 0}),
+             ("/api/v1/indicators", {"codes": "mediation_cases", "period": "2024"}),
+             ("/api/v1/indicators/table", {"codes": "mediation_cases", "period": "2024", "org": "ta"}))
+    for path, params in reads:
+        r = staff.get(server.url(path), params=params, timeout=10)
+        assert r.status_code == 200, (path, r.text)
+    time.sleep(0.2)
+    # a normal staff member's reads leave none (a table is audited for everyone, as before)
+    assert [e["action"] for e in entries("staff")] == ["stats.export"]
+
+    for path, params in reads:
+        r = insp.get(server.url(path), params=params, timeout=10)
+        assert r.status_code == 200, (path, r.text)
+    # each was committed before its response was sent: no waiting needed
+    got = {e["action"]: e for e in entries("insp")}
+    assert set(got) == set(actions), got
+    dl = got["deadlines.read"]
+    assert dl["target"] == "deadlines" and dl["address"] == "127.0.0.1"
+    assert dl["details"]["total"] >= 1 and "mediation_case/%d" % rid in dl["details"]["records"]
+    assert got["stats.read"]["details"]["codes"] == "mediation_cases"
+    assert got["stats.export"]["details"]["format"] == "json"
