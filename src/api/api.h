@@ -42,6 +42,18 @@ struct sifa_api_scope {
 void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
 void sifa_api_scope_release(struct sifa_api_scope *s);
 
+/* For reads across modules (struct sifa_record_ctx module_scope, module_scope_arg = a struct
+ * sifa_api_read_scopes with principal set, the rest zero): each module's `<module>.read` scope
+ * of the caller, or 1 (module left out) without that permission. Each scope is valid until the
+ * next call; release them all with sifa_api_read_scopes_release. */
+struct sifa_api_read_scopes {
+    const struct sifa_principal *principal; /* borrowed; NULL: every module left out */
+    struct sifa_api_scope *scopes;          /* owned */
+    size_t n;
+};
+int sifa_api_read_scope_of(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope);
+void sifa_api_read_scopes_release(struct sifa_api_read_scopes *rs);
+
 /* Fills rc for an action ("read", "create", "transition.accept"…) on module code: the caller's
  * data scope for that permission goes into scope (owned there; release it), its name into actor. */
 struct sifa_record_ctx;

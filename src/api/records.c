@@ -245,28 +245,6 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
                         NULL, err);
 }
 
-struct deadline_scopes {
-    const struct sifa_principal *principal;
-    struct sifa_api_scope *scopes;
-    size_t n;
-};
-
-/* Each module's deadlines follow that module's read permission and scope. */
-static int deadline_module_scope(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope)
-{
-    struct deadline_scopes *ds = arg;
-    char perm[160];
-    snprintf(perm, sizeof(perm), "%s.read", m->code);
-    if (ds->principal == NULL || !sifa_principal_can(ds->principal, perm))
-        return 1;
-    ds->scopes = sifa_xrealloc(ds->scopes, (ds->n + 1) * sizeof(*ds->scopes));
-    sifa_api_scope_build(ds->principal, perm, &ds->scopes[ds->n]);
-    /* The engine uses each module's scope before asking for the next, so the array may move. */
-    *ret_scope = &ds->scopes[ds->n].scope;
-    ds->n++;
-    return 0;
-}
-
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_query *q = sifa_req_query(req);
@@ -279,15 +257,14 @@ int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
         if (errno != 0 || end == within || *end != '\0' || days < 0 || days > 3650)
             return sifa_error_set(err, SIFA_EINVALID, "bad_filter", "within_days 应为 0 到 3650 之间的天数");
     }
-    struct deadline_scopes ds = {.principal = sifa_req_principal(req)};
+    /* Each module's deadlines follow that module's read permission and scope. */
+    struct sifa_api_read_scopes ds = {.principal = sifa_req_principal(req)};
     struct sifa_api *api = sifa_req_app(req);
     struct sifa_record_ctx rc = {.model = api->model, .calendar = api->calendar, .now = time(NULL),
-                                 .module_scope = deadline_module_scope, .module_scope_arg = &ds};
+                                 .module_scope = sifa_api_read_scope_of, .module_scope_arg = &ds};
     json_t *list;
     int r = sifa_record_deadlines_due(sifa_req_db(req), &rc, rc.now + days * 86400, org, &list, err);
-    for (size_t i = 0; i < ds.n; i++)
-        sifa_api_scope_release(&ds.scopes[i]);
-    free(ds.scopes);
+    sifa_api_read_scopes_release(&ds);
     if (r < 0)
         return r;
     size_t overdue = 0, i;

@@ -90,8 +90,8 @@ const struct sifa_route sifa_api_routes[] = {
      SIFA_ROUTE_JSON_BODY, "reports.passages.put"},
     {"POST", "/api/v1/reports/check", sifa_api_check_report, "authenticated", 8 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "reports.check"},
-    /* Files are reached through unguessable 96-bit ids handed out with the records that cite
-     * them; per-record checks on downloads come with the record-level file index (see notes). */
+    /* Files: a download needs a readable record citing the file, or to be its uploader while no
+     * record cites it (src/api/files.c); anyone else gets 404. */
     {"POST", "/api/v1/files", sifa_api_files_upload, "authenticated", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "files.upload"},
     {"GET", "/api/v1/files/{id}", sifa_api_files_get, "authenticated", 0, 0, "files.get"},

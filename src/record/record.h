@@ -134,6 +134,15 @@ int sifa_record_file_insert(struct sifa_db *db, const struct sifa_record_ctx *rc
 /* Reads a file's metadata; *ret_path (new) is where its bytes are. */
 int sifa_record_file_get(struct sifa_db *db, const char *files_dir, const char *id, json_t **ret_file,
                          char **ret_path, struct sifa_error *err);
+/* Who uploaded the file: *ret_user new, NULL for none recorded (uploads before users were
+ * recorded, the CLI). SIFA_ENOTFOUND when there is no such file. */
+int sifa_record_file_created_by(struct sifa_db *db, const char *id, char **ret_user, struct sifa_error *err);
+/* Whether a record the caller may read cites the file (an attachment field, at the top or in a
+ * group's entries): *ret_readable. Modules follow rc->module_scope as in sifa_record_deadlines_due
+ * (NULL: rc->scope for every module). *ret_cited (may be NULL): whether any record, readable or
+ * not, cites it (looked up only when no readable one does). A malformed id: SIFA_ENOTFOUND. */
+int sifa_record_file_cited(struct sifa_db *db, const struct sifa_record_ctx *rc, const char *file_id,
+                           bool *ret_readable, bool *ret_cited, struct sifa_error *err);
 /* Checks the bytes look like the declared type (magic numbers) and the type is one the files API
  * accepts; SIFA_EUNSUPPORTED "file_type" otherwise. */
 int sifa_record_file_check_type(const char *content_type, const void *data, size_t size, struct sifa_error *err);

@@ -2377,3 +2377,80 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
     *ret_list = sorted;
     return 0;
 }
+
+/* ---------- which records cite a file ---------- */
+
+static bool field_holds_attachment(const struct sifa_field *f)
+{
+    if (f->type == SIFA_FIELD_ATTACHMENT)
+        return true;
+    for (size_t k = 0; k < f->nsub; k++)
+        if (field_holds_attachment(&f->sub[k]))
+            return true;
+    return false;
+}
+
+/* Attachment values are stored as compact JSON ({"file_id":"<24 hex>",…}, alone or inside a
+ * group's entries), so one LIKE per field column finds them without a JSON function either
+ * engine lacks; the id is hex, free of LIKE's wildcards. It scans the module's table: fine for a
+ * county's records, and the reason a file index would come before a city's. */
+int sifa_record_file_cited(struct sifa_db *db, const struct sifa_record_ctx *rc, const char *file_id,
+                           bool *ret_readable, bool *ret_cited, struct sifa_error *err)
+{
+    if (!sifa_record_file_id_valid(file_id))
+        return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
+    char pattern[SIFA_FILE_ID_LEN + 20];
+    snprintf(pattern, sizeof(pattern), "%%\"file_id\":\"%s\"%%", file_id);
+    bool readable = false, cited = false;
+    int r = 0;
+    for (size_t i = 0; rc->model != NULL && i < rc->model->nmodules && r >= 0 && !readable; i++) {
+        const struct sifa_module *m = &rc->model->modules[i];
+        size_t nattach = 0;
+        for (size_t k = 0; k < m->nfields; k++)
+            nattach += field_holds_attachment(&m->fields[k]);
+        if (nattach == 0)
+            continue;
+        const struct sifa_record_scope *module_scope = rc->scope;
+        bool may_read = rc->module_scope == NULL || rc->module_scope(rc->module_scope_arg, m, &module_scope) == 0;
+        /* Pass 1 with the caller's scope; pass 2, unscoped, only to learn whether anything cites it. */
+        for (int pass = may_read ? 1 : 2; pass <= 2 && r >= 0 && !readable; pass++) {
+            if (pass == 2 && (cited || ret_cited == NULL))
+                break;
+            struct sql s = {0};
+            sifa_sql_add(&s, "SELECT 1 FROM m_%s WHERE deleted_at IS NULL AND (", sifa_rec_name_ok(m->code));
+            size_t n = 0;
+            for (size_t k = 0; k < m->nfields; k++)
+                if (field_holds_attachment(&m->fields[k]))
+                    sifa_sql_add(&s, "%sf_%s LIKE ?", n++ ? " OR " : "", sifa_rec_name_ok(m->fields[k].code));
+            sifa_sql_add(&s, ")");
+            const char *scope_params[SCOPE_PARAMS_MAX];
+            size_t nsp = 0;
+            if (pass == 1)
+                r = scope_sql(module_scope, &s, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
+            sifa_sql_add(&s, " LIMIT 1");
+            struct sifa_db_stmt *st;
+            if (r >= 0)
+                r = sifa_db_prepare(db, s.buf, &st, err);
+            sifa_sql_release(&s);
+            if (r < 0)
+                break;
+            int idx = 1;
+            for (size_t q = 0; q < n; q++)
+                sifa_db_bind_text(st, idx++, pattern, -1);
+            for (size_t q = 0; q < nsp; q++)
+                sifa_db_bind_text(st, idx++, scope_params[q], -1);
+            r = sifa_db_step(st, err);
+            sifa_db_stmt_done(st);
+            if (r == SIFA_DB_ROW) {
+                cited = true;
+                readable = readable || pass == 1;
+            }
+        }
+    }
+    if (r < 0)
+        return r;
+    *ret_readable = readable;
+    if (ret_cited != NULL)
+        *ret_cited = cited;
+    return 0;
+}
