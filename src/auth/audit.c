@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/common.h"
+#include "base/csv.h"
 
 #include "auth/audit.h"
 #include "db/db.h"
@@ -892,54 +893,22 @@ int sifa_audit_list(struct sifa_db *db, const struct sifa_audit_filter *f, json_
     return 0;
 }
 
-struct csv {
-    FILE *out;
-    bool failed;
-};
-
-static void csv_put(struct csv *c, const char *s, size_t n)
+/* One row: fields quoted and defused by base/csv.h (as every CSV sifa writes), built in line and
+ * written at once. A NULL column is an empty field; text is NUL-terminated as SQLite hands it
+ * over (a NUL inside a field could only come from editing the database, which verify reports). */
+static void csv_row(struct sifa_strbuf *line, struct sifa_db_stmt *st)
 {
-    if (!c->failed && n > 0 && fwrite(s, 1, n, c->out) != n)
-        c->failed = true;
-}
-
-/* One cell, preceded by a comma unless first. NULL is an empty cell. */
-static void csv_cell(struct csv *c, const char *s, size_t n, bool first)
-{
-    if (!first)
-        csv_put(c, ",", 1);
-    if (s == NULL || n == 0)
-        return;
-    /* A spreadsheet runs a cell starting with these as a formula (=HYPERLINK(…), -2+3,
-     * @SUM(…)); tab and CR start one after Excel strips them. */
-    bool formula = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (quote)
-        csv_put(c, "\"", 1);
-    if (formula)
-        csv_put(c, "'", 1);
-    if (!quote) {
-        csv_put(c, s, n);
-        return;
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, sifa_db_column_int64(st, 0));
+    line->len = 0;
+    sifa_strbuf_puts(line, id);
+    for (int col = 1; col <= 6; col++) {
+        const char *s = sifa_db_column_text(st, col);
+        sifa_strbuf_add(line, ",", 1);
+        if (s != NULL)
+            sifa_csv_field(line, s);
     }
-    size_t from = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
-            csv_put(c, s + from, i + 1 - from); /* through the quote, then the quote again */
-            csv_put(c, "\"", 1);
-            from = i + 1;
-        }
-    }
-    csv_put(c, s + from, n - from);
-    csv_put(c, "\"", 1);
-}
-
-static void csv_text_column(struct csv *c, struct sifa_db_stmt *st, int col)
-{
-    const char *s = sifa_db_column_text(st, col);
-    csv_cell(c, s, s != NULL ? sifa_db_column_bytes(st, col) : 0, false);
+    sifa_strbuf_add(line, "\r\n", 2);
 }
 
 int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f, FILE *out, int64_t *ret_rows,
@@ -980,22 +949,19 @@ int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f,
     where_bind(st, &w);
     sifa_db_bind_int64(st, w.count + 1, f != NULL && f->max_rows > 0 ? f->max_rows : -1);
 
-    struct csv c = {.out = out};
+    struct sifa_strbuf line = {0};
     int64_t rows = 0;
-    csv_put(&c, head, sizeof(head) - 1);
-    while (!c.failed && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
-        char id[24];
-        int n = snprintf(id, sizeof(id), "%" PRId64, sifa_db_column_int64(st, 0));
-        csv_cell(&c, id, (size_t)n, true);
-        for (int col = 1; col <= 6; col++)
-            csv_text_column(&c, st, col);
-        csv_put(&c, "\r\n", 2);
+    bool failed = fwrite(head, 1, sizeof(head) - 1, out) != sizeof(head) - 1;
+    while (!failed && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        csv_row(&line, st);
+        failed = fwrite(line.data, 1, line.len, out) != line.len;
         rows++;
     }
     sifa_db_stmt_done(st);
-    if (!c.failed && fflush(out) != 0)
-        c.failed = true;
-    if (c.failed)
+    free(line.data);
+    if (!failed && fflush(out) != 0)
+        failed = true;
+    if (failed)
         return sifa_error_set(err, SIFA_EINTERNAL, "audit_export_io", "写出审计日志导出文件失败");
     if (r < 0)
         return r;

@@ -138,8 +138,9 @@ int sifa_audit_list(struct sifa_db *db, const struct sifa_audit_filter *f, json_
 /* Streams every entry matching f (may be NULL; page and page_size are ignored), oldest first, to
  * out as CSV that Excel opens directly: a UTF-8 byte order mark, the header row
  * 编号,时间,用户,地址,操作,对象,详情, CRLF line ends, fields quoted per RFC 4180 when they hold a
- * comma, quote, CR or LF. A text cell starting with =, +, -, @, tab or CR gets a leading ' so a
- * spreadsheet shows it as text instead of running it as a formula (CSV injection). out is
+ * comma, quote, CR or LF. A text cell starting with =, +, -, @, tab or CR that is not a plain
+ * number gets a leading ' so a spreadsheet shows it as text instead of running it as a formula
+ * (CSV injection; base/csv.h, as every CSV sifa writes). out is
  * borrowed and not closed; on failure it holds a partial export. *ret_rows (may be NULL) is set
  * to the number of entries written on success.
  * Returns 0, or SIFA_EINVALID "audit_bad_filter", SIFA_ELIMIT "audit_export_too_large" (more than

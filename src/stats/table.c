@@ -18,6 +18,7 @@
 #include "stats/table.h"
 
 #include "base/common.h"
+#include "base/csv.h"
 #include "base/text.h"
 
 /* ---- Building ------------------------------------------------------------------------------ */
@@ -263,61 +264,10 @@ static void buf_str(struct sifa_strbuf *b, const char *s)
     sifa_strbuf_add(b, s, strlen(s));
 }
 
-/* A plain number as a spreadsheet reads one: [+-]digits[.digits][e[+-]digits], or .digits. */
-static bool is_plain_number(const char *s)
-{
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    p += digits;
-    if (*p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        digits += frac;
-        p += 1 + frac;
-    }
-    if (digits == 0)
-        return false;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        size_t exp = strspn(p, "0123456789");
-        if (exp == 0)
-            return false;
-        p += exp;
-    }
-    return *p == '\0';
-}
-
-/* Spreadsheets run a field starting with one of these as a formula (OWASP "CSV injection"). */
-static bool needs_defusing(const char *s)
-{
-    return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
-}
-
+/* Quoting and defusing: base/csv.h, shared with the other CSV writers. */
 static void csv_text(struct sifa_strbuf *b, const char *s)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        sifa_strbuf_add(b, "\"", 1);
-    if (needs_defusing(s))
-        sifa_strbuf_add(b, "'", 1);
-    if (!quote) {
-        buf_str(b, s);
-        return;
-    }
-    for (const char *p = s;;) {
-        const char *q = strchr(p, '"');
-        if (q == NULL) {
-            buf_str(b, p);
-            break;
-        }
-        sifa_strbuf_add(b, p, (size_t)(q - p) + 1);
-        sifa_strbuf_add(b, "\"", 1); /* the doubled quote */
-        p = q + 1;
-    }
-    sifa_strbuf_add(b, "\"", 1);
+    sifa_csv_field(b, s);
 }
 
 static void csv_cell(struct sifa_strbuf *b, const struct sifa_cell *c)
