@@ -82,6 +82,14 @@ void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *
 int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body_take, const char *etag,
                              const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 
+/* Sends the file at path (sifa_resp_file) only after its audit entry is committed; 503
+ * audit_unavailable and no file when the entry cannot be written. remove: path is a temporary
+ * file, removed once sent (or refused), on failure of this call too. details taken. Returns 0, or
+ * SIFA_EUNAVAILABLE "busy" (nothing sent: the caller sends err). */
+int sifa_api_send_file_audited(struct sifa_req *req, const char *path, const char *content_type,
+                               const char *download_name, bool remove, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err);
+
 /* Sends body (taken) with 200 at once, or, when the caller holds a read-only role (inspectors:
  * "every read audited"), only after an audit entry (action, target, details) is committed, as
  * sifa_api_respond_audited does. For reads outside the record engine's (deadlines, figures).

@@ -192,6 +192,68 @@ static json_t *audit_filter_json(const struct sifa_audit_filter *f)
     return j;
 }
 
+struct audited_file {
+    struct audit_later entry;
+    char path[PATH_MAX];
+    char content_type[128];
+    char name[1024];
+    bool remove;
+};
+
+static int audited_file_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct audited_file *a = ctx;
+    return audit_later_run(db, &a->entry, err);
+}
+
+static void audited_file_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct audited_file *a = ctx;
+    if (req != NULL) {
+        struct sifa_error e = {0};
+        if (status < 0) {
+            /* No audit entry, no file. */
+            sifa_error_set(&e, SIFA_EUNAVAILABLE, "audit_unavailable", "无法记录审计日志,本次下载已拒绝:%s",
+                           err ? err->message : "");
+            sifa_resp_error(req, 503, &e);
+        } else if (sifa_resp_file(req, a->path, a->content_type, a->name[0] ? a->name : NULL) < 0) {
+            sifa_error_set(&e, SIFA_EINTERNAL, "file_missing", "文件内容已不在存储中");
+            sifa_resp_error(req, 500, &e);
+        }
+        sifa_error_release(&e);
+    }
+    if (a->remove)
+        unlink(a->path); /* h2o holds it open from sifa_resp_file on */
+    json_decref(a->entry.details);
+    free(a);
+}
+
+int sifa_api_send_file_audited(struct sifa_req *req, const char *path, const char *content_type,
+                               const char *download_name, bool remove, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    struct audited_file *a = sifa_xcalloc(1, sizeof(*a));
+    a->entry.api = sifa_req_app(req);
+    snprintf(a->entry.actor, sizeof(a->entry.actor), "%s", p ? p->user : "");
+    snprintf(a->entry.address, sizeof(a->entry.address), "%s", sifa_req_peer(req));
+    snprintf(a->entry.action, sizeof(a->entry.action), "%s", action);
+    snprintf(a->entry.target, sizeof(a->entry.target), "%s", target ? target : "");
+    a->entry.details = details_take;
+    snprintf(a->path, sizeof(a->path), "%s", path);
+    snprintf(a->content_type, sizeof(a->content_type), "%s", content_type);
+    snprintf(a->name, sizeof(a->name), "%s", download_name ? download_name : "");
+    a->remove = remove;
+    if (sifa_req_defer_write(req, audited_file_run, audited_file_done, a) < 0) {
+        if (remove)
+            unlink(a->path);
+        json_decref(a->entry.details);
+        free(a);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
+    }
+    return 0;
+}
+
 int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
                                json_t *details_take, struct sifa_error *err)
 {

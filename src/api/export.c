@@ -8,7 +8,7 @@
  * the cap (setting export.max_rows, default 100,000) is refused whole with 413
  * export_too_large, never truncated. Every export is audited ("records.export": module, format,
  * filters, rows, whether personal data was in clear) and the file is sent only once that entry
- * is committed, as with reads of personal data in clear.
+ * is committed (sifa_api_send_file_audited), as with reads of personal data in clear.
  *
  * Cells are for people: Chinese field names as headers, enum labels instead of codes, org unit
  * names, money in 元 with two decimals (a number in XLSX), dates and times as text (times in
@@ -376,45 +376,6 @@ static int export_run(void *ctx, struct sifa_error *err)
 
 /* ---------- audit, then the file ---------- */
 
-static int export_audit_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
-{
-    struct export_job *j = ctx;
-    char target[160];
-    snprintf(target, sizeof(target), "%s/export", j->m->code);
-    const char *format = j->format == SIFA_TABLE_CSV ? "csv" : "xlsx";
-    json_t *details = json_pack("{s:s,s:s,s:O,s:I,s:b}", "module", j->m->code, "format", format, "filters", j->filters,
-                                "rows", (json_int_t)j->rows, "personal", j->personal);
-    return sifa_api_audit(db, j->api, j->actor[0] ? j->actor : NULL, j->address, "records.export", target,
-                          details, err);
-}
-
-static void export_sent(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
-{
-    struct export_job *j = ctx;
-    if (req != NULL) {
-        if (status < 0) {
-            /* No audit entry, no file. */
-            struct sifa_error e = {0};
-            sifa_error_set(&e, SIFA_EUNAVAILABLE, "audit_unavailable", "无法记录审计日志,本次导出已拒绝:%s",
-                           err ? err->message : "");
-            sifa_resp_error(req, 503, &e);
-            sifa_error_release(&e);
-        } else {
-            const char *type = j->format == SIFA_TABLE_CSV
-                                   ? "text/csv; charset=utf-8"
-                                   : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-            /* h2o opens the file now and streams it from the descriptor, so it may go at once. */
-            if (sifa_resp_file(req, j->path, type, j->filename) < 0) {
-                struct sifa_error e = {0};
-                sifa_error_set(&e, SIFA_EINTERNAL, "export_io", "导出文件已丢失,请重试");
-                sifa_resp_error(req, 500, &e);
-                sifa_error_release(&e);
-            }
-        }
-    }
-    job_free(j);
-}
-
 static void export_written(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
 {
     struct export_job *j = ctx;
@@ -427,13 +388,20 @@ static void export_written(struct sifa_req *req, void *ctx, int status, const st
         job_free(j);
         return;
     }
-    if (sifa_req_defer_write(req, export_audit_run, export_sent, j) < 0) {
-        struct sifa_error e = {0};
-        sifa_error_set(&e, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
+    char target[160];
+    snprintf(target, sizeof(target), "%s/export", j->m->code);
+    const char *format = j->format == SIFA_TABLE_CSV ? "csv" : "xlsx";
+    const char *type = j->format == SIFA_TABLE_CSV ? "text/csv; charset=utf-8"
+                                                   : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    json_t *details = json_pack("{s:s,s:s,s:O,s:I,s:b}", "module", j->m->code, "format", format, "filters", j->filters,
+                                "rows", (json_int_t)j->rows, "personal", j->personal);
+    struct sifa_error e = {0};
+    /* the temporary file is the sender's now: it removes it once sent */
+    if (sifa_api_send_file_audited(req, j->path, type, j->filename, true, "records.export", target, details, &e) < 0)
         sifa_resp_error(req, 0, &e);
-        sifa_error_release(&e);
-        job_free(j);
-    }
+    sifa_error_release(&e);
+    j->path[0] = '\0';
+    job_free(j);
 }
 
 int sifa_api_records_export(struct sifa_req *req, struct sifa_error *err)

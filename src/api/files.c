@@ -8,7 +8,7 @@
  * read one of them (each module's `<module>.read` and data scope, as for deadlines), and, until
  * a record cites it, by the user who uploaded it (so a form can show what was just attached).
  * Anyone else gets 404 file_not_found, as for a record outside one's scope: the id's existence
- * does not leak. Uploading stays open to any signed-in user with a create or update permission
+ * does not leak. An inspector's downloads are audited (file.read) before they are answered. Uploading stays open to any signed-in user with a create or update permission
  * somewhere (a file alone shows nothing to anyone but its uploader). */
 #include <stdio.h>
 #include <string.h>
@@ -166,8 +166,11 @@ int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err)
     rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, NULL, err);
     if (rc < 0)
         return rc;
-    sifa_resp_json(req, 200, file);
-    return 0;
+    char target[64];
+    snprintf(target, sizeof(target), "files/%s", sifa_req_param(req, "id"));
+    return sifa_api_respond_inspected(req, file, "file.read", target,
+                                      json_pack("{s:O,s:s}", "name", json_object_get(file, "name"), "part", "metadata"),
+                                      err);
 }
 
 int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err)
@@ -181,10 +184,20 @@ int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err)
     rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, &path, err);
     if (rc < 0)
         return rc;
-    rc = sifa_resp_file(req, path, json_string_value(json_object_get(file, "content_type")),
-                        json_string_value(json_object_get(file, "name")));
-    if (rc < 0)
-        sifa_error_set(err, SIFA_EINTERNAL, "file_missing", "文件记录存在,但存储中找不到文件内容");
+    const struct sifa_principal *p = sifa_req_principal(req);
+    const char *type = json_string_value(json_object_get(file, "content_type"));
+    const char *name = json_string_value(json_object_get(file, "name"));
+    if (p != NULL && sifa_principal_read_only(p)) {
+        /* an inspector's read: the bytes go out once the entry is committed */
+        char target[64];
+        snprintf(target, sizeof(target), "files/%s", sifa_req_param(req, "id"));
+        rc = sifa_api_send_file_audited(req, path, type, name, false, "file.read", target,
+                                        json_pack("{s:s,s:s}", "name", name, "part", "content"), err);
+    } else {
+        rc = sifa_resp_file(req, path, type, name);
+        if (rc < 0)
+            sifa_error_set(err, SIFA_EINTERNAL, "file_missing", "文件记录存在,但存储中找不到文件内容");
+    }
     free(path);
     json_decref(file);
     return rc;

@@ -144,11 +144,11 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
         r = server.cli("org", "add", *args)
         assert r.returncode == 0, r.stderr
     for name, org, role in (("sa", "ta", "mediation_staff"), ("sb", "tb", "mediation_staff"),
-                            ("lead", "c", "leadership"), ("la", "ta", "legal_aid_staff")):
+                            ("lead", "c", "leadership"), ("la", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
         r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
                        "--password-stdin", input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
-    sa, sb, lead, la = (User(server, n) for n in ("sa", "sb", "lead", "la"))
+    sa, sb, lead, la, insp = (User(server, n) for n in ("sa", "sb", "lead", "la", "insp"))
 
     # another town's attachment: 404 for sa, readable by sb (its record) and by leadership
     fb = sb.upload(PDF, "application/pdf", "乙镇协议.pdf")
@@ -173,3 +173,14 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
     assert r.status_code == 201, r.text
     assert sa.sees(fx) == 404 and sb.sees(fx) == 200
     assert sa.sees("0123456789abcdef01234567") == 404
+
+    # an inspector reads every line's files, each read audited before it is answered; others' are not
+    def file_reads():
+        r = requests.get(server.url("/api/v1/audit"), params={"action": "file.read", "page_size": 100}, timeout=10)
+        assert r.status_code == 200, r.text
+        return [(e["actor"], e["target"], e["details"]["part"]) for e in r.json()["items"]]
+    assert file_reads() == []
+    assert insp.sees(fb) == 200
+    assert sorted(file_reads()) == [("insp", "files/" + fb, "content"), ("insp", "files/" + fb, "metadata")]
+    got = insp.s.get(server.url("/api/v1/files/%s/content" % fb), timeout=10)
+    assert got.status_code == 200 and got.content == PDF
