@@ -9,6 +9,7 @@ import io
 import random
 import sqlite3
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -237,6 +238,8 @@ def test_tables_as_json_csv_and_xlsx_are_audited(world):
     r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv"), timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
+    name = urllib.parse.unquote(r.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == "慈溪市业务统计表-2021.csv", name
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[2] == ["单位", "调处矛盾纠纷(件)", "调处成功率(%)"]
     assert rows[3] == ["甲镇", "11", "72.7"] and rows[5] == ["合计", "13", "76.9"]
