@@ -339,7 +339,7 @@ static int export_run(void *ctx, struct sifa_error *err)
     const struct sifa_module *m = j->m;
     j->ncols = column_count(m);
     const char **headers = sifa_xcalloc(j->ncols, sizeof(*headers));
-    char **owned = sifa_xcalloc(m->nfields, sizeof(*owned));
+    char **owned = sifa_xcalloc(m->nfields ? m->nfields : 1, sizeof(*owned));
     headers[0] = "记录编号";
     for (size_t i = 0; i < m->nfields; i++) {
         if (m->fields[i].type == SIFA_FIELD_MONEY) {
