@@ -42,6 +42,18 @@ struct sifa_api_scope {
 void sifa_api_scope_build(const struct sifa_principal *p, const char *permission, struct sifa_api_scope *ret);
 void sifa_api_scope_release(struct sifa_api_scope *s);
 
+/* For reads across modules (struct sifa_record_ctx module_scope, module_scope_arg = a struct
+ * sifa_api_read_scopes with principal set, the rest zero): each module's `<module>.read` scope
+ * of the caller, or 1 (module left out) without that permission. Each scope is valid until the
+ * next call; release them all with sifa_api_read_scopes_release. */
+struct sifa_api_read_scopes {
+    const struct sifa_principal *principal; /* borrowed; NULL: every module left out */
+    struct sifa_api_scope *scopes;          /* owned */
+    size_t n;
+};
+int sifa_api_read_scope_of(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope);
+void sifa_api_read_scopes_release(struct sifa_api_read_scopes *rs);
+
 /* Fills rc for an action ("read", "create", "transition.accept"…) on module code: the caller's
  * data scope for that permission goes into scope (owned there; release it), its name into actor. */
 struct sifa_record_ctx;
@@ -70,9 +82,28 @@ void sifa_api_audit_later(struct sifa_req *req, const char *action, const char *
 int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body_take, const char *etag,
                              const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 
+/* Sends the file at path (sifa_resp_file) only after its audit entry is committed; 503
+ * audit_unavailable and no file when the entry cannot be written. remove: path is a temporary
+ * file, removed once sent (or refused), on failure of this call too. details taken. Returns 0, or
+ * SIFA_EUNAVAILABLE "busy" (nothing sent: the caller sends err). */
+int sifa_api_send_file_audited(struct sifa_req *req, const char *path, const char *content_type,
+                               const char *download_name, bool remove, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err);
+
+/* Sends body (taken) with 200 at once, or, when the caller holds a read-only role (inspectors:
+ * "every read audited"), only after an audit entry (action, target, details) is committed, as
+ * sifa_api_respond_audited does. For reads outside the record engine's (deadlines, figures).
+ * details taken (dropped when no entry is written). */
+int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err);
+
 /* Appends to the audit log on the writer connection (inside a write job). details taken. */
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err);
+
+/* The most rows one export may hold (lists, the audit log): the setting export.max_rows when it
+ * is a whole number from 1 to 1,000,000, else 100,000. Reads db (any connection; a worker's). */
+int64_t sifa_api_export_max_rows(struct sifa_db *db);
 
 extern const struct sifa_route sifa_api_routes[];
 extern const size_t sifa_api_routes_count;
@@ -105,6 +136,7 @@ int sifa_api_records_update(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_delete(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_transition(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err);
+int sifa_api_records_export(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err);

@@ -1,8 +1,12 @@
 /* audit.c — the audit trail as the API uses it: appending entries from write jobs, and the
- * endpoints auditors read it through (list, chain verification). Layer: api. */
+ * endpoints auditors read it through: search (the operation log; action_prefix=auth. is the
+ * login log), chain verification, and CSV export with the search's filters. Layer: api. */
+#include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/common.h"
 #include "api/api.h"
@@ -131,24 +135,145 @@ int sifa_api_respond_audited(struct sifa_req *req, int http_status, json_t *body
     return 0;
 }
 
-int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err)
+/* The filters of GET /api/v1/audit and /audit/export from the query (borrowed from it). Paging
+ * only when page is true. Unknown parameters are refused, so a misspelt filter never exports the
+ * whole log. */
+static int audit_filter_from_query(struct sifa_req *req, bool paging, struct sifa_audit_filter *f,
+                                   struct sifa_error *err)
 {
+    static const char *const known[] = {"actor", "action", "action_prefix", "target", "address", "keyword",
+                                        "since", "until", "page", "page_size"};
     const struct sifa_query *q = sifa_req_query(req);
-    struct sifa_audit_filter f = {0};
-    f.actor = sifa_query_get(q, "actor");
-    f.action = sifa_query_get(q, "action");
-    f.since = sifa_query_get(q, "since");
-    f.until = sifa_query_get(q, "until");
+    memset(f, 0, sizeof(*f));
+    for (size_t i = 0; i < q->count; i++) {
+        size_t k = 0;
+        while (k < SIFA_ARRAY_SIZE(known) && strcmp(q->pairs[i].key, known[k]) != 0)
+            k++;
+        if (k == SIFA_ARRAY_SIZE(known) || (!paging && strncmp(q->pairs[i].key, "page", 4) == 0))
+            return sifa_error_set_details(err, SIFA_EINVALID, "audit_bad_filter",
+                                          json_pack("{s:s}", "filter", q->pairs[i].key), "不认识的查询条件 %s",
+                                          q->pairs[i].key);
+        if (sifa_query_count(q, q->pairs[i].key) > 1)
+            return sifa_error_set_details(err, SIFA_EINVALID, "audit_bad_filter",
+                                          json_pack("{s:s}", "filter", q->pairs[i].key), "查询条件 %s 只能给一次",
+                                          q->pairs[i].key);
+    }
+    f->actor = sifa_query_get(q, "actor");
+    f->action = sifa_query_get(q, "action");
+    f->action_prefix = sifa_query_get(q, "action_prefix");
+    f->target = sifa_query_get(q, "target");
+    f->address = sifa_query_get(q, "address");
+    f->keyword = sifa_query_get(q, "keyword");
+    f->since = sifa_query_get(q, "since");
+    f->until = sifa_query_get(q, "until");
+    if (!paging)
+        return 0;
     const char *page = sifa_query_get(q, "page"), *size = sifa_query_get(q, "page_size");
     char *end;
-    f.page = page ? strtoll(page, &end, 10) : 1;
+    f->page = page ? strtoll(page, &end, 10) : 1;
     if (page != NULL && (*page == '\0' || *end != '\0'))
         return sifa_error_set(err, SIFA_EINVALID, "audit_bad_filter", "page 应为正整数");
-    f.page_size = size ? strtoll(size, &end, 10) : 50;
+    f->page_size = size ? strtoll(size, &end, 10) : 50;
     if (size != NULL && (*size == '\0' || *end != '\0'))
         return sifa_error_set(err, SIFA_EINVALID, "audit_bad_filter", "page_size 应为正整数");
+    return 0;
+}
+
+/* The filters as the export's audit entry records them. New. */
+static json_t *audit_filter_json(const struct sifa_audit_filter *f)
+{
+    const char *const pairs[][2] = {{"actor", f->actor},   {"action", f->action},   {"action_prefix", f->action_prefix},
+                                    {"target", f->target}, {"address", f->address}, {"keyword", f->keyword},
+                                    {"since", f->since},   {"until", f->until}};
+    json_t *j = json_object();
+    for (size_t i = 0; i < SIFA_ARRAY_SIZE(pairs); i++)
+        if (pairs[i][1] != NULL)
+            json_object_set_new(j, pairs[i][0], json_string(pairs[i][1]));
+    return j;
+}
+
+struct audited_file {
+    struct audit_later entry;
+    char path[PATH_MAX];
+    char content_type[128];
+    char name[1024];
+    bool remove;
+};
+
+static int audited_file_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    struct audited_file *a = ctx;
+    return audit_later_run(db, &a->entry, err);
+}
+
+static void audited_file_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct audited_file *a = ctx;
+    if (req != NULL) {
+        struct sifa_error e = {0};
+        if (status < 0) {
+            /* No audit entry, no file. */
+            sifa_error_set(&e, SIFA_EUNAVAILABLE, "audit_unavailable", "无法记录审计日志,本次下载已拒绝:%s",
+                           err ? err->message : "");
+            sifa_resp_error(req, 503, &e);
+        } else if (sifa_resp_file(req, a->path, a->content_type, a->name[0] ? a->name : NULL) < 0) {
+            sifa_error_set(&e, SIFA_EINTERNAL, "file_missing", "文件内容已不在存储中");
+            sifa_resp_error(req, 500, &e);
+        }
+        sifa_error_release(&e);
+    }
+    if (a->remove)
+        unlink(a->path); /* h2o holds it open from sifa_resp_file on */
+    json_decref(a->entry.details);
+    free(a);
+}
+
+int sifa_api_send_file_audited(struct sifa_req *req, const char *path, const char *content_type,
+                               const char *download_name, bool remove, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    struct audited_file *a = sifa_xcalloc(1, sizeof(*a));
+    a->entry.api = sifa_req_app(req);
+    snprintf(a->entry.actor, sizeof(a->entry.actor), "%s", p ? p->user : "");
+    snprintf(a->entry.address, sizeof(a->entry.address), "%s", sifa_req_peer(req));
+    snprintf(a->entry.action, sizeof(a->entry.action), "%s", action);
+    snprintf(a->entry.target, sizeof(a->entry.target), "%s", target ? target : "");
+    a->entry.details = details_take;
+    snprintf(a->path, sizeof(a->path), "%s", path);
+    snprintf(a->content_type, sizeof(a->content_type), "%s", content_type);
+    snprintf(a->name, sizeof(a->name), "%s", download_name ? download_name : "");
+    a->remove = remove;
+    if (sifa_req_defer_write(req, audited_file_run, audited_file_done, a) < 0) {
+        if (remove)
+            unlink(a->path);
+        json_decref(a->entry.details);
+        free(a);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
+    }
+    return 0;
+}
+
+int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
+                               json_t *details_take, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    if (p == NULL || !sifa_principal_read_only(p)) {
+        json_decref(details_take);
+        sifa_resp_json(req, 200, body_take);
+        return 0;
+    }
+    return sifa_api_respond_audited(req, 200, body_take, NULL, action, target, details_take, err);
+}
+
+int sifa_api_audit_list(struct sifa_req *req, struct sifa_error *err)
+{
+    struct sifa_audit_filter f;
+    int rc = audit_filter_from_query(req, true, &f, err);
+    if (rc < 0)
+        return rc;
     json_t *result;
-    int rc = sifa_audit_list(sifa_req_db(req), &f, &result, err);
+    rc = sifa_audit_list(sifa_req_db(req), &f, &result, err);
     if (rc < 0)
         return rc;
     sifa_resp_json(req, 200, result);
@@ -206,15 +331,35 @@ int sifa_api_audit_verify(struct sifa_req *req, struct sifa_error *err)
     return 0;
 }
 
-/* ---------- export (CSV for Excel), built off the event loop ---------- */
+/* ---------- export (CSV for Excel), written off the event loop ----------
+ * The same filters as the list; the worker streams the matching entries into a temporary file
+ * (never the whole log in memory) that is then sent from disk and removed. More entries than
+ * the export cap (sifa_api_export_max_rows) is refused whole with 413. */
 
 struct export_work {
     struct sifa_db_config db;
     char path[4096];
-    char actor[SIFA_NAME_MAX + 1];
-    char *text;
-    size_t len;
+    char file[PATH_MAX]; /* the temporary file; "" once removed */
+    /* the filter's strings, copied: the work may outlive the request */
+    char *actor, *action, *action_prefix, *target, *address, *keyword, *since, *until;
+    struct sifa_audit_filter filter;
+    int64_t rows;
 };
+
+static void export_free(struct export_work *w)
+{
+    if (w->file[0])
+        unlink(w->file);
+    free(w->actor);
+    free(w->action);
+    free(w->action_prefix);
+    free(w->target);
+    free(w->address);
+    free(w->keyword);
+    free(w->since);
+    free(w->until);
+    free(w);
+}
 
 static int export_run(void *ctx, struct sifa_error *err)
 {
@@ -223,13 +368,15 @@ static int export_run(void *ctx, struct sifa_error *err)
     int rc = sifa_db_open(&w->db, &db, err);
     if (rc < 0)
         return rc;
-    FILE *f = open_memstream(&w->text, &w->len);
+    w->filter.max_rows = sifa_api_export_max_rows(db);
+    FILE *f = fopen(w->file, "we");
     if (f == NULL) {
         sifa_db_close(db);
-        return sifa_error_set(err, SIFA_EINTERNAL, "export", "无法生成导出文件");
+        return sifa_error_set(err, SIFA_EINTERNAL, "audit_export_io", "无法生成导出文件");
     }
-    rc = sifa_audit_export_csv(db, NULL, f, err);
-    fclose(f);
+    rc = sifa_audit_export_csv(db, &w->filter, f, &w->rows, err);
+    if (fclose(f) != 0 && rc >= 0)
+        rc = sifa_error_set(err, SIFA_EINTERNAL, "audit_export_io", "写出审计日志导出文件失败");
     sifa_db_close(db);
     return rc;
 }
@@ -240,23 +387,58 @@ static void export_done(struct sifa_req *req, void *ctx, int status, const struc
     if (req != NULL) {
         if (status < 0) {
             sifa_resp_error(req, 0, err);
+        } else if (sifa_resp_file(req, w->file, "text/csv; charset=utf-8", "审计日志.csv") < 0) {
+            struct sifa_error e = {0};
+            sifa_error_set(&e, SIFA_EINTERNAL, "audit_export_io", "导出文件已丢失,请重试");
+            sifa_resp_error(req, 500, &e);
+            sifa_error_release(&e);
         } else {
-            sifa_resp_header(req, "content-disposition", "attachment; filename=\"audit.csv\"");
-            sifa_resp_bytes(req, 200, "text/csv; charset=utf-8", w->text, w->len);
-            sifa_api_audit_later(req, "audit.export", "audit_log", json_pack("{s:I}", "bytes", (json_int_t)w->len));
+            sifa_api_audit_later(req, "audit.export", "audit_log",
+                                 json_pack("{s:o,s:I}", "filters", audit_filter_json(&w->filter), "rows",
+                                           (json_int_t)w->rows));
         }
     }
-    free(w->text);
-    free(w);
+    export_free(w);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? sifa_xstrdup(s) : NULL;
 }
 
 int sifa_api_audit_export(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_api *api = sifa_req_app(req);
+    struct sifa_audit_filter f;
+    int rc = audit_filter_from_query(req, false, &f, err);
+    if (rc < 0)
+        return rc;
+    /* Malformed values (times, prefix, keyword) are refused here, before any work is queued. */
+    if ((rc = sifa_audit_filter_check(&f, err)) < 0)
+        return rc;
     struct export_work *w = sifa_xcalloc(1, sizeof(*w));
     sifa_api_worker_db_config(api, &w->db, w->path, sizeof(w->path));
+    w->filter.actor = w->actor = dup_or_null(f.actor);
+    w->filter.action = w->action = dup_or_null(f.action);
+    w->filter.action_prefix = w->action_prefix = dup_or_null(f.action_prefix);
+    w->filter.target = w->target = dup_or_null(f.target);
+    w->filter.address = w->address = dup_or_null(f.address);
+    w->filter.keyword = w->keyword = dup_or_null(f.keyword);
+    w->filter.since = w->since = dup_or_null(f.since);
+    w->filter.until = w->until = dup_or_null(f.until);
+    const char *tmpdir = getenv("TMPDIR");
+    if (tmpdir == NULL || tmpdir[0] == '\0')
+        tmpdir = "/tmp";
+    int n = snprintf(w->file, sizeof(w->file), "%s/sifa-audit-XXXXXX", tmpdir);
+    int fd = n > 0 && (size_t)n < sizeof(w->file) ? mkostemp(w->file, O_CLOEXEC) : -1;
+    if (fd < 0) {
+        w->file[0] = '\0';
+        export_free(w);
+        return sifa_error_set(err, SIFA_EINTERNAL, "audit_export_io", "无法创建临时文件");
+    }
+    close(fd); /* reserved (mode 0600); the worker reopens it by name */
     if (sifa_req_defer_work(req, export_run, export_done, w) < 0) {
-        free(w);
+        export_free(w);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
     }
     return 0;

@@ -2,7 +2,14 @@
  * POST /api/v1/files?name=<file name> with the bytes as the body and their Content-Type;
  * GET /api/v1/files/{id} (metadata) and GET /api/v1/files/{id}/content (the bytes).
  * Layer: api. Hashing and writing a file of several megabytes runs on the worker pool, the files
- * row goes through the group-commit writer, and the response is sent when both are done. */
+ * row goes through the group-commit writer, and the response is sent when both are done.
+ *
+ * Who may download: a file belongs to the records that cite it. It is readable by whoever may
+ * read one of them (each module's `<module>.read` and data scope, as for deadlines), and, until
+ * a record cites it, by the user who uploaded it (so a form can show what was just attached).
+ * Anyone else gets 404 file_not_found, as for a record outside one's scope: the id's existence
+ * does not leak. An inspector's downloads are audited (file.read) before they are answered. Uploading stays open to any signed-in user with a create or update permission
+ * somewhere (a file alone shows nothing to anyone but its uploader). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +28,7 @@ struct upload {
     size_t size;
     json_t *file; /* owned; set by the worker */
     struct sifa_record_ctx rc;
+    char actor[SIFA_NAME_MAX + 1]; /* rc.actor: the uploader, kept with the file */
 };
 
 static void upload_free(struct upload *u)
@@ -113,6 +121,11 @@ int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err)
     memcpy(u->data, body, size);
     u->size = size;
     u->rc.now = time(NULL);
+    const struct sifa_principal *p = sifa_req_principal(req);
+    if (p != NULL) {
+        snprintf(u->actor, sizeof(u->actor), "%s", p->user);
+        u->rc.actor = u->actor;
+    }
     if (sifa_req_defer_work(req, upload_store, upload_stored, u) < 0) {
         upload_free(u);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
@@ -120,15 +133,44 @@ int sifa_api_files_upload(struct sifa_req *req, struct sifa_error *err)
     return 0;
 }
 
+/* 0 when the caller may read file id (see the top of this file), else SIFA_ENOTFOUND. */
+static int file_access(struct sifa_req *req, const char *id, struct sifa_error *err)
+{
+    struct sifa_api *api = sifa_req_app(req);
+    const struct sifa_principal *p = sifa_req_principal(req);
+    struct sifa_api_read_scopes rs = {.principal = p};
+    struct sifa_record_ctx rc = {.model = api->model, .now = time(NULL), .module_scope = sifa_api_read_scope_of,
+                                 .module_scope_arg = &rs};
+    bool readable = false, cited = false;
+    char *uploader = NULL;
+    int r = sifa_record_file_created_by(sifa_req_db(req), id, &uploader, err);
+    bool own = r >= 0 && p != NULL && uploader != NULL && strcmp(uploader, p->user) == 0;
+    if (r >= 0)
+        r = sifa_record_file_cited(sifa_req_db(req), &rc, id, &readable, own ? &cited : NULL, err);
+    sifa_api_read_scopes_release(&rs);
+    free(uploader);
+    if (r < 0)
+        return r;
+    if (readable || (own && !cited))
+        return 0;
+    return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
+}
+
 int sifa_api_files_get(struct sifa_req *req, struct sifa_error *err)
 {
     struct sifa_api *api = sifa_req_app(req);
     json_t *file;
-    int rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, NULL, err);
+    int rc = file_access(req, sifa_req_param(req, "id"), err);
     if (rc < 0)
         return rc;
-    sifa_resp_json(req, 200, file);
-    return 0;
+    rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, NULL, err);
+    if (rc < 0)
+        return rc;
+    char target[64];
+    snprintf(target, sizeof(target), "files/%s", sifa_req_param(req, "id"));
+    return sifa_api_respond_inspected(req, file, "file.read", target,
+                                      json_pack("{s:O,s:s}", "name", json_object_get(file, "name"), "part", "metadata"),
+                                      err);
 }
 
 int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err)
@@ -136,13 +178,26 @@ int sifa_api_files_content(struct sifa_req *req, struct sifa_error *err)
     struct sifa_api *api = sifa_req_app(req);
     json_t *file;
     char *path;
-    int rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, &path, err);
+    int rc = file_access(req, sifa_req_param(req, "id"), err);
     if (rc < 0)
         return rc;
-    rc = sifa_resp_file(req, path, json_string_value(json_object_get(file, "content_type")),
-                        json_string_value(json_object_get(file, "name")));
+    rc = sifa_record_file_get(sifa_req_db(req), api->files_dir, sifa_req_param(req, "id"), &file, &path, err);
     if (rc < 0)
-        sifa_error_set(err, SIFA_EINTERNAL, "file_missing", "文件记录存在,但存储中找不到文件内容");
+        return rc;
+    const struct sifa_principal *p = sifa_req_principal(req);
+    const char *type = json_string_value(json_object_get(file, "content_type"));
+    const char *name = json_string_value(json_object_get(file, "name"));
+    if (p != NULL && sifa_principal_read_only(p)) {
+        /* an inspector's read: the bytes go out once the entry is committed */
+        char target[64];
+        snprintf(target, sizeof(target), "files/%s", sifa_req_param(req, "id"));
+        rc = sifa_api_send_file_audited(req, path, type, name, false, "file.read", target,
+                                        json_pack("{s:s,s:s}", "name", name, "part", "content"), err);
+    } else {
+        rc = sifa_resp_file(req, path, type, name);
+        if (rc < 0)
+            sifa_error_set(err, SIFA_EINTERNAL, "file_missing", "文件记录存在,但存储中找不到文件内容");
+    }
     free(path);
     json_decref(file);
     return rc;

@@ -3,7 +3,11 @@
  * XLSX. Layer: api. Every figure is read with the caller's row scope of the module it counts
  * (`<module>.read`), so a town's staff see their town's figures, and an indicator over a module
  * the caller may not read is refused. Reads cost a few indexed queries and run on the event loop;
- * table exports are audited (exports are, per issue 4). */
+ * table exports are audited (exports are, per issue 4), and a table as a file (CSV, XLSX) also
+ * needs `<module>.export` for every module it counts (see check_export and roles/roles.yaml);
+ * the file is written on the worker pool and sent from disk once its audit entry is committed. */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -201,8 +205,13 @@ int sifa_api_indicators_read(struct sifa_req *req, struct sifa_error *err)
     request_release(&q);
     if (r < 0)
         return r;
-    sifa_resp_json(req, 200, data);
-    return 0;
+    const struct sifa_query *query = sifa_req_query(req);
+    return sifa_api_respond_inspected(req, data, "stats.read", "indicators",
+                                      json_pack("{s:s?,s:s?,s:s?,s:s?}", "codes", sifa_query_get(query, "codes"),
+                                                "period", sifa_query_get(query, "period"), "org",
+                                                sifa_query_get(query, "org"), "compare",
+                                                sifa_query_get(query, "compare")),
+                                      err);
 }
 
 int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err)
@@ -235,6 +244,125 @@ int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err
     return 0;
 }
 
+/* ---------- a table as a file, written off the event loop ---------- */
+
+struct table_file {
+    struct sifa_table *t; /* owned; built on the loop, only read on the worker */
+    bool xlsx;
+    char path[PATH_MAX]; /* the temporary file; "" once handed on or removed */
+    char name[320];      /* the download's name */
+    char title[256];
+    json_t *details; /* owned: the audit entry's */
+};
+
+static void table_file_free(struct table_file *f)
+{
+    if (f->path[0])
+        unlink(f->path);
+    sifa_table_free(f->t);
+    json_decref(f->details);
+    free(f);
+}
+
+static int table_file_run(void *ctx, struct sifa_error *err)
+{
+    struct table_file *f = ctx;
+    if (f->xlsx)
+        return sifa_table_write_xlsx(f->t, f->path, err);
+    char *buf = NULL;
+    size_t len = 0;
+    int r = sifa_table_to_csv(f->t, &buf, &len, err);
+    if (r < 0)
+        return r;
+    FILE *out = fopen(f->path, "we");
+    bool ok = out != NULL && fwrite(buf, 1, len, out) == len;
+    if (out != NULL && fclose(out) != 0)
+        ok = false;
+    free(buf);
+    return ok ? 0 : sifa_error_set(err, SIFA_EINTERNAL, "export_io", "写出统计表文件失败");
+}
+
+static void table_file_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
+{
+    struct table_file *f = ctx;
+    if (req != NULL && status < 0) {
+        sifa_resp_error(req, 0, err);
+    } else if (req != NULL) {
+        struct sifa_error e = {0};
+        const char *type = f->xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                                   : "text/csv; charset=utf-8";
+        json_t *details = f->details;
+        f->details = NULL;
+        if (sifa_api_send_file_audited(req, f->path, type, f->name, true, "stats.export", f->title, details, &e) < 0)
+            sifa_resp_error(req, 0, &e);
+        sifa_error_release(&e);
+        f->path[0] = '\0'; /* the sender removes it */
+    }
+    table_file_free(f);
+}
+
+/* Takes t and details. */
+static int table_file_submit(struct sifa_req *req, struct sifa_table *t, bool xlsx, const char *title,
+                             const char *period_label, json_t *details, struct sifa_error *err)
+{
+    struct table_file *f = sifa_xcalloc(1, sizeof(*f));
+    f->t = t;
+    f->xlsx = xlsx;
+    f->details = details;
+    snprintf(f->title, sizeof(f->title), "%s", title);
+    snprintf(f->name, sizeof(f->name), "%s-%s.%s", title, period_label, xlsx ? "xlsx" : "csv");
+    const char *tmpdir = getenv("TMPDIR");
+    if (tmpdir == NULL || tmpdir[0] == '\0')
+        tmpdir = "/tmp";
+    int n = snprintf(f->path, sizeof(f->path), "%s/sifa-table-XXXXXX", tmpdir);
+    int fd = n > 0 && (size_t)n < sizeof(f->path) ? mkostemp(f->path, O_CLOEXEC) : -1;
+    if (fd < 0) {
+        f->path[0] = '\0';
+        table_file_free(f);
+        return sifa_error_set(err, SIFA_EINTERNAL, "export_io", "无法创建临时文件");
+    }
+    close(fd); /* reserved (mode 0600); the worker reopens it by name */
+    if (sifa_req_defer_work(req, table_file_run, table_file_done, f) < 0) {
+        table_file_free(f);
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "后台任务队列已满,请稍后重试");
+    }
+    return 0;
+}
+
+/* The first module behind ind (through the parts of derived indicators) that p may not export,
+ * or NULL when it may export them all. */
+static const struct sifa_module *unexportable(const struct sifa_principal *p, const struct sifa_indicator *ind,
+                                              int depth)
+{
+    if (ind == NULL || depth > SIFA_MODEL_DEPTH_MAX)
+        return NULL;
+    if (ind->module != NULL) {
+        char perm[SIFA_MODEL_CODE_MAX + 16];
+        snprintf(perm, sizeof(perm), "%s.export", ind->module->code);
+        return p != NULL && sifa_principal_can(p, perm) ? NULL : ind->module;
+    }
+    const struct sifa_module *m = unexportable(p, ind->a, depth + 1);
+    return m != NULL ? m : unexportable(p, ind->b, depth + 1);
+}
+
+/* A table as a file (CSV, XLSX) takes the data out, like a list's 导出: it needs <module>.export
+ * for every module its indicators count (roles/roles.yaml explains the rule), beside the read
+ * permission reading them needs. As JSON it is a read (shown on screen) and needs read only. */
+static int check_export(struct sifa_req *req, const struct request *q, struct sifa_error *err)
+{
+    const struct sifa_principal *p = sifa_req_principal(req);
+    for (size_t i = 0; i < q->sr.nindicators; i++) {
+        const struct sifa_module *m = unexportable(p, q->inds[i], 0);
+        if (m != NULL)
+            return sifa_error_set_details(err, SIFA_EDENIED, "export_denied",
+                                          json_pack("{s:s,s:s,s:s}", "indicator", q->inds[i]->code, "module", m->code,
+                                                    "permission", "export"),
+                                          "无权导出指标“%s”(需要%s的导出权限 %s.export)", q->inds[i]->name, m->name,
+                                          m->code);
+    }
+    return 0;
+}
+
 int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_query *query = sifa_req_query(req);
@@ -248,6 +376,8 @@ int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
     int r = request_build(req, true, &q, err);
     struct sifa_table *t = NULL;
     char title[256], subtitle[256];
+    if (r >= 0 && strcmp(format, "json") != 0)
+        r = check_export(req, &q, err);
     if (r >= 0) {
         const char *given = sifa_query_get(query, "title");
         int parent = sifa_org_tree_find(q.tree, q.orgs[q.sr.norgs - 1]);
@@ -272,29 +402,19 @@ int sifa_api_indicators_table(struct sifa_req *req, struct sifa_error *err)
                                 sifa_query_get(query, "org"));
     if (strcmp(format, "json") == 0) {
         json_t *j = sifa_table_to_json(t);
-        if (j == NULL)
+        const struct sifa_principal *p = sifa_req_principal(req);
+        if (j == NULL) {
             r = sifa_table_check(t, err);
-        else
+        } else if (p != NULL && sifa_principal_read_only(p)) {
+            /* an inspector's read: sent only once its entry is committed (the entry below) */
+            sifa_table_free(t);
+            return sifa_api_respond_audited(req, 200, j, NULL, "stats.export", title, details, err);
+        } else {
             sifa_resp_json(req, 200, j);
-    } else {
-        char *buf = NULL;
-        size_t len = 0;
-        const char *tmpdir = getenv("TMPDIR");
-        if (tmpdir == NULL || tmpdir[0] == '\0')
-            tmpdir = "/tmp";
-        r = strcmp(format, "csv") == 0 ? sifa_table_to_csv(t, &buf, &len, err)
-                                       : sifa_table_to_xlsx(t, tmpdir, &buf, &len, err);
-        if (r >= 0) {
-            char disposition[160];
-            snprintf(disposition, sizeof(disposition), "attachment; filename=\"stats-%s.%s\"", period_label, format);
-            sifa_resp_header(req, "content-disposition", disposition);
-            sifa_resp_bytes(req, 200,
-                            strcmp(format, "csv") == 0
-                                ? "text/csv; charset=utf-8"
-                                : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            buf, len);
         }
-        free(buf);
+    } else {
+        /* The file is written on the worker pool and sent from disk once audited. */
+        return table_file_submit(req, t, strcmp(format, "xlsx") == 0, title, period_label, details, err);
     }
     sifa_table_free(t);
     if (r < 0) {

@@ -117,6 +117,48 @@ static json_t *path_parameters(const char *pattern)
     return params;
 }
 
+/* Query parameters, for the routes whose query is more than a record list's filters (those are
+ * the fields of the module's schema with __gte/__lte/__gt/__lt/__ne/__empty, state, org, q, sort). */
+static const struct {
+    const char *route, *name, *type, *description;
+    const char *values[4]; /* an enum, or empty */
+} query_params[] = {
+    {"records.export", "format", "string", "xlsx (default) or csv (UTF-8 with BOM); the other parameters are the "
+                                           "list's filters, search and sort, and every page is exported", {"xlsx", "csv"}},
+    {"audit.list", "actor", "string", "user name (exact)", {0}},
+    {"audit.list", "action", "string", "action (exact), e.g. auth.login", {0}},
+    {"audit.list", "action_prefix", "string", "actions starting with this, e.g. auth. (the login log)", {0}},
+    {"audit.list", "target", "string", "target (exact)", {0}},
+    {"audit.list", "address", "string", "client address (exact)", {0}},
+    {"audit.list", "keyword", "string", "text contained in the details (2 to 64 bytes)", {0}},
+    {"audit.list", "since", "string", "UTC time or prefix, inclusive (2024-05-01, 2024-05-01T08:30)", {0}},
+    {"audit.list", "until", "string", "UTC time or prefix, exclusive", {0}},
+    {"audit.list", "page", "integer", "from 1", {0}},
+    {"audit.list", "page_size", "integer", "1 to 500", {0}},
+};
+
+static void add_query_parameters(json_t *params, const char *route)
+{
+    /* The audit export takes the list's filters (not its paging). */
+    bool audit_export = strcmp(route, "audit.export") == 0;
+    for (size_t i = 0; i < SIFA_ARRAY_SIZE(query_params); i++) {
+        const char *owner = query_params[i].route;
+        if (strcmp(owner, route) != 0 &&
+            !(audit_export && strcmp(owner, "audit.list") == 0 && strncmp(query_params[i].name, "page", 4) != 0))
+            continue;
+        json_t *schema = json_pack("{s:s}", "type", query_params[i].type);
+        if (query_params[i].values[0] != NULL) {
+            json_t *values = json_array();
+            for (size_t k = 0; k < 4 && query_params[i].values[k] != NULL; k++)
+                json_array_append_new(values, json_string(query_params[i].values[k]));
+            json_object_set_new(schema, "enum", values);
+        }
+        json_array_append_new(params, json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", query_params[i].name, "in", "query",
+                                                "required", 0, "description", query_params[i].description, "schema",
+                                                schema));
+    }
+}
+
 int sifa_api_openapi(struct sifa_req *req, struct sifa_error *err)
 {
     (void)err;
@@ -137,6 +179,7 @@ int sifa_api_openapi(struct sifa_req *req, struct sifa_error *err)
         json_t *op = json_pack("{s:s,s:o,s:s,s:{s:{s:s}}}", "operationId", r->name, "parameters",
                                path_parameters(r->pattern), "x-sifa-permission", r->permission, "responses",
                                "default", "description", "JSON; errors as {\"error\":{\"code\",\"message\",\"details\"}}");
+        add_query_parameters(json_object_get(op, "parameters"), r->name);
         if (strcmp(r->permission, "public") == 0)
             json_object_set_new(op, "security", json_array());
         if (r->flags & SIFA_ROUTE_JSON_BODY) {

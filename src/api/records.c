@@ -245,28 +245,6 @@ int sifa_api_records_history(struct sifa_req *req, struct sifa_error *err)
                         NULL, err);
 }
 
-struct deadline_scopes {
-    const struct sifa_principal *principal;
-    struct sifa_api_scope *scopes;
-    size_t n;
-};
-
-/* Each module's deadlines follow that module's read permission and scope. */
-static int deadline_module_scope(void *arg, const struct sifa_module *m, const struct sifa_record_scope **ret_scope)
-{
-    struct deadline_scopes *ds = arg;
-    char perm[160];
-    snprintf(perm, sizeof(perm), "%s.read", m->code);
-    if (ds->principal == NULL || !sifa_principal_can(ds->principal, perm))
-        return 1;
-    ds->scopes = sifa_xrealloc(ds->scopes, (ds->n + 1) * sizeof(*ds->scopes));
-    sifa_api_scope_build(ds->principal, perm, &ds->scopes[ds->n]);
-    /* The engine uses each module's scope before asking for the next, so the array may move. */
-    *ret_scope = &ds->scopes[ds->n].scope;
-    ds->n++;
-    return 0;
-}
-
 int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_query *q = sifa_req_query(req);
@@ -279,23 +257,34 @@ int sifa_api_deadlines_list(struct sifa_req *req, struct sifa_error *err)
         if (errno != 0 || end == within || *end != '\0' || days < 0 || days > 3650)
             return sifa_error_set(err, SIFA_EINVALID, "bad_filter", "within_days 应为 0 到 3650 之间的天数");
     }
-    struct deadline_scopes ds = {.principal = sifa_req_principal(req)};
+    /* Each module's deadlines follow that module's read permission and scope. */
+    struct sifa_api_read_scopes ds = {.principal = sifa_req_principal(req)};
     struct sifa_api *api = sifa_req_app(req);
     struct sifa_record_ctx rc = {.model = api->model, .calendar = api->calendar, .now = time(NULL),
-                                 .module_scope = deadline_module_scope, .module_scope_arg = &ds};
+                                 .module_scope = sifa_api_read_scope_of, .module_scope_arg = &ds};
     json_t *list;
     int r = sifa_record_deadlines_due(sifa_req_db(req), &rc, rc.now + days * 86400, org, &list, err);
-    for (size_t i = 0; i < ds.n; i++)
-        sifa_api_scope_release(&ds.scopes[i]);
-    free(ds.scopes);
+    sifa_api_read_scopes_release(&ds);
     if (r < 0)
         return r;
     size_t overdue = 0, i;
-    json_t *item;
-    json_array_foreach(list, i, item) overdue += json_is_true(json_object_get(item, "overdue"));
-    sifa_resp_json(req, 200, json_pack("{s:o,s:I,s:I,s:I}", "items", list, "total", (json_int_t)json_array_size(list),
-                                       "overdue", (json_int_t)overdue, "within_days", (json_int_t)days));
-    return 0;
+    const struct sifa_principal *p = sifa_req_principal(req);
+    bool inspector = p != NULL && sifa_principal_read_only(p);
+    json_t *item, *seen = json_array();
+    json_array_foreach(list, i, item)
+    {
+        overdue += json_is_true(json_object_get(item, "overdue"));
+        if (inspector && i < 500) /* which records an inspector saw; bounded to keep the entry small */
+            json_array_append_new(seen, json_sprintf("%s/%" JSON_INTEGER_FORMAT,
+                                                     json_string_value(json_object_get(item, "module")),
+                                                     json_integer_value(json_object_get(item, "record_id"))));
+    }
+    json_t *body = json_pack("{s:o,s:I,s:I,s:I}", "items", list, "total", (json_int_t)json_array_size(list), "overdue",
+                             (json_int_t)overdue, "within_days", (json_int_t)days);
+    return sifa_api_respond_inspected(req, body, "deadlines.read", "deadlines",
+                                      json_pack("{s:I,s:s?,s:I,s:o}", "within_days", (json_int_t)days, "org", org,
+                                                "total", (json_int_t)json_array_size(list), "records", seen),
+                                      err);
 }
 
 /* ---------- writes ---------- */

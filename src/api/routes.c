@@ -53,6 +53,9 @@ const struct sifa_route sifa_api_routes[] = {
     {"GET", "/api/v1/modules", sifa_api_modules_list, "modules.read", 0, 0, "modules.list"},
     {"GET", "/api/v1/modules/{code}", sifa_api_modules_get, "modules.read", 0, 0, "modules.get"},
     {"GET", "/api/v1/modules/{code}/records", sifa_api_records_list, "{code}.read", 0, 0, "records.list"},
+    /* 导出: the list's filters, search and sort, every page, as XLSX or CSV (src/api/export.c). */
+    {"GET", "/api/v1/modules/{code}/records/export", sifa_api_records_export, "{code}.export", 0, 0,
+     "records.export"},
     {"POST", "/api/v1/modules/{code}/records", sifa_api_records_create, "{code}.create", 256 * KB,
      SIFA_ROUTE_JSON_BODY, "records.create"},
     {"GET", "/api/v1/modules/{code}/records/{id}", sifa_api_records_get, "{code}.read", 0, 0, "records.get"},
@@ -87,8 +90,8 @@ const struct sifa_route sifa_api_routes[] = {
      SIFA_ROUTE_JSON_BODY, "reports.passages.put"},
     {"POST", "/api/v1/reports/check", sifa_api_check_report, "authenticated", 8 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "reports.check"},
-    /* Files are reached through unguessable 96-bit ids handed out with the records that cite
-     * them; per-record checks on downloads come with the record-level file index (see notes). */
+    /* Files: a download needs a readable record citing the file, or to be its uploader while no
+     * record cites it (src/api/files.c); anyone else gets 404. */
     {"POST", "/api/v1/files", sifa_api_files_upload, "authenticated", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "files.upload"},
     {"GET", "/api/v1/files/{id}", sifa_api_files_get, "authenticated", 0, 0, "files.get"},

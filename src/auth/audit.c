@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/common.h"
+#include "base/csv.h"
 
 #include "auth/audit.h"
 #include "db/db.h"
@@ -712,10 +713,30 @@ static bool time_prefix_valid(const char *s)
 
 /* The WHERE clause for f (fixed fragments only) and the values it binds, in order. */
 struct where {
-    char sql[160];
-    const char *values[4];
+    char sql[320];
+    const char *values[10];
     int count;
+    char prefix_end[SIFA_AUDIT_ACTION_MAX + 2]; /* action_prefix's upper bound */
+    char pattern[2 * SIFA_AUDIT_KEYWORD_MAX + 3]; /* keyword as a LIKE pattern */
 };
+
+static int bad_filter(struct sifa_error *err, const char *name, const char *message)
+{
+    return sifa_error_set_details(err, SIFA_EINVALID, "audit_bad_filter", json_pack("{s:s}", "filter", name), "%s",
+                                  message);
+}
+
+/* The start of an action: [a-z][a-z0-9_.]*, or empty (everything). */
+static bool action_prefix_valid(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > SIFA_AUDIT_ACTION_MAX || !(p[0] >= 'a' && p[0] <= 'z'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '.'))
+            return false;
+    return true;
+}
 
 static int where_build(const struct sifa_audit_filter *f, struct where *w, struct sifa_error *err)
 {
@@ -725,6 +746,10 @@ static int where_build(const struct sifa_audit_filter *f, struct where *w, struc
     } parts[] = {
         {"actor = ?", offsetof(struct sifa_audit_filter, actor)},
         {"action = ?", offsetof(struct sifa_audit_filter, action)},
+        {"action >= ?", offsetof(struct sifa_audit_filter, action_prefix)},
+        {"target = ?", offsetof(struct sifa_audit_filter, target)},
+        {"address = ?", offsetof(struct sifa_audit_filter, address)},
+        {"details LIKE ? ESCAPE '\\'", offsetof(struct sifa_audit_filter, keyword)},
         {"at >= ?", offsetof(struct sifa_audit_filter, since)},
         {"at < ?", offsetof(struct sifa_audit_filter, until)},
     };
@@ -732,8 +757,28 @@ static int where_build(const struct sifa_audit_filter *f, struct where *w, struc
     if (f == NULL)
         return 0;
     if ((f->since != NULL && !time_prefix_valid(f->since)) || (f->until != NULL && !time_prefix_valid(f->until)))
-        return sifa_error_set(err, SIFA_EINVALID, "audit_bad_filter",
-                              "时间条件格式无效（应为 UTC 时间，如 2024-05-01 或 2024-05-01T08:30:00Z）");
+        return bad_filter(err, f->since != NULL && !time_prefix_valid(f->since) ? "since" : "until",
+                          "时间条件格式无效（应为 UTC 时间，如 2024-05-01 或 2024-05-01T08:30:00Z）");
+    if (f->action_prefix != NULL && !action_prefix_valid(f->action_prefix))
+        return bad_filter(err, "action_prefix", "操作类别前缀无效（应为小写字母开头的操作名前段，如 auth.）");
+    if ((f->target != NULL && strlen(f->target) > SIFA_AUDIT_TEXT_MAX) ||
+        (f->address != NULL && strlen(f->address) > SIFA_AUDIT_TEXT_MAX))
+        return bad_filter(err, f->target != NULL && strlen(f->target) > SIFA_AUDIT_TEXT_MAX ? "target" : "address",
+                          "查询条件过长");
+    if (f->keyword != NULL) {
+        size_t n = strlen(f->keyword);
+        if (n < 2 || n > SIFA_AUDIT_KEYWORD_MAX || !utf8_valid(f->keyword, n))
+            return bad_filter(err, "keyword", "关键词应为 2 到 64 字节的文字");
+        size_t k = 0;
+        w->pattern[k++] = '%';
+        for (size_t i = 0; i < n; i++) {
+            if (f->keyword[i] == '%' || f->keyword[i] == '_' || f->keyword[i] == '\\')
+                w->pattern[k++] = '\\';
+            w->pattern[k++] = f->keyword[i];
+        }
+        w->pattern[k++] = '%';
+        w->pattern[k] = '\0';
+    }
     size_t len = 0;
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(parts); i++) {
         const char *v = *(const char *const *)((const char *)f + parts[i].offset);
@@ -743,9 +788,28 @@ static int where_build(const struct sifa_audit_filter *f, struct where *w, struc
                          parts[i].clause);
         assert(n > 0 && (size_t)n < sizeof(w->sql) - len);
         len += (size_t)n;
-        w->values[w->count++] = v;
+        if (parts[i].offset == offsetof(struct sifa_audit_filter, keyword)) {
+            w->values[w->count++] = w->pattern;
+        } else if (parts[i].offset == offsetof(struct sifa_audit_filter, action_prefix)) {
+            /* actions are [a-z0-9_.]: every one that starts with v sorts before v + 0x7f */
+            w->values[w->count++] = v;
+            snprintf(w->prefix_end, sizeof(w->prefix_end), "%s\x7f", v);
+            n = snprintf(w->sql + len, sizeof(w->sql) - len, " AND action < ?");
+            assert(n > 0 && (size_t)n < sizeof(w->sql) - len);
+            len += (size_t)n;
+            w->values[w->count++] = w->prefix_end;
+        } else {
+            w->values[w->count++] = v;
+        }
     }
+    assert((size_t)w->count <= SIFA_ARRAY_SIZE(w->values));
     return 0;
+}
+
+int sifa_audit_filter_check(const struct sifa_audit_filter *f, struct sifa_error *err)
+{
+    struct where w;
+    return where_build(f, &w, err);
 }
 
 static void where_bind(struct sifa_db_stmt *st, const struct where *w)
@@ -786,7 +850,7 @@ int sifa_audit_list(struct sifa_db *db, const struct sifa_audit_filter *f, json_
     if (r < 0)
         return r;
 
-    char sql[384];
+    char sql[512];
     struct sifa_db_stmt *st;
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM audit_log%s", w.sql);
     r = sifa_db_prepare(db, sql, &st, err);
@@ -829,57 +893,25 @@ int sifa_audit_list(struct sifa_db *db, const struct sifa_audit_filter *f, json_
     return 0;
 }
 
-struct csv {
-    FILE *out;
-    bool failed;
-};
-
-static void csv_put(struct csv *c, const char *s, size_t n)
+/* One row: fields quoted and defused by base/csv.h (as every CSV sifa writes), built in line and
+ * written at once. A NULL column is an empty field; text is NUL-terminated as SQLite hands it
+ * over (a NUL inside a field could only come from editing the database, which verify reports). */
+static void csv_row(struct sifa_strbuf *line, struct sifa_db_stmt *st)
 {
-    if (!c->failed && n > 0 && fwrite(s, 1, n, c->out) != n)
-        c->failed = true;
-}
-
-/* One cell, preceded by a comma unless first. NULL is an empty cell. */
-static void csv_cell(struct csv *c, const char *s, size_t n, bool first)
-{
-    if (!first)
-        csv_put(c, ",", 1);
-    if (s == NULL || n == 0)
-        return;
-    /* A spreadsheet runs a cell starting with these as a formula (=HYPERLINK(…), -2+3,
-     * @SUM(…)); tab and CR start one after Excel strips them. */
-    bool formula = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
-    bool quote = false;
-    for (size_t i = 0; i < n && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-    if (quote)
-        csv_put(c, "\"", 1);
-    if (formula)
-        csv_put(c, "'", 1);
-    if (!quote) {
-        csv_put(c, s, n);
-        return;
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, sifa_db_column_int64(st, 0));
+    line->len = 0;
+    sifa_strbuf_puts(line, id);
+    for (int col = 1; col <= 6; col++) {
+        const char *s = sifa_db_column_text(st, col);
+        sifa_strbuf_add(line, ",", 1);
+        if (s != NULL)
+            sifa_csv_field(line, s);
     }
-    size_t from = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
-            csv_put(c, s + from, i + 1 - from); /* through the quote, then the quote again */
-            csv_put(c, "\"", 1);
-            from = i + 1;
-        }
-    }
-    csv_put(c, s + from, n - from);
-    csv_put(c, "\"", 1);
+    sifa_strbuf_add(line, "\r\n", 2);
 }
 
-static void csv_text_column(struct csv *c, struct sifa_db_stmt *st, int col)
-{
-    const char *s = sifa_db_column_text(st, col);
-    csv_cell(c, s, s != NULL ? sifa_db_column_bytes(st, col) : 0, false);
-}
-
-int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f, FILE *out,
+int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f, FILE *out, int64_t *ret_rows,
                           struct sifa_error *err)
 {
     static const char head[] = "\xEF\xBB\xBF"
@@ -888,29 +920,52 @@ int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f,
     int r = where_build(f, &w, err);
     if (r < 0)
         return r;
-    char sql[384];
-    snprintf(sql, sizeof(sql),
-             "SELECT id, at, actor, address, action, target, details FROM audit_log%s ORDER BY id", w.sql);
+    char sql[512];
     struct sifa_db_stmt *st;
+    if (f != NULL && f->max_rows > 0) {
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM audit_log%s", w.sql);
+        r = sifa_db_prepare(db, sql, &st, err);
+        if (r < 0)
+            return r;
+        where_bind(st, &w);
+        r = sifa_db_step(st, err);
+        int64_t total = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
+        sifa_db_stmt_done(st);
+        if (r < 0)
+            return r;
+        if (total > f->max_rows)
+            return sifa_error_set_details(err, SIFA_ELIMIT, "audit_export_too_large",
+                                          json_pack("{s:I,s:I}", "total", (json_int_t)total, "max",
+                                                    (json_int_t)f->max_rows),
+                                          "符合条件的审计记录有 %lld 条,超过一次导出的上限 %lld 条,请缩小时间范围或增加条件",
+                                          (long long)total, (long long)f->max_rows);
+    }
+    /* Entries appended since the count have higher ids: past the cap they are left out. */
+    snprintf(sql, sizeof(sql),
+             "SELECT id, at, actor, address, action, target, details FROM audit_log%s ORDER BY id LIMIT ?", w.sql);
     r = sifa_db_prepare(db, sql, &st, err);
     if (r < 0)
         return r;
     where_bind(st, &w);
+    sifa_db_bind_int64(st, w.count + 1, f != NULL && f->max_rows > 0 ? f->max_rows : -1);
 
-    struct csv c = {.out = out};
-    csv_put(&c, head, sizeof(head) - 1);
-    while (!c.failed && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
-        char id[24];
-        int n = snprintf(id, sizeof(id), "%" PRId64, sifa_db_column_int64(st, 0));
-        csv_cell(&c, id, (size_t)n, true);
-        for (int col = 1; col <= 6; col++)
-            csv_text_column(&c, st, col);
-        csv_put(&c, "\r\n", 2);
+    struct sifa_strbuf line = {0};
+    int64_t rows = 0;
+    bool failed = fwrite(head, 1, sizeof(head) - 1, out) != sizeof(head) - 1;
+    while (!failed && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+        csv_row(&line, st);
+        failed = fwrite(line.data, 1, line.len, out) != line.len;
+        rows++;
     }
     sifa_db_stmt_done(st);
-    if (!c.failed && fflush(out) != 0)
-        c.failed = true;
-    if (c.failed)
+    free(line.data);
+    if (!failed && fflush(out) != 0)
+        failed = true;
+    if (failed)
         return sifa_error_set(err, SIFA_EINTERNAL, "audit_export_io", "写出审计日志导出文件失败");
-    return r < 0 ? r : 0;
+    if (r < 0)
+        return r;
+    if (ret_rows != NULL)
+        *ret_rows = rows;
+    return 0;
 }

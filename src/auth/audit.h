@@ -99,34 +99,54 @@ int sifa_audit_verify(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY
                       struct sifa_error *err);
 
 /* Which entries to list or export. Every field is optional (NULL or 0). Strings are borrowed for
- * the call. since and until compare with `at` as text: give UTC in the same format or a prefix of
- * it ("2024-05-01", "2024-05-01T08:30"); since is inclusive, until exclusive. */
+ * the call; every value is bound as a parameter, never pasted into SQL. since and until compare
+ * with `at` as text: give UTC in the same format or a prefix of it ("2024-05-01",
+ * "2024-05-01T08:30"); since is inclusive, until exclusive. action_prefix selects a namespace
+ * ("auth." is the login log: logins, failures, logouts, password changes); it must look like the
+ * start of an action ([a-z][a-z0-9_.]*, at most SIFA_AUDIT_ACTION_MAX bytes) and is matched as a
+ * range over the action index. keyword finds entries whose details contain it (a scan of the
+ * entries the other conditions leave, so give a time range on a large log); it is 2 to
+ * SIFA_AUDIT_KEYWORD_MAX bytes of UTF-8, and % _ \ in it are literal. */
+enum { SIFA_AUDIT_KEYWORD_MAX = 64 };
 struct sifa_audit_filter {
-    const char *actor;  /* exact match */
-    const char *action; /* exact match */
+    const char *actor;         /* exact match */
+    const char *action;        /* exact match */
+    const char *action_prefix; /* actions starting with it */
+    const char *target;        /* exact match, at most SIFA_AUDIT_TEXT_MAX bytes */
+    const char *address;       /* exact match, at most SIFA_AUDIT_TEXT_MAX bytes */
+    const char *keyword;       /* contained in details */
     const char *since;
     const char *until;
     int64_t page;       /* from 1; 0 = 1 (list only) */
     int64_t page_size;  /* 1…SIFA_AUDIT_PAGE_SIZE_MAX; 0 = SIFA_AUDIT_PAGE_SIZE_DEFAULT (list only) */
+    int64_t max_rows;   /* export only: more matching entries is SIFA_ELIMIT; 0 = no limit */
 };
+
+/* Checks f's values as list and export would, without the database: 0 or SIFA_EINVALID
+ * "audit_bad_filter" (details {"filter": name}). Page and page size are not checked. */
+int sifa_audit_filter_check(const struct sifa_audit_filter *f, struct sifa_error *err);
 
 /* One page of entries matching f (may be NULL: everything), newest (highest id) first:
  *   {"items": [{"id", "at", "actor", "address", "action", "target", "details"}…],
  *    "total": <matching entries>, "page": n, "page_size": n}
  * Absent values are JSON null; details is the stored JSON value. *ret_page is new (json_decref).
- * Returns 0, or SIFA_EINVALID "audit_bad_filter" (bad page, page size or time) and db errors. */
+ * Returns 0, or SIFA_EINVALID "audit_bad_filter" (bad page, page size, time, prefix, text or
+ * keyword; details {"filter": name}) and db errors. */
 int sifa_audit_list(struct sifa_db *db, const struct sifa_audit_filter *f, json_t **ret_page,
                     struct sifa_error *err);
 
 /* Streams every entry matching f (may be NULL; page and page_size are ignored), oldest first, to
  * out as CSV that Excel opens directly: a UTF-8 byte order mark, the header row
  * 编号,时间,用户,地址,操作,对象,详情, CRLF line ends, fields quoted per RFC 4180 when they hold a
- * comma, quote, CR or LF. A text cell starting with =, +, -, @, tab or CR gets a leading ' so a
- * spreadsheet shows it as text instead of running it as a formula (CSV injection). out is
- * borrowed and not closed; on failure it holds a partial export.
- * Returns 0, or SIFA_EINVALID "audit_bad_filter", SIFA_EINTERNAL "audit_export_io" (write
- * failed) and db errors. */
-int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f, FILE *out,
+ * comma, quote, CR or LF. A text cell starting with =, +, -, @, tab or CR that is not a plain
+ * number gets a leading ' so a spreadsheet shows it as text instead of running it as a formula
+ * (CSV injection; base/csv.h, as every CSV sifa writes). out is
+ * borrowed and not closed; on failure it holds a partial export. *ret_rows (may be NULL) is set
+ * to the number of entries written on success.
+ * Returns 0, or SIFA_EINVALID "audit_bad_filter", SIFA_ELIMIT "audit_export_too_large" (more than
+ * f->max_rows entries match; details {"total", "max"}; checked before anything is written),
+ * SIFA_EINTERNAL "audit_export_io" (write failed) and db errors. */
+int sifa_audit_export_csv(struct sifa_db *db, const struct sifa_audit_filter *f, FILE *out, int64_t *ret_rows,
                           struct sifa_error *err);
 
 #endif

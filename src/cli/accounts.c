@@ -524,7 +524,7 @@ int sifa_cli_audit(int argc, char **argv)
         }
     } else if (strcmp(o.positional[0], "export") == 0) {
         FILE *out = opt(&o, "--out") ? fopen(opt(&o, "--out"), "wb") : stdout;
-        rc = out ? sifa_audit_export_csv(s.db, NULL, out, &s.err)
+        rc = out ? sifa_audit_export_csv(s.db, NULL, out, NULL, &s.err)
                  : sifa_error_set(&s.err, SIFA_EINVALID, "bad_out", "无法写入 %s", opt(&o, "--out"));
         if (out && out != stdout)
             fclose(out);

@@ -201,3 +201,25 @@ int sifa_record_file_get(struct sifa_db *db, const char *files_dir, const char *
         return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
     return 0;
 }
+
+int sifa_record_file_created_by(struct sifa_db *db, const char *id, char **ret_user, struct sifa_error *err)
+{
+    if (!sifa_record_file_id_valid(id))
+        return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, "SELECT created_by FROM files WHERE id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, id, -1);
+    r = sifa_db_step(st, err);
+    char *user = NULL;
+    if (r == SIFA_DB_ROW && sifa_db_column_text(st, 0) != NULL)
+        user = sifa_xstrdup(sifa_db_column_text(st, 0));
+    sifa_db_stmt_done(st);
+    if (r < 0)
+        return r;
+    if (r == SIFA_DB_DONE)
+        return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
+    *ret_user = user;
+    return 0;
+}

@@ -158,6 +158,15 @@ int sifa_record_file_insert(struct sifa_db *db, const struct sifa_record_ctx *rc
 /* Reads a file's metadata; *ret_path (new) is where its bytes are. */
 int sifa_record_file_get(struct sifa_db *db, const char *files_dir, const char *id, json_t **ret_file,
                          char **ret_path, struct sifa_error *err);
+/* Who uploaded the file: *ret_user new, NULL for none recorded (uploads before users were
+ * recorded, the CLI). SIFA_ENOTFOUND when there is no such file. */
+int sifa_record_file_created_by(struct sifa_db *db, const char *id, char **ret_user, struct sifa_error *err);
+/* Whether a record the caller may read cites the file (an attachment field, at the top or in a
+ * group's entries): *ret_readable. Modules follow rc->module_scope as in sifa_record_deadlines_due
+ * (NULL: rc->scope for every module). *ret_cited (may be NULL): whether any record, readable or
+ * not, cites it (looked up only when no readable one does). A malformed id: SIFA_ENOTFOUND. */
+int sifa_record_file_cited(struct sifa_db *db, const struct sifa_record_ctx *rc, const char *file_id,
+                           bool *ret_readable, bool *ret_cited, struct sifa_error *err);
 /* Checks the bytes look like the declared type (magic numbers) and the type is one the files API
  * accepts; SIFA_EUNSUPPORTED "file_type" otherwise. */
 int sifa_record_file_check_type(const char *content_type, const void *data, size_t size, struct sifa_error *err);
@@ -176,6 +185,17 @@ struct sifa_record_query_param {
 int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
                      const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
                      struct sifa_error *err);
+
+/* Every record matching params, in the list's order, handed to each (record borrowed for the
+ * call; a negative return stops the walk and is returned): the filters, search, sort, scope and
+ * masking of sifa_record_list, for exports. page and page_size are accepted and ignored (an export
+ * takes the whole result). More than max_rows matching records: SIFA_ELIMIT "export_too_large",
+ * details {total, max}, before each is called (or, should rows be added during the walk, when
+ * the limit is passed). *ret_total (may be NULL): the number of records walked. */
+int sifa_record_list_each(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
+                          const struct sifa_record_query_param *params, size_t nparams, int64_t max_rows,
+                          int (*each)(void *arg, json_t *record, struct sifa_error *err), void *arg,
+                          int64_t *ret_total, struct sifa_error *err);
 
 /* ---- indicator aggregates ----
  * Every write of a record (create, update, transition, delete) queues its contribution to the

@@ -7,6 +7,7 @@
  * Invariants: a record's version increases by one with every change and history holds one row
  * per version; d_<deadline>_due always reflects the record's current values; the search index
  * row of a record is rewritten in the same transaction as the record. */
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -1947,9 +1948,18 @@ static int convert_value(const struct sifa_field *f, const char *key, const char
 /* sifa_record_list, with optional extra conditions (" AND …" over the module's table, values in
  * extra) and a fixed order (" ORDER BY …") that replaces the sort parameter: the drill-down of an
  * indicator lists its records through here, so scope, masking and paging are the same. */
+/* each (NULL: one page into *ret_page): every matching record in order goes to each->fn instead,
+ * page and page_size are ignored, and *ret_page holds only {"total"}. */
+struct list_each {
+    int64_t max_rows;
+    int (*fn)(void *arg, json_t *record, struct sifa_error *err);
+    void *arg;
+};
+
 static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                         const struct sifa_record_query_param *params, size_t nparams, const char *extra_where,
-                        const struct bounds *extra, const char *fixed_order, json_t **ret_page, struct sifa_error *err)
+                        const struct bounds *extra, const char *fixed_order, const struct list_each *each,
+                        json_t **ret_page, struct sifa_error *err)
 {
     struct sql where = {0};
     struct bound bounds[MAX_BOUND];
@@ -2178,6 +2188,15 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             sifa_db_stmt_done(st);
         }
     }
+    if (r >= 0 && each != NULL && total > each->max_rows)
+        r = sifa_error_set_details(err, SIFA_ELIMIT, "export_too_large",
+                                   json_pack("{s:I,s:I}", "total", (json_int_t)total, "max", (json_int_t)each->max_rows),
+                                   "符合条件的记录有 %lld 条,超过一次导出的上限 %lld 条,请缩小查询范围后再导出",
+                                   (long long)total, (long long)each->max_rows);
+    if (r >= 0 && each != NULL) {
+        page = 1;
+        page_size = each->max_rows + 1; /* one more than allowed: rows added since the count */
+    }
     if (r >= 0) {
         struct sql s = {0};
         select_columns(&s, m);
@@ -2190,7 +2209,22 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
                 sifa_rec_bind_bound(st, (int)i + 1, &bounds[i]);
             sifa_db_bind_int64(st, (int)nb + 1, page_size);
             sifa_db_bind_int64(st, (int)nb + 2, (page - 1) * page_size);
-            while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
+            int64_t rows = 0;
+            while (each != NULL && (r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+                if (++rows > each->max_rows) {
+                    r = sifa_error_set(err, SIFA_ELIMIT, "export_too_large", "记录数超过一次导出的上限 %lld 条",
+                                       (long long)each->max_rows);
+                    break;
+                }
+                json_t *rec = record_from_row(rc, m, st);
+                r = reveal_record(rc, m, rec, err);
+                if (r >= 0)
+                    r = each->fn(each->arg, rec, err);
+                json_decref(rec);
+                if (r < 0)
+                    break;
+            }
+            while (each == NULL && (r = sifa_db_step(st, err)) == SIFA_DB_ROW)
                 json_array_append_new(items, record_from_row(rc, m, st));
             sifa_db_stmt_done(st);
             size_t ri;
@@ -2216,7 +2250,24 @@ int sifa_record_list(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                      const struct sifa_record_query_param *params, size_t nparams, json_t **ret_page,
                      struct sifa_error *err)
 {
-    return list_records(db, rc, m, params, nparams, NULL, NULL, NULL, ret_page, err);
+    return list_records(db, rc, m, params, nparams, NULL, NULL, NULL, NULL, ret_page, err);
+}
+
+int sifa_record_list_each(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          const struct sifa_record_query_param *params, size_t nparams, int64_t max_rows,
+                          int (*each)(void *arg, json_t *record, struct sifa_error *err), void *arg,
+                          int64_t *ret_total, struct sifa_error *err)
+{
+    assert(max_rows >= 0 && each != NULL);
+    struct list_each e = {.max_rows = max_rows, .fn = each, .arg = arg};
+    json_t *page = NULL;
+    int r = list_records(db, rc, m, params, nparams, NULL, NULL, NULL, &e, &page, err);
+    if (r < 0)
+        return r;
+    if (ret_total != NULL)
+        *ret_total = json_integer_value(json_object_get(page, "total"));
+    json_decref(page);
+    return 0;
 }
 
 int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_indicator *ind,
@@ -2266,7 +2317,7 @@ int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx 
     snprintf(page_text, sizeof(page_text), "%lld", (long long)page);
     snprintf(size_text, sizeof(size_text), "%lld", (long long)page_size);
     struct sifa_record_query_param params[] = {{"page", page_text}, {"page_size", size_text}};
-    int r = list_records(db, rc, m, params, 2, where.buf, &b, order.buf, ret_page, err);
+    int r = list_records(db, rc, m, params, 2, where.buf, &b, order.buf, NULL, ret_page, err);
     sifa_sql_release(&where);
     sifa_sql_release(&day);
     sifa_sql_release(&order);
@@ -2368,5 +2419,82 @@ int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *
     free(items);
     json_decref(list);
     *ret_list = sorted;
+    return 0;
+}
+
+/* ---------- which records cite a file ---------- */
+
+static bool field_holds_attachment(const struct sifa_field *f)
+{
+    if (f->type == SIFA_FIELD_ATTACHMENT)
+        return true;
+    for (size_t k = 0; k < f->nsub; k++)
+        if (field_holds_attachment(&f->sub[k]))
+            return true;
+    return false;
+}
+
+/* Attachment values are stored as compact JSON ({"file_id":"<24 hex>",…}, alone or inside a
+ * group's entries), so one LIKE per field column finds them without a JSON function either
+ * engine lacks; the id is hex, free of LIKE's wildcards. It scans the module's table: fine for a
+ * county's records, and the reason a file index would come before a city's. */
+int sifa_record_file_cited(struct sifa_db *db, const struct sifa_record_ctx *rc, const char *file_id,
+                           bool *ret_readable, bool *ret_cited, struct sifa_error *err)
+{
+    if (!sifa_record_file_id_valid(file_id))
+        return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
+    char pattern[SIFA_FILE_ID_LEN + 20];
+    snprintf(pattern, sizeof(pattern), "%%\"file_id\":\"%s\"%%", file_id);
+    bool readable = false, cited = false;
+    int r = 0;
+    for (size_t i = 0; rc->model != NULL && i < rc->model->nmodules && r >= 0 && !readable; i++) {
+        const struct sifa_module *m = &rc->model->modules[i];
+        size_t nattach = 0;
+        for (size_t k = 0; k < m->nfields; k++)
+            nattach += field_holds_attachment(&m->fields[k]);
+        if (nattach == 0)
+            continue;
+        const struct sifa_record_scope *module_scope = rc->scope;
+        bool may_read = rc->module_scope == NULL || rc->module_scope(rc->module_scope_arg, m, &module_scope) == 0;
+        /* Pass 1 with the caller's scope; pass 2, unscoped, only to learn whether anything cites it. */
+        for (int pass = may_read ? 1 : 2; pass <= 2 && r >= 0 && !readable; pass++) {
+            if (pass == 2 && (cited || ret_cited == NULL))
+                break;
+            struct sql s = {0};
+            sifa_sql_add(&s, "SELECT 1 FROM m_%s WHERE deleted_at IS NULL AND (", sifa_rec_name_ok(m->code));
+            size_t n = 0;
+            for (size_t k = 0; k < m->nfields; k++)
+                if (field_holds_attachment(&m->fields[k]))
+                    sifa_sql_add(&s, "%sf_%s LIKE ?", n++ ? " OR " : "", sifa_rec_name_ok(m->fields[k].code));
+            sifa_sql_add(&s, ")");
+            const char *scope_params[SCOPE_PARAMS_MAX];
+            size_t nsp = 0;
+            if (pass == 1)
+                r = scope_sql(module_scope, &s, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
+            sifa_sql_add(&s, " LIMIT 1");
+            struct sifa_db_stmt *st;
+            if (r >= 0)
+                r = sifa_db_prepare(db, s.buf, &st, err);
+            sifa_sql_release(&s);
+            if (r < 0)
+                break;
+            int idx = 1;
+            for (size_t q = 0; q < n; q++)
+                sifa_db_bind_text(st, idx++, pattern, -1);
+            for (size_t q = 0; q < nsp; q++)
+                sifa_db_bind_text(st, idx++, scope_params[q], -1);
+            r = sifa_db_step(st, err);
+            sifa_db_stmt_done(st);
+            if (r == SIFA_DB_ROW) {
+                cited = true;
+                readable = readable || pass == 1;
+            }
+        }
+    }
+    if (r < 0)
+        return r;
+    *ret_readable = readable;
+    if (ret_cited != NULL)
+        *ret_cited = cited;
     return 0;
 }

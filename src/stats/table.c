@@ -18,6 +18,7 @@
 #include "stats/table.h"
 
 #include "base/common.h"
+#include "base/csv.h"
 #include "base/text.h"
 
 /* ---- Building ------------------------------------------------------------------------------ */
@@ -263,61 +264,10 @@ static void buf_str(struct sifa_strbuf *b, const char *s)
     sifa_strbuf_add(b, s, strlen(s));
 }
 
-/* A plain number as a spreadsheet reads one: [+-]digits[.digits][e[+-]digits], or .digits. */
-static bool is_plain_number(const char *s)
-{
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    size_t digits = strspn(p, "0123456789");
-    p += digits;
-    if (*p == '.') {
-        size_t frac = strspn(p + 1, "0123456789");
-        digits += frac;
-        p += 1 + frac;
-    }
-    if (digits == 0)
-        return false;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        size_t exp = strspn(p, "0123456789");
-        if (exp == 0)
-            return false;
-        p += exp;
-    }
-    return *p == '\0';
-}
-
-/* Spreadsheets run a field starting with one of these as a formula (OWASP "CSV injection"). */
-static bool needs_defusing(const char *s)
-{
-    return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
-}
-
+/* Quoting and defusing: base/csv.h, shared with the other CSV writers. */
 static void csv_text(struct sifa_strbuf *b, const char *s)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        sifa_strbuf_add(b, "\"", 1);
-    if (needs_defusing(s))
-        sifa_strbuf_add(b, "'", 1);
-    if (!quote) {
-        buf_str(b, s);
-        return;
-    }
-    for (const char *p = s;;) {
-        const char *q = strchr(p, '"');
-        if (q == NULL) {
-            buf_str(b, p);
-            break;
-        }
-        sifa_strbuf_add(b, p, (size_t)(q - p) + 1);
-        sifa_strbuf_add(b, "\"", 1); /* the doubled quote */
-        p = q + 1;
-    }
-    sifa_strbuf_add(b, "\"", 1);
+    sifa_csv_field(b, s);
 }
 
 static void csv_cell(struct sifa_strbuf *b, const struct sifa_cell *c)
@@ -819,4 +769,195 @@ int sifa_table_to_xlsx(const struct sifa_table *t, const char *tmpdir, char **re
     unlink(path);
     close(fd);
     return r;
+}
+
+/* ---- Streaming --------------------------------------------------------------------------------
+ * A list export (every record of a search, up to a cap of ~10^5 rows) does not fit the table
+ * above, which holds every cell in memory: rows go to the file as they come. CSV lines are
+ * written through the same quoting and defusing as sifa_table_to_csv; XLSX uses libxlsxwriter's
+ * constant-memory mode (each row is flushed to a temporary file when the next begins, strings
+ * are stored inline instead of in sharedStrings.xml), so memory stays flat at any row count. */
+
+struct sifa_table_stream {
+    enum sifa_table_format format;
+    size_t ncols;
+    uint32_t rows;   /* data rows written */
+    FILE *csv;       /* CSV */
+    struct xlsx x;   /* XLSX */
+    struct sifa_strbuf line; /* CSV: the line being built */
+};
+
+/* Cuts a text at SIFA_TABLE_MAX_TEXT_CHARS code points (Excel's cell limit), marking the cut with
+ * "…". Returns s itself or a new string in *ret_owned. */
+static const char *stream_text(const char *s, char **ret_owned)
+{
+    *ret_owned = NULL;
+    size_t len = strlen(s), chars = 0, i = 0;
+    while (i < len) {
+        size_t n = sifa_utf8_decode((const unsigned char *)s + i, len - i, NULL);
+        if (n == 0)
+            n = 1; /* callers pass valid UTF-8; never loop on bad bytes */
+        if (++chars == SIFA_TABLE_MAX_TEXT_CHARS) {
+            char *cut = sifa_xmalloc(i + 4);
+            memcpy(cut, s, i);
+            memcpy(cut + i, "\xe2\x80\xa6", 4); /* "…" and the NUL */
+            *ret_owned = cut;
+            return cut;
+        }
+        i += n;
+    }
+    return s;
+}
+
+static int stream_io(struct sifa_error *err)
+{
+    return sifa_error_set(err, SIFA_EINTERNAL, "export_io", "写出导出文件失败：%s", strerror(errno));
+}
+
+int sifa_table_stream_open(const char *path, enum sifa_table_format format, const char *sheet_title, size_t ncols,
+                           const char *const *headers, const char *tmpdir, struct sifa_table_stream **ret_stream,
+                           struct sifa_error *err)
+{
+    assert(path != NULL && ncols >= 1 && headers != NULL);
+    if (ncols > SIFA_TABLE_MAX_COLS)
+        return sifa_error_set(err, SIFA_ELIMIT, "table_too_large", "列数超过 %u", SIFA_TABLE_MAX_COLS);
+    struct sifa_table_stream *s = sifa_xcalloc(1, sizeof(*s));
+    s->format = format;
+    s->ncols = ncols;
+    if (format == SIFA_TABLE_CSV) {
+        s->csv = fopen(path, "we");
+        if (s->csv == NULL) {
+            int r = stream_io(err);
+            sifa_table_stream_free(s);
+            return r;
+        }
+        buf_str(&s->line, "\xef\xbb\xbf");
+        for (size_t c = 0; c < ncols; c++) {
+            if (c > 0)
+                sifa_strbuf_add(&s->line, ",", 1);
+            csv_text(&s->line, headers[c] ? headers[c] : "");
+        }
+        sifa_strbuf_add(&s->line, "\r\n", 2);
+        if (fwrite(s->line.data, 1, s->line.len, s->csv) != s->line.len) {
+            int r = stream_io(err);
+            sifa_table_stream_free(s);
+            return r;
+        }
+        *ret_stream = s;
+        return 0;
+    }
+    lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .tmpdir = (char *)tmpdir, .use_zip64 = LXW_TRUE};
+    s->x.wb = workbook_new_opt(path, &opts);
+    lxw_error e = LXW_ERROR_MEMORY_MALLOC_FAILED;
+    if (s->x.wb == NULL || (s->x.ws = workbook_add_worksheet(s->x.wb, "数据")) == NULL)
+        goto fail;
+    lxw_doc_properties props = {.title = (char *)sheet_title};
+    if (sheet_title != NULL && (e = workbook_set_properties(s->x.wb, &props)) != LXW_NO_ERROR)
+        goto fail;
+    s->x.header = xlsx_format(&s->x, true);
+    s->x.text = xlsx_format(&s->x, false);
+    s->x.integer = xlsx_format(&s->x, false);
+    if (s->x.header == NULL || s->x.text == NULL || s->x.integer == NULL) {
+        e = LXW_ERROR_MEMORY_MALLOC_FAILED;
+        goto fail;
+    }
+    format_set_bold(s->x.header);
+    format_set_align(s->x.header, LXW_ALIGN_CENTER);
+    format_set_num_format(s->x.integer, "0");
+    for (size_t c = 0; c < ncols; c++) {
+        const char *h = headers[c] ? headers[c] : "";
+        double w = text_width(h) + 4;
+        w = w < XLSX_MIN_WIDTH ? XLSX_MIN_WIDTH : w > XLSX_MAX_WIDTH ? XLSX_MAX_WIDTH : w;
+        if ((e = worksheet_set_column(s->x.ws, (lxw_col_t)c, (lxw_col_t)c, w, NULL)) != LXW_NO_ERROR ||
+            (e = worksheet_write_string(s->x.ws, 0, (lxw_col_t)c, h, s->x.header)) != LXW_NO_ERROR)
+            goto fail;
+    }
+    worksheet_freeze_panes(s->x.ws, 1, 0);
+    *ret_stream = s;
+    return 0;
+fail:;
+    int r = xlsx_error(err, e, "工作簿");
+    sifa_table_stream_free(s);
+    return r;
+}
+
+int sifa_table_stream_row(struct sifa_table_stream *s, const struct sifa_cell *cells, struct sifa_error *err)
+{
+    if (s->rows >= SIFA_TABLE_MAX_ROWS)
+        return sifa_error_set(err, SIFA_ELIMIT, "table_too_large", "行数超过 %u", SIFA_TABLE_MAX_ROWS);
+    if (s->format == SIFA_TABLE_CSV) {
+        s->line.len = 0;
+        for (size_t c = 0; c < s->ncols; c++) {
+            if (c > 0)
+                sifa_strbuf_add(&s->line, ",", 1);
+            if (cells[c].kind == SIFA_CELL_TEXT) {
+                char *owned;
+                csv_text(&s->line, stream_text(cells[c].text, &owned));
+                free(owned);
+            } else {
+                csv_cell(&s->line, &cells[c]);
+            }
+        }
+        sifa_strbuf_add(&s->line, "\r\n", 2);
+        if (fwrite(s->line.data, 1, s->line.len, s->csv) != s->line.len)
+            return stream_io(err);
+        s->rows++;
+        return 0;
+    }
+    lxw_row_t row = s->rows + 1;
+    for (size_t c = 0; c < s->ncols; c++) {
+        const struct sifa_cell *cell = &cells[c];
+        lxw_error e = LXW_NO_ERROR;
+        char num[NUMBER_BUF];
+        if (cell->kind == SIFA_CELL_TEXT) {
+            char *owned;
+            e = worksheet_write_string(s->x.ws, row, (lxw_col_t)c, stream_text(cell->text, &owned), NULL);
+            free(owned);
+        } else if (cell->kind == SIFA_CELL_INTEGER) {
+            e = worksheet_write_number(s->x.ws, row, (lxw_col_t)c, (double)cell->integer, s->x.integer);
+        } else if (cell->kind == SIFA_CELL_DECIMAL && decimal_text(cell, num) > 0) {
+            lxw_format *f = xlsx_decimal_format(&s->x, cell->digits);
+            e = f == NULL ? LXW_ERROR_MEMORY_MALLOC_FAILED
+                          : worksheet_write_number(s->x.ws, row, (lxw_col_t)c, decimal_rounded(num), f);
+        }
+        if (e != LXW_NO_ERROR) {
+            char where[64];
+            snprintf(where, sizeof(where), "第 %u 行第 %zu 列", s->rows + 1, c + 1);
+            return xlsx_error(err, e, where);
+        }
+    }
+    s->rows++;
+    return 0;
+}
+
+int sifa_table_stream_close(struct sifa_table_stream *s, struct sifa_error *err)
+{
+    int r = 0;
+    if (s->format == SIFA_TABLE_CSV) {
+        FILE *f = s->csv;
+        s->csv = NULL;
+        if (fclose(f) != 0)
+            r = stream_io(err);
+    } else {
+        worksheet_autofilter(s->x.ws, 0, 0, s->rows, (lxw_col_t)(s->ncols - 1));
+        lxw_workbook *wb = s->x.wb;
+        s->x.wb = NULL;
+        lxw_error e = workbook_close(wb); /* frees the workbook whatever happens */
+        if (e != LXW_NO_ERROR)
+            r = xlsx_error(err, e, "写文件");
+    }
+    sifa_table_stream_free(s);
+    return r;
+}
+
+void sifa_table_stream_free(struct sifa_table_stream *s)
+{
+    if (s == NULL)
+        return;
+    if (s->csv != NULL)
+        fclose(s->csv);
+    if (s->x.wb != NULL)
+        lxw_workbook_free(s->x.wb);
+    free(s->line.data);
+    free(s);
 }

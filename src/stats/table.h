@@ -136,4 +136,32 @@ int sifa_table_to_xlsx(const struct sifa_table *t, const char *tmpdir, char **re
  * NULL when sifa_table_check fails; out of memory aborts. Caller owns the result. */
 json_t *sifa_table_to_json(const struct sifa_table *t);
 
+/* ---- Streaming ------------------------------------------------------------------------------
+ * For lists too long to hold as a table (a list export of up to ~10^5 records): a header row,
+ * then rows written to the file as they come; memory stays flat. No title, subtitle or note:
+ * row 1 is the header, so the file reads back as data (filters, re-import). CSV: BOM, CRLF and
+ * the quoting and defusing of sifa_table_to_csv. XLSX: one sheet "数据", header bold and frozen,
+ * an autofilter over the columns; libxlsxwriter's constant-memory mode stores strings inline in
+ * the sheet (no xl/sharedStrings.xml). A text over SIFA_TABLE_MAX_TEXT_CHARS is cut, ending in
+ * "…"; texts must be valid UTF-8 (the caller's data is validated; nothing is checked here).
+ *
+ * Ownership: the stream is new from _open and released by _close (which finishes the file) or
+ * _free (which abandons it; the caller removes the partial file). headers and cells are borrowed
+ * for the call. One thread at a time. */
+enum sifa_table_format { SIFA_TABLE_CSV, SIFA_TABLE_XLSX };
+struct sifa_table_stream;
+/* Creates (or truncates) the file at path and writes the header row of ncols (≥ 1) texts
+ * (NULL entries are empty). sheet_title (may be NULL): the XLSX document title. tmpdir (may be
+ * NULL: the system's): libxlsxwriter's temporary files. Errors: table_too_large, xlsx_failed,
+ * export_io (SIFA_EINTERNAL, the CSV file could not be written). */
+int sifa_table_stream_open(const char *path, enum sifa_table_format format, const char *sheet_title, size_t ncols,
+                           const char *const *headers, const char *tmpdir, struct sifa_table_stream **ret_stream,
+                           struct sifa_error *err);
+/* Appends one row of exactly ncols cells (see struct sifa_cell; DECIMAL digits 0..10). */
+int sifa_table_stream_row(struct sifa_table_stream *s, const struct sifa_cell *cells, struct sifa_error *err);
+/* Finishes the file and frees s, on failure too. */
+int sifa_table_stream_close(struct sifa_table_stream *s, struct sifa_error *err);
+/* Frees s without finishing the file. Accepts NULL. */
+void sifa_table_stream_free(struct sifa_table_stream *s);
+
 #endif

@@ -2,6 +2,8 @@
 and the hash chain catching edits, deletions and truncation (src/api/audit.c, src/auth/audit.c,
 src/cli/accounts.c sifa_cli_audit)."""
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -206,3 +208,117 @@ def test_audit_list_refuses_malformed_paging(server):
         assert r.status_code == 400, (params, r.text)
         assert r.json()["error"]["code"] == "audit_bad_filter"
     assert requests.get(server.url("/api/v1/audit"), params={"page": "1", "page_size": "5"}, timeout=10).status_code == 200
+
+
+def audit_csv(server, **params):
+    r = requests.get(server.url("/api/v1/audit/export"), params=params, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.content.startswith(b"\xef\xbb\xbf") and r.headers["content-type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.content[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["编号", "时间", "用户", "地址", "操作", "对象", "详情"]
+    return rows[1:]
+
+
+def test_login_log_search_and_filtered_export(server):
+    server.add_orgs("ta")
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "ta", "source": "walk_in", "title": "登录日志", "received_on": "2024-03-05"},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert login(server, "admin", "wrong-password-456").status_code == 401  # the failed login just made
+
+    # the login log: auth.* only, the failure first
+    page = audit_page(server, action_prefix="auth.", page_size=500)
+    assert page["items"] and all(e["action"].startswith("auth.") for e in page["items"])
+    assert page["items"][0]["action"] == "auth.login_failed" and page["items"][0]["target"] == "admin"
+    assert page["total"] < audit_page(server)["total"]  # the record.create is not in it
+    assert audit_page(server, action_prefix="record.")["items"][0]["action"] == "record.create"
+    # exact target, exact address, a keyword over the details
+    assert [e["action"] for e in audit_page(server, target="mediation_case/%d" % rid)["items"]] == ["record.create"]
+    assert audit_page(server, target="mediation_case/")["total"] == 0
+    assert audit_page(server, address="127.0.0.1", action="auth.login_failed")["total"] == 1
+    assert audit_page(server, address="10.9.9.9")["total"] == 0
+    assert [e["action"] for e in audit_page(server, keyword="known_user")["items"]] == ["auth.login_failed"]
+
+    # the export takes the same filters: exactly the filtered rows, oldest first
+    listed = audit_page(server, action_prefix="auth.", page_size=500)["items"]
+    rows = audit_csv(server, action_prefix="auth.")
+    assert [int(r[0]) for r in rows] == sorted(e["id"] for e in listed)
+    assert {r[4] for r in rows} == {e["action"] for e in listed}
+    rows = audit_csv(server, target="mediation_case/%d" % rid)
+    assert [(r[4], r[5]) for r in rows] == [("record.create", "mediation_case/%d" % rid)]
+    # audited, with the filters and the count
+    deadline = time.monotonic() + 5
+    while True:
+        exports = audit_page(server, action="audit.export")["items"]
+        if len(exports) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert exports[0]["details"] == {"filters": {"target": "mediation_case/%d" % rid}, "rows": 1}
+    assert exports[1]["details"]["filters"] == {"action_prefix": "auth."}
+
+    # the cap: the whole log is more than 2 entries, refused whole
+    r = requests.put(server.url("/api/v1/system/settings/export.max_rows"), json={"value": "2"}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    r = requests.get(server.url("/api/v1/audit/export"), timeout=30)
+    err = assert_envelope(r, 413, "audit_export_too_large")
+    assert err["details"]["max"] == 2 and err["details"]["total"] > 2
+    assert len(audit_csv(server, target="mediation_case/%d" % rid)) == 1
+
+
+def test_malformed_audit_filters_are_refused(server):
+    for params in ({"action_prefix": "Auth."}, {"action_prefix": "auth%"}, {"action_prefix": ""},
+                   {"keyword": "x"}, {"keyword": "k" * 65}, {"target": "t" * 300}, {"since": "yesterday"},
+                   {"until": "2024-05-01 08:00"}, {"actr": "admin"}, {"action": ["a.b", "c.d"]}):
+        for path in ("/api/v1/audit", "/api/v1/audit/export"):
+            r = requests.get(server.url(path), params=params, timeout=10)
+            assert r.status_code == 400, (path, params, r.text)
+            assert r.json()["error"]["code"] == "audit_bad_filter", (path, params)
+    r = requests.get(server.url("/api/v1/audit/export"), params={"page": "2"}, timeout=10)
+    assert_envelope(r, 400, "audit_bad_filter")  # an export takes every page
+
+
+def test_inspector_reads_of_deadlines_and_figures_are_audited(server):
+    r = server.cli("org", "add", "ta", "--name", "甲镇", "--kind", "town")
+    assert r.returncode == 0, r.stderr
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "ta", "source": "walk_in", "title": "到期督察", "received_on": "2024-03-05",
+                            "applied_at": "2024-03-05T09:30:00+08:00"}, timeout=10)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    for name, org, role in (("insp", "ta", "inspector"), ("staff", "ta", "mediation_staff")):
+        r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
+                       "--password-stdin", input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+    actions = ("deadlines.read", "stats.read", "stats.export")
+
+    def entries(actor):
+        return [e for a in actions for e in audit_page(server, action=a, actor=actor)["items"]]
+
+    staff = requests.Session()
+    assert staff.post(server.url(LOGIN), json={"user": "staff", "password": PASSWORD}, timeout=10).status_code == 200
+    insp = requests.Session()
+    assert insp.post(server.url(LOGIN), json={"user": "insp", "password": PASSWORD}, timeout=10).status_code == 200
+    reads = (("/api/v1/deadlines", {"within_days": 0}),
+             ("/api/v1/indicators", {"codes": "mediation_cases", "period": "2024"}),
+             ("/api/v1/indicators/table", {"codes": "mediation_cases", "period": "2024", "org": "ta"}))
+    for path, params in reads:
+        r = staff.get(server.url(path), params=params, timeout=10)
+        assert r.status_code == 200, (path, r.text)
+    time.sleep(0.2)
+    # a normal staff member's reads leave none (a table is audited for everyone, as before)
+    assert [e["action"] for e in entries("staff")] == ["stats.export"]
+
+    for path, params in reads:
+        r = insp.get(server.url(path), params=params, timeout=10)
+        assert r.status_code == 200, (path, r.text)
+    # each was committed before its response was sent: no waiting needed
+    got = {e["action"]: e for e in entries("insp")}
+    assert set(got) == set(actions), got
+    dl = got["deadlines.read"]
+    assert dl["target"] == "deadlines" and dl["address"] == "127.0.0.1"
+    assert dl["details"]["total"] >= 1 and "mediation_case/%d" % rid in dl["details"]["records"]
+    assert got["stats.read"]["details"]["codes"] == "mediation_cases"
+    assert got["stats.export"]["details"]["format"] == "json"

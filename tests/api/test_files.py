@@ -98,3 +98,89 @@ def test_attachment_field_checks_the_stored_file(server):
                        json={"agreement_file": {"file_id": png["id"]}}, headers={"If-Match": '"1"'})
     assert r.status_code == 200
     assert r.json()["agreement_file"]["content_type"] == "image/png"
+
+
+PASSWORD = "Some-Long-Pass-2026"
+
+
+class User:
+    """A signed-in user (cookie session; the CSRF token sent on writes)."""
+
+    def __init__(self, server, name):
+        self.server = server
+        self.s = requests.Session()
+        r = self.s.post(server.url("/api/v1/auth/login"), json={"user": name, "password": PASSWORD}, timeout=10)
+        assert r.status_code == 200, r.text
+        self.csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+
+    def upload(self, data, content_type, name):
+        r = self.s.post(self.server.url("/api/v1/files?name=" + urllib.parse.quote(name)), data=data,
+                        headers=dict(self.csrf, **{"Content-Type": content_type}), timeout=10)
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    def case(self, committee, file_id):
+        body = {"committee": committee, "source": "walk_in", "title": "附件范围", "received_on": "2021-05-06",
+                "agreement_file": {"file_id": file_id}}
+        r = self.s.post(self.server.url("/api/v1/modules/mediation_case/records"), json=body, headers=self.csrf,
+                        timeout=10)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def sees(self, file_id):
+        """Status of the metadata and of the content (both must agree)."""
+        meta = self.s.get(self.server.url("/api/v1/files/" + file_id), timeout=10)
+        content = self.s.get(self.server.url("/api/v1/files/%s/content" % file_id), timeout=10)
+        assert meta.status_code == content.status_code, (meta.text, content.status_code)
+        if meta.status_code == 404:
+            assert meta.json()["error"]["code"] == content.json()["error"]["code"] == "file_not_found"
+        return meta.status_code
+
+
+def test_downloads_follow_the_records_that_cite_the_file(server):
+    for args in (("c", "--name", "慈溪市", "--kind", "city"),
+                 ("ta", "--name", "甲镇", "--kind", "town", "--parent", "c"),
+                 ("tb", "--name", "乙镇", "--kind", "town", "--parent", "c")):
+        r = server.cli("org", "add", *args)
+        assert r.returncode == 0, r.stderr
+    for name, org, role in (("sa", "ta", "mediation_staff"), ("sb", "tb", "mediation_staff"),
+                            ("lead", "c", "leadership"), ("la", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
+        r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
+                       "--password-stdin", input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+    sa, sb, lead, la, insp = (User(server, n) for n in ("sa", "sb", "lead", "la", "insp"))
+
+    # another town's attachment: 404 for sa, readable by sb (its record) and by leadership
+    fb = sb.upload(PDF, "application/pdf", "乙镇协议.pdf")
+    sb.case("tb", fb)
+    assert sa.sees(fb) == 404
+    assert sb.sees(fb) == 200 and lead.sees(fb) == 200
+    assert la.sees(fb) == 404  # no mediation_case.read at all
+
+    # an upload not yet attached: its uploader only
+    fa = sa.upload(PNG, "image/png", "现场照片.png")
+    assert sa.sees(fa) == 200
+    assert sb.sees(fa) == 404 and lead.sees(fa) == 404
+    # once a record cites it, the record decides
+    sa.case("ta", fa)
+    assert sa.sees(fa) == 200 and lead.sees(fa) == 200 and sb.sees(fa) == 404
+
+    # a file sa uploaded but that only tb's record cites: no longer sa's to read
+    fx = sa.upload(PDF, "application/pdf", "转交.pdf")
+    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
+                      json={"committee": "tb", "source": "walk_in", "title": "转交", "received_on": "2021-05-06",
+                            "agreement_file": {"file_id": fx}}, timeout=10)
+    assert r.status_code == 201, r.text
+    assert sa.sees(fx) == 404 and sb.sees(fx) == 200
+    assert sa.sees("0123456789abcdef01234567") == 404
+
+    # an inspector reads every line's files, each read audited before it is answered; others' are not
+    def file_reads():
+        r = requests.get(server.url("/api/v1/audit"), params={"action": "file.read", "page_size": 100}, timeout=10)
+        assert r.status_code == 200, r.text
+        return [(e["actor"], e["target"], e["details"]["part"]) for e in r.json()["items"]]
+    assert file_reads() == []
+    assert insp.sees(fb) == 200
+    assert sorted(file_reads()) == [("insp", "files/" + fb, "content"), ("insp", "files/" + fb, "metadata")]
+    got = insp.s.get(server.url("/api/v1/files/%s/content" % fb), timeout=10)
+    assert got.status_code == 200 and got.content == PDF

@@ -9,6 +9,7 @@ import io
 import random
 import sqlite3
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def world(tmp_path_factory):
             r = server.cli("org", "add", *args)
             assert r.returncode == 0, r.stderr
         for name, org, role in (("sa", "ta", "mediation_staff"), ("lead", "c", "leadership"),
-                                ("law", "ta", "legal_aid_staff")):
+                                ("law", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
                            "--password-stdin", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
@@ -237,6 +238,8 @@ def test_tables_as_json_csv_and_xlsx_are_audited(world):
     r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv"), timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
+    name = urllib.parse.unquote(r.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert name == "慈溪市业务统计表-2021.csv", name
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[2] == ["单位", "调处矛盾纠纷(件)", "调处成功率(%)"]
     assert rows[3] == ["甲镇", "11", "72.7"] and rows[5] == ["合计", "13", "76.9"]
@@ -257,6 +260,30 @@ def test_tables_as_json_csv_and_xlsx_are_audited(world):
     assert {e["details"]["format"] for e in r.json()["items"]} == {"json", "csv", "xlsx"}
     r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="pdf"), timeout=10)
     assert_envelope(r, 400, "bad_format")
+
+
+def test_table_files_need_the_export_permission_of_every_module_counted(world):
+    s = world["server"]
+    params = {"codes": "mediation_cases,mediation_success_rate", "period": "2021", "org": "c"}
+    insp = login(s, "insp")  # reads every line (audited) but holds no .export
+    r = insp.get(s.url("/api/v1/indicators/table"), params=params, timeout=10)
+    assert r.status_code == 200, r.text  # on screen: a read
+    for fmt in ("csv", "xlsx"):
+        r = insp.get(s.url("/api/v1/indicators/table"), params=dict(params, format=fmt), timeout=10)
+        assert_envelope(r, 403, "export_denied")
+        assert r.json()["error"]["details"]["module"] == "mediation_case"
+    # a token limited to reading mediation cases: the same; with .export it may take the file
+    r = s.cli("token", "create", "--user", "admin", "--name", "ro", "--scopes", "mediation_case.read")
+    assert r.returncode == 0, r.stderr
+    ro = {"Authorization": "Bearer " + r.stdout.strip()}
+    r = requests.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv"), headers=ro, timeout=10)
+    assert_envelope(r, 403, "export_denied")
+    sa = login(s, "sa")  # mediation staff: mediation_case.* includes export
+    r = sa.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv", org="ta"), timeout=10)
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf"), r.text
+    lead = login(s, "lead")  # leadership: *.export
+    r = lead.get(s.url("/api/v1/indicators/table"), params=dict(params, format="xlsx"), timeout=10)
+    assert r.status_code == 200 and r.content.startswith(b"PK\x03\x04")
 
 
 def test_definitions_and_cli_show(world):

@@ -14,12 +14,18 @@ def test_openapi_covers_every_route_and_module(server):
         op = doc["paths"][rt["path"]][rt["method"].lower()]
         assert op["operationId"] == rt["name"]
         assert op["x-sifa-permission"] == rt["permission"]
-        params = [p["name"] for p in op["parameters"]]
+        params = [p["name"] for p in op["parameters"] if p["in"] == "path"]
         assert params == [seg[1:-1] for seg in rt["path"].split("/") if seg.startswith("{")]
+        assert all(p["in"] in ("path", "query") for p in op["parameters"])
         assert ("requestBody" in op) == rt["json_body"]
         assert (op.get("security") == []) == (rt["permission"] == "public")
         seen += 1
     assert seen == sum(len(v) for v in doc["paths"].values())  # nothing documented that is not served
+
+    # the query of an export: its format (the rest are the list's filters)
+    export = doc["paths"]["/api/v1/modules/{code}/records/export"]["get"]
+    fmt = [p for p in export["parameters"] if p["name"] == "format"]
+    assert fmt and fmt[0]["in"] == "query" and fmt[0]["schema"]["enum"] == ["xlsx", "csv"]
 
     modules = requests.get(server.url("/api/v1/modules"), timeout=10).json()["modules"]
     schemas = doc["components"]["schemas"]

@@ -631,10 +631,54 @@ static void test_list(void **state)
     assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
     json_decref(page);
 
+    /* a namespace: "record." is record.update and record.read (i % 3 != 0), "auth." the logins */
+    flt = (struct sifa_audit_filter){.action_prefix = "record."};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 20);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.action_prefix = "auth."};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 10);
+    assert_int_equal(item_id(page, 0), 30);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.action_prefix = "rec"};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 20);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.action_prefix = "records."}; /* not a prefix of record.* */
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
+    json_decref(page);
+    /* exact target and address; a keyword in the details (LIKE's wildcards are literal) */
+    flt = (struct sifa_audit_filter){.target = "records/mediation/7"};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 1);
+    assert_int_equal(item_id(page, 0), 7);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.target = "records/mediation/"};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.address = "10.0.0.12", .action_prefix = "auth."};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 1);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.keyword = ":2"}; /* {"n":2}, {"n":20} … {"n":29} */
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 11);
+    json_decref(page);
+    flt = (struct sifa_audit_filter){.keyword = "n%"};
+    page = list_ok(f->db, &flt);
+    assert_int_equal(json_integer_value(json_object_get(page, "total")), 0);
+    json_decref(page);
+
     struct sifa_error err = {0};
     static const struct sifa_audit_filter bad[] = {
         {.page_size = 501}, {.page_size = -1}, {.page = -1}, {.page = INT64_MAX},
         {.since = "yesterday"}, {.until = "2024-05-01 08:00"}, {.since = "202"}, {.since = "2024-05-01T08:00:00.000Z1"},
+        {.action_prefix = ""}, {.action_prefix = "Auth."}, {.action_prefix = "auth%"}, {.action_prefix = "a'"},
+        {.keyword = "x"}, {.keyword = "\xff\xfe"},
+        {.keyword = "0123456789012345678901234567890123456789012345678901234567890123456789"},
     };
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(bad); i++) {
         page = NULL;
@@ -657,7 +701,7 @@ static char *export(struct sifa_db *db, const struct sifa_audit_filter *flt)
     FILE *out = open_memstream(&buf, &len);
     assert_non_null(out);
     struct sifa_error err = {0};
-    int r = sifa_audit_export_csv(db, flt, out, &err);
+    int r = sifa_audit_export_csv(db, flt, out, NULL, &err);
     fclose(out);
     if (r < 0)
         fail_msg("export: %s %s", err.code, err.message);
@@ -667,7 +711,7 @@ static char *export(struct sifa_db *db, const struct sifa_audit_filter *flt)
 static void test_export_csv(void **state)
 {
     struct fixture *f = *state;
-    json_t *d1 = json_integer(-3);
+    json_t *d1 = json_integer(-3); /* a plain number: not defused */
     json_t *d2 = json_pack("{s:s, s:i}", "note", "第一行\n第二行", "b", 1);
     json_t *d3 = json_pack("{s:s}", "x", "@SUM(A1)");
     struct sifa_audit_entry rows[] = {
@@ -685,7 +729,7 @@ static void test_export_csv(void **state)
     char *csv = export(f->db, NULL);
     assert_string_equal(csv, "\xEF\xBB\xBF"
                              "编号,时间,用户,地址,操作,对象,详情\r\n"
-                             "1,2024-05-01T08:00:00.000Z,张三,192.168.1.10,auth.login,,'-3\r\n"
+                             "1,2024-05-01T08:00:00.000Z,张三,192.168.1.10,auth.login,,-3\r\n"
                              "2,2024-05-01T08:00:01.500Z,\"李四,王五\",,record.update,\"记录 \"\"甲\"\"\","
                              "\"{\"\"b\"\":1,\"\"note\"\":\"\"第一行\\n第二行\"\"}\"\r\n"
                              "3,2024-05-01T08:00:02.000Z,\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\",'-1+1,"
@@ -696,19 +740,38 @@ static void test_export_csv(void **state)
     csv = export(f->db, &flt);
     assert_string_equal(csv, "\xEF\xBB\xBF"
                              "编号,时间,用户,地址,操作,对象,详情\r\n"
-                             "1,2024-05-01T08:00:00.000Z,张三,192.168.1.10,auth.login,,'-3\r\n");
+                             "1,2024-05-01T08:00:00.000Z,张三,192.168.1.10,auth.login,,-3\r\n");
     free(csv);
 
-    flt = (struct sifa_audit_filter){.since = "bad"};
+    /* the cap: more matching entries than max_rows is refused before anything is written */
     struct sifa_error err = {0};
+    flt = (struct sifa_audit_filter){.action_prefix = "record.", .max_rows = 1};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    assert_non_null(mem);
+    assert_int_equal(sifa_audit_export_csv(f->db, &flt, mem, NULL, &err), SIFA_ELIMIT);
+    assert_string_equal(err.code, "audit_export_too_large");
+    fclose(mem);
+    assert_int_equal(len, 0);
+    free(buf);
+    flt.max_rows = 2;
+    int64_t written = -1;
+    mem = open_memstream(&buf, &len);
+    assert_int_equal(sifa_audit_export_csv(f->db, &flt, mem, &written, &err), 0);
+    fclose(mem);
+    free(buf);
+    assert_int_equal(written, 2);
+
+    flt = (struct sifa_audit_filter){.since = "bad"};
     FILE *out = fopen("/dev/null", "w");
     assert_non_null(out);
-    assert_int_equal(sifa_audit_export_csv(f->db, &flt, out, &err), SIFA_EINVALID);
+    assert_int_equal(sifa_audit_export_csv(f->db, &flt, out, NULL, &err), SIFA_EINVALID);
     fclose(out);
     /* A full disk: the error is reported, not swallowed. */
     out = fopen("/dev/full", "w");
     if (out != NULL) {
-        assert_int_equal(sifa_audit_export_csv(f->db, NULL, out, &err), SIFA_EINTERNAL);
+        assert_int_equal(sifa_audit_export_csv(f->db, NULL, out, NULL, &err), SIFA_EINTERNAL);
         assert_string_equal(err.code, "audit_export_io");
         fclose(out);
     }

@@ -591,6 +591,89 @@ static void test_bad_text(void **state)
     }
 }
 
+/* ---- streaming ---- */
+
+static char *slurp(const char *path, size_t *ret_len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = sifa_xcalloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    *ret_len = n;
+    return buf;
+}
+
+static void stream_rows(const char *path, enum sifa_table_format format)
+{
+    static const char *const headers[] = {"编号", "名称", "金额(元)", "备注"};
+    struct sifa_error err = {0};
+    struct sifa_table_stream *s = NULL;
+    if (sifa_table_stream_open(path, format, "测试", 4, headers, NULL, &s, &err) < 0)
+        fail_msg("stream_open: %s %s", err.code, err.message);
+    struct sifa_cell row[4] = {
+        {.kind = SIFA_CELL_INTEGER, .integer = 7},
+        {.kind = SIFA_CELL_TEXT, .text = (char *)"张三(申请人); 李四,\"乙\""},
+        {.kind = SIFA_CELL_DECIMAL, .decimal = 1234.5, .digits = 2},
+        {.kind = SIFA_CELL_TEXT, .text = (char *)"=SUM(A1)"},
+    };
+    assert_int_equal(sifa_table_stream_row(s, row, &err), 0);
+    struct sifa_cell empty[4] = {{.kind = SIFA_CELL_INTEGER, .integer = 8}};
+    assert_int_equal(sifa_table_stream_row(s, empty, &err), 0);
+    assert_int_equal(sifa_table_stream_close(s, &err), 0);
+}
+
+static void test_stream_csv(void **state)
+{
+    (void)state;
+    struct tmp d;
+    tmp_make(&d);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/stream.csv", d.path);
+    stream_rows(path, SIFA_TABLE_CSV);
+    size_t len;
+    char *got = slurp(path, &len);
+    assert_string_equal(got, "\xef\xbb\xbf"
+                             "编号,名称,金额(元),备注\r\n"
+                             "7,\"张三(申请人); 李四,\"\"乙\"\"\",1234.50,'=SUM(A1)\r\n"
+                             "8,,,\r\n");
+    free(got);
+    unlink(path);
+    tmp_remove(&d);
+}
+
+static const char CHECK_STREAM_PY[] =
+    "import sys, zipfile, xml.etree.ElementTree as ET\n"
+    "NS = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}\n"
+    "z = zipfile.ZipFile(sys.argv[1])\n"
+    "sheet = ET.fromstring(z.read('xl/worksheets/sheet1.xml'))\n"
+    "cells = {}\n"
+    "for c in sheet.iter('{%s}c' % NS['m']):\n"
+    "    if c.get('t') == 'inlineStr': cells[c.get('r')] = ''.join(c.find('m:is', NS).itertext())\n"
+    "    else: cells[c.get('r')] = float(c.find('m:v', NS).text)\n"
+    "assert cells['A1'] == '编号' and cells['D1'] == '备注', cells\n"
+    "assert cells['A2'] == 7 and cells['C2'] == 1234.5, cells\n"
+    "assert cells['B2'] == '张三(申请人); 李四,\"乙\"' and cells['D2'] == '=SUM(A1)', cells\n"
+    "assert cells['A3'] == 8 and 'B3' not in cells, cells\n"
+    "assert sheet.find('m:autoFilter', NS).get('ref') == 'A1:D3'\n"
+    "print('OK')\n";
+
+static void test_stream_xlsx(void **state)
+{
+    (void)state;
+    struct tmp d;
+    tmp_make(&d);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/stream.xlsx", d.path);
+    stream_rows(path, SIFA_TABLE_XLSX);
+    char *out = run_python(&d, CHECK_STREAM_PY, path);
+    if (strcmp(out, "OK\n") != 0)
+        fail_msg("python check of %s: %s", path, out);
+    free(out);
+    unlink(path);
+    tmp_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_xlsx_one_column), cmocka_unit_test(test_xlsx_io_errors),
         cmocka_unit_test(test_limit_columns),  cmocka_unit_test(test_limit_rows),
         cmocka_unit_test(test_limit_text),     cmocka_unit_test(test_bad_text),
+        cmocka_unit_test(test_stream_csv),     cmocka_unit_test(test_stream_xlsx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
