@@ -562,7 +562,10 @@ def test_declared_tables_monthly_enforcement(sifa, tmp_path):
     assert list(rows) == ["市市场监管局", "市综合执法局", "甲镇综合执法队", "合计"]
     assert rows["市市场监管局"]["行政处罚"] == 2 and rows["市市场监管局"]["罚没金额"] == 2500.5
     assert rows["市市场监管局"]["简易程序处罚"] == 1 and rows["市市场监管局"]["行政许可"] == 1
-    assert rows["市综合执法局"]["行政检查"] == 1 and rows["市综合执法局"]["行政处罚"] is None  # August's is not July's
+    # August's penalty is not July's: in July the unit did enforce (an inspection), so it imposed 0
+    # penalties (a figure, not a gap); likewise 甲镇综合执法队 granted 0 licences
+    assert rows["市综合执法局"]["行政检查"] == 1 and rows["市综合执法局"]["行政处罚"] == 0
+    assert rows["甲镇综合执法队"]["行政许可"] == 0
     assert rows["合计"]["行政执法行为合计"] == 5 and rows["合计"]["罚没金额"] == 2600.5
     r = requests.get(s.url("/api/v1/indicators/table"), params={"table": "nope"}, timeout=10)
     assert_envelope(r, 404, "table_not_found")

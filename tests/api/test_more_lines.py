@@ -78,6 +78,18 @@ def test_notary_verification_replies_within_ten_working_days(server):
     assert got == {"notary_verifications": 3, "notary_verifications_replied_in_time": 1,
                    "notary_verification_reply_rate": 33.3, "notary_certificates_not_genuine": 1}
 
+    # November: one request, answered late. None on time is 0 (and a rate of 0%), not "no data":
+    # the month has requests. December has none: no data, never 0.
+    fire(server, "notary_verification", request("2021-11-01"), "reply", {"result": "genuine", "replied_on": "2021-12-01"})
+    nov = figures(server, "2021-11", "notary_verifications", "notary_verifications_replied_in_time",
+                  "notary_verification_reply_rate")
+    assert nov == {"notary_verifications": 1, "notary_verifications_replied_in_time": 0,
+                   "notary_verification_reply_rate": 0}
+    dec = figures(server, "2021-12", "notary_verifications", "notary_verifications_replied_in_time",
+                  "notary_verification_reply_rate")
+    assert dec == {"notary_verifications": None, "notary_verifications_replied_in_time": None,
+                   "notary_verification_reply_rate": None}
+
 
 def test_lawyer_random_inspection_rectified_in_time_and_scoped_to_the_bureau(server):
     orgs(server, ("c", "慈溪市", "city", None), ("lf1", "第一律师事务所", "law_firm", "c"),
