@@ -6,9 +6,21 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { launch, loginAs, BASE, PASSWORD, watchErrors, assertNoPageErrors, apiCall } from './lib.mjs'
 
-let browser
-before(async () => { browser = await launch() })
+// One signed-in admin for the whole file (each login costs a password hash); each test opens its
+// own tab in it, watched for page errors.
+let browser, adminContext
+before(async () => {
+  browser = await launch()
+  adminContext = (await loginAs(browser, 'admin')).context
+})
 after(async () => { await browser?.close() })
+
+async function adminTab() {
+  const page = await adminContext.newPage()
+  watchErrors(page)
+  await page.goto(BASE + '/healthz') // an origin for apiCall before the test opens its page
+  return { page, context: { close: () => page.close() } }
+}
 
 const run = Date.now().toString(36)
 const el = (page, name) => page.locator(`[data-test="${name}"]`)
@@ -50,7 +62,7 @@ async function nodeLogin(user, password) {
 }
 
 test('an admin adds a town office user through the form; the one-time password works once, must be changed, and disabling ends the user\'s session', async () => {
-  const admin = await loginAs(browser, 'admin')
+  const admin = await adminTab()
   const name = 'e2eu' + run
   await admin.page.goto(BASE + '/#/admin/users')
   await el(admin.page, 'user-table').waitFor()
@@ -117,7 +129,7 @@ test('an admin adds a town office user through the form; the one-time password w
 })
 
 test('an admin changes a user\'s display name and org in the edit form', async () => {
-  const admin = await loginAs(browser, 'admin')
+  const admin = await adminTab()
   const name = 'e2ee' + run
   const r = await apiCall(admin.page, 'POST', '/api/v1/users', { name, display_name: '改前' + run, org: '330282001_sfs', roles: ['mediator'], password: 'Edit-' + run + '-Pass7' })
   assert.equal(r.status, 201, r.text)
@@ -148,7 +160,7 @@ test('forced logout from 在线用户 ends another browser\'s session', async ()
   await page.locator('[data-test="login"]').click()
   await page.locator('[data-test="user-menu"]').waitFor()
 
-  const admin = await loginAs(browser, 'admin')
+  const admin = await adminTab()
   await admin.page.goto(BASE + '/#/admin/sessions')
   const row = el(admin.page, 'session-table').locator('tr', { hasText: 'e2e-kick-' + run })
   await row.waitFor()
@@ -165,7 +177,7 @@ test('forced logout from 在线用户 ends another browser\'s session', async ()
 })
 
 test('the org tree shows 慈溪市 with its towns; a child unit added, renamed and moved through the page is what the API reports, with its history', async () => {
-  const { context, page } = await loginAs(browser, 'admin')
+  const { context, page } = await adminTab()
   await page.goto(BASE + '/#/admin/orgs')
   await el(page, 'org-name-330282').waitFor()
   assert.equal(await el(page, 'org-name-330282').innerText(), '慈溪市')
@@ -214,7 +226,7 @@ test('the org tree shows 慈溪市 with its towns; a child unit added, renamed a
 test('the operation log finds the user.create entries the API reports; the login log shows a failed login; the chain verifies; export passes the filters', async () => {
   const unknown = 'nobody' + run
   assert.equal((await nodeLogin(unknown, 'Wrong-Pass-' + run)).status, 401)
-  const { context, page } = await loginAs(browser, 'admin')
+  const { context, page } = await adminTab()
   const name = 'e2el' + run
   assert.equal((await apiCall(page, 'POST', '/api/v1/users', { name, display_name: '日志' + run, org: '330282001_sfs', roles: ['mediator'], password: 'Log-' + run + '-Pass7' })).status, 201)
   const api = await apiCall(page, 'GET', '/api/v1/audit?actor=admin&action=user.create&page_size=1')
@@ -290,7 +302,7 @@ test('the auditor sees the logs but not user management; roles show their data s
 })
 
 test('system parameters: add and change one; the integrity check passes', async () => {
-  const { context, page } = await loginAs(browser, 'admin')
+  const { context, page } = await adminTab()
   await page.goto(BASE + '/#/admin/system')
   await el(page, 'setting-add').click()
   const key = 'e2e.p' + run
@@ -314,7 +326,7 @@ test('system parameters: add and change one; the integrity check passes', async 
 })
 
 test('个人中心: an API token created on the page works as a Bearer token until revoked; the own password change takes effect', async () => {
-  const admin = await loginAs(browser, 'admin')
+  const admin = await adminTab()
   const name = 'e2et' + run
   const first = 'Tok-' + run + '-Pass7'
   assert.equal((await apiCall(admin.page, 'POST', '/api/v1/users', { name, display_name: '令牌' + run, org: '330282001_sfs', roles: ['judicial_office'], password: first })).status, 201)
