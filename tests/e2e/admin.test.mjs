@@ -341,7 +341,7 @@ test('个人中心: an API token created on the page works as a Bearer token unt
 
   const { context, page } = await loginAs(browser, name, second)
   await page.locator('.el-sub-menu__title', { hasText: '个人中心' }).click()
-  await page.locator('.el-menu-item', { hasText: '个人中心' }).click()
+  await page.locator('.el-menu-item', { hasText: '账号与安全' }).click()
   await el(page, 'token-table').waitFor()
   await el(page, 'token-add').click()
   const form = el(page, 'token-form')

@@ -23,6 +23,6 @@ export default {
     { path: '/admin/audit', title: '操作日志', icon: 'Setting', section, permission: 'audit.read' },
     { path: '/admin/login-log', title: '登录日志', icon: 'Setting', section, permission: 'audit.read' },
     { path: '/admin/system', title: '系统参数', icon: 'Setting', section, permission: 'system.admin' },
-    { path: '/me', title: '个人中心', icon: 'User', section: '个人中心' }
+    { path: '/me', title: '账号与安全', icon: 'User', section: '个人中心' }
   ]
 }
