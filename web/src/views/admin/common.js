@@ -156,3 +156,19 @@ export function rangeQuery(range) {
   const end = new Date(new Date(range[1]).getTime() + 1000)
   return { since: start.toISOString(), until: end.toISOString() }
 }
+
+// The query parameters GET /api/v1/audit takes, from the server's OpenAPI document (public): a
+// newer sifa filters by action_prefix, target, address and keyword too (and refuses parameters it
+// does not know); the pages offer those filters only when the server has them. Asked once.
+// Every sifa takes actor, action, since, until and paging (older ones list no parameters at all).
+const BASE_AUDIT_PARAMS = ['actor', 'action', 'since', 'until', 'page', 'page_size']
+let auditParams = null
+export function auditQueryParams() {
+  if (!auditParams) {
+    auditParams = get('/api/openapi.json', undefined, { quiet: true })
+      .then((doc) => (((doc.paths || {})['/api/v1/audit'] || {}).get?.parameters || []).map((p) => p.name))
+      .catch(() => [])
+      .then((names) => new Set([...BASE_AUDIT_PARAMS, ...names]))
+  }
+  return auditParams
+}
