@@ -94,7 +94,8 @@ def test_login_sets_session_cookie_and_me(server):
     assert me.pop("csrf_token") == csrf
     assert me == {"name": "zhang", "display_name": "张", "org": "t1", "disabled": False, "must_change_password": False,
                   "has_password": True, "roles": ["mediation_staff"],
-                  "permissions": ["modules.read", "mediation_case.*", "mediation_committee_registry.*", "mediator.*"],
+                  "permissions": ["modules.read", "mediation_case.*", "mediation_committee_registry.*", "mediator.*",
+                                  "mediation_incentive.*", "mediation_case_library.*"],
                   "via_token": False, "read_only": False}
     # a token caller has no CSRF token to learn
     assert "csrf_token" not in server.get(ME).json()
