@@ -111,14 +111,22 @@ test('a mediation case is refused without its title, created, accepted through t
   await page.locator('[data-test="field-amount"] input').fill('12.5')
   await page.locator('[data-test="field-amount"] input').press('Tab')
 
-  // the title is missing: the server's message shows under it and nothing is written
+  await page.locator('[data-test="field-agreement_file"] input[type="file"]').setInputFiles({ name: '调解协议书.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') })
+  await page.locator('[data-test="field-agreement_file"] a', { hasText: '调解协议书.pdf' }).waitFor()
+  await page.locator('[data-test="group-add"]').click()
+  await page.locator('[data-test="parties-0-phone"] input').fill('13800138000')
+
+  // the title and the party's name are missing: each message shows under its field, nothing is written
   await page.locator('[data-test="save"]').click()
   await page.locator('[data-test="field-title"] .el-form-item__error').waitFor()
   assert.match(await page.locator('[data-test="field-title"] .el-form-item__error').innerText(), /纠纷名称 必填/)
+  assert.match(await page.locator('[data-test="field-parties"] .el-form-item__error').innerText(), /第 1 项:当事人 的 姓名或名称 必填/)
+  assert.match(await page.locator('[data-test="form-error"]').innerText(), /有 2 处填写有误/)
   assert.equal(await apiTotal(page), before)
 
   const title = '浒山e2e邻里纠纷' + Date.now() % 100000
   await page.locator('[data-test="field-title"] input').fill(title)
+  await page.locator('[data-test="parties-0-name"] input').fill('张三')
   await page.locator('[data-test="save"]').click()
   await page.waitForURL(/#\/m\/mediation_case\/\d+$/)
   const id = Number(/(\d+)$/.exec(page.url())[1])
@@ -129,6 +137,9 @@ test('a mediation case is refused without its title, created, accepted through t
   assert.equal(saved.committee, '330282001_tjw')
   assert.equal(saved.received_on, '2022-03-01')
   assert.equal(saved.state, 'registered')
+  assert.equal(saved.agreement_file.name, '调解协议书.pdf')
+  assert.equal(saved.parties.length, 1)
+  assert.equal(saved.parties[0].name, '张三')
   assert.equal(await apiTotal(page), before + 1)
   await page.locator('[data-test="value-amount"]', { hasText: '12.50 元' }).waitFor()
   assert.equal(await page.locator('[data-test="history-entry"]').count(), 1)
@@ -150,6 +161,8 @@ test('a mediation case is refused without its title, created, accepted through t
   const stale = await context.newPage()
   await stale.goto(BASE + `/#/m/mediation_case/${id}/edit`)
   await page.goto(BASE + `/#/m/mediation_case/${id}/edit`)
+  // the party's phone is personal data hushan sees masked: shown, not editable
+  assert.match(await page.locator('[data-test="field-parties"]').innerText(), /不能在此修改/)
   await page.locator('[data-test="field-title"] input').fill(title + '甲')
   await page.locator('[data-test="save"]').click()
   await page.waitForURL(/#\/m\/mediation_case\/\d+$/)
@@ -163,6 +176,30 @@ test('a mediation case is refused without its title, created, accepted through t
   assert.equal(await stale.locator('[data-test="field-title"] input').inputValue(), title + '甲')
   assertNoPageErrors(page)
   assertNoPageErrors(stale)
+  await context.close()
+})
+
+test('a transition fired on a record someone else has just moved on is refused, explained and the page reloads', async () => {
+  const { context, page } = await loginAs(browser, 'hushan')
+  const created = await apiCall(page, 'POST', RECORDS, { committee: '330282001_tjw', source: 'walk_in', title: '浒山e2e并发受理', received_on: '2022-04-01' })
+  assert.equal(created.status, 201, created.text)
+  const other = await context.newPage()
+  await other.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
+  await page.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
+  await other.locator('[data-test="transition-reject"]').click()
+  await other.locator('.el-message-box__btns .el-button--primary').click()
+  await other.locator('[data-test="state"][data-state="rejected"]').waitFor()
+
+  await page.locator('[data-test="transition-accept"]').click()
+  await choose(page, '[data-test="transition-dialog"] [data-test="field-dispute_type"]', '邻里纠纷')
+  await page.locator('[data-test="transition-confirm"]').click()
+  await page.locator('[data-test="refused"]').waitFor()
+  assert.match(await page.locator('[data-test="refused"]').innerText(), /记录已被他人修改/)
+  await page.locator('[data-test="state"][data-state="rejected"]').waitFor()
+  assert.equal(await page.locator('[data-test="actions"] [data-test^="transition-"]').count(), 0)
+  assert.equal((await apiCall(page, 'GET', `${RECORDS}/${created.json.id}`)).json.state, 'rejected')
+  assertNoPageErrors(page)
+  assertNoPageErrors(other)
   await context.close()
 })
 

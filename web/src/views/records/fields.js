@@ -26,6 +26,11 @@ export function sortable(field) {
   return !JSON_TYPES.includes(field.type) && !field.personal
 }
 
+// A field holding personal data itself or in a group member.
+export function hasPersonal(field) {
+  return field.personal || (field.fields || []).some((s) => s.personal)
+}
+
 export function hasSearch(module) {
   return module.fields.some((f) => f.searchable || (f.fields || []).some((s) => s.searchable))
 }
@@ -48,7 +53,7 @@ export function recordLabel(module, record) {
 const CHINA_OFFSET_MS = 8 * 3600 * 1000
 
 // "2021-09-28T01:30:00Z" → "2021-09-28 09:30:00" (China time)
-export function utcToChina(iso) {
+function utcToChina(iso) {
   if (!iso) return ''
   const t = Date.parse(iso)
   if (Number.isNaN(t)) return iso
@@ -56,7 +61,7 @@ export function utcToChina(iso) {
 }
 
 // "2021-09-28 09:30:00" (China time) → "2021-09-28T09:30:00+08:00", which the API accepts
-export function chinaToApi(text) {
+function chinaToApi(text) {
   return text ? text.replace(' ', 'T') + '+08:00' : null
 }
 
@@ -66,12 +71,12 @@ export function formatTime(iso) {
 
 // ---------- showing values ----------
 
-export function enumLabel(field, code) {
+function enumLabel(field, code) {
   const item = field.codes && field.codes.items.find((i) => i.code === code)
   return item ? item.label : code
 }
 
-export function formatMoney(fen) {
+function formatMoney(fen) {
   return (fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + ' 元'
 }
 
