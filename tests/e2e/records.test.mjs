@@ -70,6 +70,22 @@ test('the leadership sees the same total as the API, and the enum filter and a k
   assert.ok(loans > 0)
   await expectTotal(page, loans)
   assert.ok((await columnTexts(page, '纠纷名称')).some((t) => t.includes('借贷')), 'a title with the keyword is listed')
+
+  // a click on a column sorts by it; the org filter takes the unit and every unit below it
+  await page.locator('[data-test="reset"]').click()
+  await page.locator('[data-test="records"] .el-table__header th', { hasText: '收案日期' }).click()
+  await page.waitForURL(/sort=received_on/)
+  const earliest = (await apiCall(page, 'GET', `${RECORDS}?page_size=1&sort=received_on`)).json.items[0]
+  await page.locator('[data-test="records"] .el-table__body tr').first().locator('td', { hasText: earliest.received_on }).waitFor()
+  const orgs = (await apiCall(page, 'GET', '/api/v1/orgs')).json.items
+  const town = orgs.find((o) => o.code === '330282001')
+  const codes = orgs.filter((o) => o.path.startsWith(town.path)).map((o) => 'org=' + o.code)
+  await page.locator('[data-test="search-org"] .el-select__wrapper').click()
+  await page.locator('[data-test="search-org"] input').fill('浒山街道')
+  await page.locator('.el-tree-node__content:visible', { hasText: /^浒山街道$/ }).click()
+  await page.locator('[data-test="search"]').click()
+  await page.waitForURL(/org=330282001/)
+  await expectTotal(page, await apiTotal(page, '&' + codes.join('&')))
   assertNoPageErrors(page)
   await context.close()
 })
@@ -160,12 +176,15 @@ test('a mediation case is refused without its title, created, accepted through t
   // two tabs edit the same version: the second save is refused with the current version
   const stale = await context.newPage()
   await stale.goto(BASE + `/#/m/mediation_case/${id}/edit`)
+  await stale.locator('[data-test="field-title"] input').waitFor()
+  await page.bringToFront() // Chromium throttles a background tab's animation frames
   await page.goto(BASE + `/#/m/mediation_case/${id}/edit`)
   // the party's phone is personal data hushan sees masked: shown, not editable
   assert.match(await page.locator('[data-test="field-parties"]').innerText(), /不能在此修改/)
   await page.locator('[data-test="field-title"] input').fill(title + '甲')
   await page.locator('[data-test="save"]').click()
   await page.waitForURL(/#\/m\/mediation_case\/\d+$/)
+  await stale.bringToFront()
   await stale.locator('[data-test="field-title"] input').fill(title + '乙')
   await stale.locator('[data-test="save"]').click()
   await stale.locator('[data-test="conflict"]').waitFor()
@@ -184,12 +203,13 @@ test('a transition fired on a record someone else has just moved on is refused, 
   const created = await apiCall(page, 'POST', RECORDS, { committee: '330282001_tjw', source: 'walk_in', title: '浒山e2e并发受理', received_on: '2022-04-01' })
   assert.equal(created.status, 201, created.text)
   const other = await context.newPage()
-  await other.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
   await page.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
+  await other.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
   await other.locator('[data-test="transition-reject"]').click()
   await other.locator('.el-message-box__btns .el-button--primary').click()
   await other.locator('[data-test="state"][data-state="rejected"]').waitFor()
 
+  await page.bringToFront() // Chromium throttles a background tab's animation frames
   await page.locator('[data-test="transition-accept"]').click()
   await choose(page, '[data-test="transition-dialog"] [data-test="field-dispute_type"]', '邻里纠纷')
   await page.locator('[data-test="transition-confirm"]').click()
