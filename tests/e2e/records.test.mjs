@@ -3,12 +3,22 @@
 // user and filters; a mediation case created, refused, accepted and edited through the pages.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { launch, loginAs, BASE, assertNoPageErrors, apiCall } from './lib.mjs'
+import { launch, loginAs, BASE, watchErrors, assertNoPageErrors, apiCall } from './lib.mjs'
 
 const RECORDS = '/api/v1/modules/mediation_case/records'
 let browser
 before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
+
+// One signed-in browser context per demo user, shared by the tests (a login takes seconds); each
+// test starts with the page's error list empty.
+const sessions = new Map()
+async function signedIn(user) {
+  if (!sessions.has(user)) sessions.set(user, await loginAs(browser, user))
+  const session = sessions.get(user)
+  session.page.sifaErrors.length = 0
+  return session
+}
 
 async function apiTotal(page, query = '') {
   const r = await apiCall(page, 'GET', `${RECORDS}?page_size=1${query}`)
@@ -49,7 +59,7 @@ async function columnTexts(page, label) {
 }
 
 test('the leadership sees the same total as the API, and the enum filter and a keyword narrow it as the API does', async () => {
-  const { context, page } = await loginAs(browser, 'lead')
+  const { page } = await signedIn('lead')
   await page.goto(BASE + '/#/m/mediation_case')
   await expectTotal(page, await apiTotal(page))
   assert.equal(await page.locator('[data-test="records"] .el-table__body tr').count(), 20)
@@ -87,11 +97,10 @@ test('the leadership sees the same total as the API, and the enum filter and a k
   await page.waitForURL(/org=330282001/)
   await expectTotal(page, await apiTotal(page, '&' + codes.join('&')))
   assertNoPageErrors(page)
-  await context.close()
 })
 
 test('a town office sees only its own town, and a drill-down link filters the list it opens', async () => {
-  const { context, page } = await loginAs(browser, 'hushan')
+  const { page } = await signedIn('hushan')
   const orgs = (await apiCall(page, 'GET', '/api/v1/orgs')).json.items
   const town = orgs.find((o) => o.code === '330282001')
   const inTown = new Set(orgs.filter((o) => o.path.startsWith(town.path)).map((o) => o.code))
@@ -111,11 +120,10 @@ test('a town office sees only its own town, and a drill-down link filters the li
   await page.locator('[data-test="extra-filters"] .el-tag__close').click()
   await expectTotal(page, await apiTotal(page, '&state=concluded'))
   assertNoPageErrors(page)
-  await context.close()
 })
 
 test('a mediation case is refused without its title, created, accepted through the dialog, and a stale edit is caught', async () => {
-  const { context, page } = await loginAs(browser, 'hushan')
+  const { context, page } = await signedIn('hushan')
   const before = await apiTotal(page)
   await page.goto(BASE + '/#/m/mediation_case/new')
   await choose(page, '[data-test="field-source"]', '网格排查')
@@ -175,6 +183,7 @@ test('a mediation case is refused without its title, created, accepted through t
 
   // two tabs edit the same version: the second save is refused with the current version
   const stale = await context.newPage()
+  watchErrors(stale)
   await stale.goto(BASE + `/#/m/mediation_case/${id}/edit`)
   await stale.locator('[data-test="field-title"] input').waitFor()
   await page.bringToFront() // Chromium throttles a background tab's animation frames
@@ -195,14 +204,15 @@ test('a mediation case is refused without its title, created, accepted through t
   assert.equal(await stale.locator('[data-test="field-title"] input').inputValue(), title + '甲')
   assertNoPageErrors(page)
   assertNoPageErrors(stale)
-  await context.close()
+  await stale.close()
 })
 
 test('a transition fired on a record someone else has just moved on is refused, explained and the page reloads', async () => {
-  const { context, page } = await loginAs(browser, 'hushan')
+  const { context, page } = await signedIn('hushan')
   const created = await apiCall(page, 'POST', RECORDS, { committee: '330282001_tjw', source: 'walk_in', title: '浒山e2e并发受理', received_on: '2022-04-01' })
   assert.equal(created.status, 201, created.text)
   const other = await context.newPage()
+  watchErrors(other)
   await page.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
   await other.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
   await other.locator('[data-test="transition-reject"]').click()
@@ -220,17 +230,32 @@ test('a transition fired on a record someone else has just moved on is refused, 
   assert.equal((await apiCall(page, 'GET', `${RECORDS}/${created.json.id}`)).json.state, 'rejected')
   assertNoPageErrors(page)
   assertNoPageErrors(other)
-  await context.close()
+  await other.close()
 })
 
-// Passes once GET /api/v1/modules/{code}/records/export (another branch, in C) is merged: the
+test('删除 asks first, then the record leaves the list and the API', async () => {
+  const { page } = await signedIn('admin')
+  const created = await apiCall(page, 'POST', RECORDS, { committee: '330282001_tjw', source: 'walk_in', title: '浒山e2e待删除', received_on: '2022-05-01' })
+  assert.equal(created.status, 201, created.text)
+  await page.goto(BASE + `/#/m/mediation_case/${created.json.id}`)
+  await page.locator('[data-test="delete"]').click()
+  await page.locator('.el-message-box__btns .el-button', { hasText: '取消' }).click()
+  assert.equal((await apiCall(page, 'GET', `${RECORDS}/${created.json.id}`)).status, 200)
+  await page.locator('[data-test="delete"]').click()
+  await page.locator('.el-message-box__btns .el-button--primary').click()
+  await page.waitForURL(/#\/m\/mediation_case$/)
+  assert.equal((await apiCall(page, 'GET', `${RECORDS}/${created.json.id}`)).status, 404)
+  assertNoPageErrors(page)
+})
+
+// Passes once GET /api/v1/modules/{code}/records/export (branch `export`, in C) is merged: the
 // button is here already and downloads what the endpoint sends for the list's filters.
 test('the export button downloads the filtered list as an .xlsx file', async () => {
-  const { context, page } = await loginAs(browser, 'lead')
-  await page.goto(BASE + '/#/m/mediation_case?state=concluded')
-  await expectTotal(page, await apiTotal(page, '&state=concluded'))
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.locator('[data-test="export"]').click()])
-  assert.match(download.suggestedFilename(), /\.xlsx$/)
+  const { page } = await signedIn('lead')
+  const filters = 'state=concluded&committee=330282001_tjw'
+  await page.goto(BASE + '/#/m/mediation_case?' + filters)
+  await expectTotal(page, await apiTotal(page, '&' + filters))
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), page.locator('[data-test="export"]').click()])
+  assert.match(download.suggestedFilename(), /^人民调解案件.*\.xlsx$/)
   assertNoPageErrors(page)
-  await context.close()
 })
