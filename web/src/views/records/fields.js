@@ -16,10 +16,12 @@ export function numberField(module) {
   return module.numbering ? module.fields.find((f) => f.code === module.numbering.field) || null : null
 }
 
-// The list's columns: the main fields after the number and before state and org (at most six).
+// The list's columns: the main fields after the number and before state and org (at most six);
+// of personal data only a person's name (masked or not, it tells the rows apart).
 export function listFields(module) {
   const skip = [module.numbering && module.numbering.field, module.org_field]
-  return module.fields.filter((f) => !LONG_TYPES.includes(f.type) && !skip.includes(f.code)).slice(0, 6)
+  return module.fields.filter((f) => !LONG_TYPES.includes(f.type) && !skip.includes(f.code) &&
+    (!f.personal || f.type === 'person')).slice(0, 6)
 }
 
 export function sortable(field) {
