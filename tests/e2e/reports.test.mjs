@@ -104,6 +104,11 @@ test('统计指标: a town\'s judicial office sees its own town\'s figure, a 【
   const api = await apiCall(page, 'GET', '/api/v1/indicators?period=2021&codes=mediation_cases')
   assert.equal(own, api.json.items[0].value)
   assert.ok(own > 0 && own < 12033, `the town's figure ${own} is part of the city's 12033`)
+  // the units compared are the town's own committees, adding up to the town's figure
+  await page.locator('[data-test="chart-mediation_cases"]').click()
+  const bars = await waitForChart(page, '[data-test="org-bar-chart"]', (o) => o.categories.length > 0)
+  assert.ok(bars.categories.every((name) => name.startsWith('浒山街道')), bars.categories.join())
+  assert.equal(bars.series[0].data.reduce((a, v) => a + v, 0), own)
 
   // a period without records: flagged, never 0
   await openIndicators(page, '2019')

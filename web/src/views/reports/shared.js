@@ -94,6 +94,19 @@ export function areaOf(byCode, code) {
   return (m && m.group) || '其他'
 }
 
+// GET /api/v1/indicators/table. Without org= the server lists the units under the top of the
+// tree and refuses (org_not_found) when some are outside a town user's scope; the table of the
+// user's own unit is then what they asked for. Returns { table, org: the org it was read for }.
+export async function getTable(query) {
+  try {
+    return { table: await get('/api/v1/indicators/table', query, { quiet: true }), org: query.org || '' }
+  } catch (e) {
+    if (e.code !== 'org_not_found' || query.org || !session.user || !session.user.org) throw e
+    const org = session.user.org
+    return { table: await get('/api/v1/indicators/table', { ...query, org }, { quiet: true }), org }
+  }
+}
+
 // Every module an indicator counts, through all the parts of derived ones.
 export function modulesOf(byCode, code, seen = new Set()) {
   const d = byCode.get(code)
