@@ -97,6 +97,26 @@ test('统计指标: the leadership sees the 2021 figures of the API and of the r
   await context.close()
 })
 
+test('统计指标: a quarter and an org unit chosen on the page give the API\'s figure for them', async () => {
+  const { context, page } = await loginAs(browser, 'lead')
+  await openIndicators(page, '2021')
+  await page.locator('[data-test="period-kind"]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '季度' }).click()
+  await page.locator('[data-test="period-quarter"]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '第三季度' }).click()
+  const quarter = await apiCall(page, 'GET', '/api/v1/indicators?period=2021Q3&codes=mediation_cases')
+  await page.locator(`[data-test="figure-mediation_cases"][data-value="${quarter.json.items[0].value}"]`).waitFor({ timeout: 15000 })
+
+  await page.locator('.el-select[data-test="org-select"]').click()
+  await page.locator('.el-select[data-test="org-select"] input').fill('浒山街道')
+  await page.locator('.el-tree-node__content:visible', { hasText: /^浒山街道$/ }).click()
+  const town = await apiCall(page, 'GET', '/api/v1/indicators?period=2021Q3&codes=mediation_cases&org=330282001')
+  assert.ok(town.json.items[0].value < quarter.json.items[0].value)
+  await page.locator(`[data-test="figure-mediation_cases"][data-value="${town.json.items[0].value}"]`).waitFor({ timeout: 15000 })
+  assertNoPageErrors(page)
+  await context.close()
+})
+
 test('统计指标: a town\'s judicial office sees its own town\'s figure, a 【无数据】 tag for an empty period, and no annual report menu', async () => {
   const { context, page } = await loginAs(browser, 'hushan')
   await openIndicators(page, '2021')
