@@ -1109,8 +1109,27 @@ static int open_listener(const char *listen_addr, int want_port, int *ret_fd, in
     int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
     if (gai != 0)
         return sifa_error_set(err, SIFA_EINVALID, "bad_listen", "无法解析监听地址 \"%s\":%s", listen_addr, gai_strerror(gai));
-    int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
     int one = 1;
+    if (want_port < 0 && strcmp(port, "0") != 0) {
+        /* SO_REUSEPORT lets a second server bind a port another one listens on, and the kernel
+         * then splits the connections between them. The first listener is therefore preceded by
+         * a probe without it: a port already in use is refused. */
+        int probe = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+        int e = 0;
+        if (probe < 0 || setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+            bind(probe, res->ai_addr, res->ai_addrlen) != 0)
+            e = errno;
+        if (probe >= 0)
+            close(probe);
+        if (e != 0) {
+            freeaddrinfo(res);
+            if (e == EADDRINUSE)
+                return sifa_error_set(err, SIFA_EUNAVAILABLE, "address_in_use",
+                                      "无法监听 %s:端口已被占用(是否已有 sifa 或其他服务在运行?)", listen_addr);
+            return sifa_error_set(err, SIFA_EUNAVAILABLE, "listen_failed", "无法监听 %s:%s", listen_addr, strerror(e));
+        }
+    }
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||

@@ -170,3 +170,14 @@ def test_example_file_is_the_defaults(sifa, tmp_path):
     s = sifa.start("--config", EXAMPLE)
     assert limits_of(s) == (16384, 64)
     assert s.get("/healthz").status_code == 200
+
+
+def test_a_port_in_use_is_refused_and_the_first_server_keeps_it(server):
+    """SO_REUSEPORT would let a second sifa bind the same port and take half the connections."""
+    args = server.args()
+    args[args.index("--listen") + 1] = "127.0.0.1:%d" % server.port
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "address_in_use" in r.stderr and "端口已被占用" in r.stderr, r.stderr
+    for _ in range(20):  # every connection still reaches the first server
+        assert server.get("/healthz").status_code == 200

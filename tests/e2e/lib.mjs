@@ -16,7 +16,9 @@ export async function launch() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      // a test with two tabs drives both: a background tab must not be throttled
+      '--disable-renderer-backgrounding', '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows']
   })
 }
 

@@ -21,7 +21,7 @@ fi
 [ -f web/dist/index.html ] || { echo "web/dist is missing: run make web"; exit 1; }
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" serve --db "$work/demo.db" --key_file "$work/demo.key" "${flags[@]}" --listen "127.0.0.1:$port" \
-  --web_root web/dist --files_dir "$work/files" --access_log "" >"$work/server.log" 2>&1 &
+  --web_root web/dist --files_dir "$work/files" --backup_dir "$work/backups" --access_log "" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 export SIFA_E2E_URL="http://127.0.0.1:$port"
