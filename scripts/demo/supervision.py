@@ -1,7 +1,10 @@
 """Demo records of the administrative-law supervision area (the annual report's 一(二)2 and 一(二)3):
 enforcement entities, enforcement personnel (training and examinations, certificates), 告知承诺制
 items, lawyer case registrations and administrative matters, case-file reviews, supervision
-notices, reconsideration intake points and cases, administrative litigation.
+notices, reconsideration intake points and cases, administrative litigation; and the enforcement acts
+every government unit decided in 2020–2022 (行政执法行为数据统计月报, indicators/enforcement.yaml: no
+figure of the 2021 report counts them, and they are drawn after everything else, so that every
+earlier record stays as it was).
 
 2021 reproduces the report's figures exactly; 2020 gives the comparison year (242 administrative
 disputes: 131 reconsideration applications and 111 first-instance lawsuits, so that 2021's
@@ -791,6 +794,137 @@ def litigation(rng, o):
     return out
 
 
+# ---------------------------------------------------------------- 行政执法行为 (the monthly table)
+
+# What each government unit decides in a month of 2021, by category (行政执法行为数据统计月报):
+# {name: {action_type: acts a month}}. Units without enforcement powers (the government office,
+# 信访局, the public-resource trading centre …) are absent: their rows stay empty. Volumes are
+# those a county-level city of about 1.8 million people reports to the provincial platform
+# (traffic tickets are the police's own system and are not counted here).
+ENFORCEMENT_PROFILES = {
+    "市行政审批服务局": {"license": 105, "confirmation": 12, "other": 2},
+    "市市场监督管理局": {"inspection": 48, "penalty": 17, "license": 24, "coercion": 1.5, "other": 1},
+    "市公安局": {"penalty": 60, "license": 15, "inspection": 12, "coercion": 2.5, "confirmation": 6},
+    "市综合行政执法局": {"penalty": 35, "inspection": 28, "coercion": 2, "license": 6},
+    "市交通运输局": {"penalty": 16, "inspection": 14, "license": 7},
+    "市自然资源和规划局": {"license": 9, "confirmation": 5, "penalty": 2, "inspection": 4.5, "levy": 1, "ruling": 0.25},
+    "市生态环境局": {"inspection": 15, "penalty": 3, "coercion": 0.6, "license": 3},
+    "市住房和城乡建设局": {"license": 8, "inspection": 8, "penalty": 1.5},
+    "市卫生健康局": {"license": 7, "inspection": 12, "penalty": 3.5, "confirmation": 1},
+    "市应急管理局": {"inspection": 13, "penalty": 2.5, "license": 1, "coercion": 0.25},
+    "市农业农村局": {"inspection": 5, "penalty": 1, "license": 2, "payment": 1},
+    "市人力资源和社会保障局": {"confirmation": 8, "payment": 11, "inspection": 3, "penalty": 0.3, "license": 0.5},
+    "市文化和广电旅游体育局": {"inspection": 8, "penalty": 1, "license": 2},
+    "市水利局": {"license": 2, "inspection": 3, "penalty": 0.5, "levy": 0.75},
+    "市税务局": {"levy": 20, "penalty": 8, "inspection": 4},
+    "市教育局": {"license": 0.5, "inspection": 1.5, "reward": 0.2, "penalty": 0.05},
+    "市民政局": {"payment": 15, "confirmation": 6, "license": 0.4, "inspection": 1},
+    "市商务局": {"license": 1.5, "inspection": 1, "penalty": 0.1},
+    "市医疗保障局": {"payment": 7, "inspection": 4, "penalty": 0.4},
+    "市消防救援大队": {"inspection": 22, "penalty": 3, "coercion": 0.6},
+    "市烟草专卖局": {"license": 4.5, "inspection": 6, "penalty": 1},
+    "市统计局": {"inspection": 0.6, "penalty": 0.07},
+    "市人民防空办公室": {"levy": 1, "license": 0.75, "inspection": 0.5},
+    "市气象局": {"license": 0.2, "inspection": 0.4, "penalty": 0.03},
+    "市退役军人事务局": {"payment": 5, "reward": 0.4, "confirmation": 0.5},
+    "市城市管理局": {"inspection": 8, "penalty": 4, "license": 3},
+    "市港航管理中心": {"inspection": 2, "penalty": 0.4, "license": 0.75},
+    "市林业特产总站": {"inspection": 0.4, "license": 0.2},
+    "市不动产登记中心": {"confirmation": 22},
+    "市文物保护管理所": {"inspection": 0.4},
+    "市经济和信息化局": {"inspection": 0.6, "license": 0.2},
+    "市发展和改革局": {"license": 0.75, "inspection": 0.4, "penalty": 0.03},
+    "市科学技术局": {"reward": 0.1, "confirmation": 0.4},
+    "市财政局": {"inspection": 0.4, "penalty": 0.03},
+    "市审计局": {"other": 0.5},
+    "市粮食和物资储备局": {"inspection": 0.4, "license": 0.15},
+    "市档案馆": {"inspection": 0.2},
+}
+
+# the year's level against 2021 (2020: the epidemic's first months), and each month's (the Spring
+# Festival in February, the year-end push in December)
+ENFORCEMENT_YEAR = {2020: 0.9, 2021: 1.0, 2022: 1.06}
+ENFORCEMENT_MONTH = {1: 0.95, 2: 0.6, 3: 1.05, 4: 1.05, 5: 1.0, 6: 1.05, 7: 1.0, 8: 0.95, 9: 1.05, 10: 0.9,
+                     11: 1.1, 12: 1.25}
+ENFORCEMENT_MATTERS = {
+    "license": ("食品经营许可", "道路运输经营许可", "建设工程规划许可", "取水许可", "医疗机构执业许可", "烟草专卖零售许可",
+                "公共场所卫生许可", "户外广告设置许可", "排污许可", "娱乐场所经营许可"),
+    "penalty": ("未按规定公示经营信息", "违反城市市容和环境卫生管理规定", "超限运输", "未按规定办理环评手续",
+                "销售不符合安全标准的食品", "违法建设", "违反治安管理规定", "未按规定申报纳税", "消防设施不符合标准",
+                "无证经营", "违规倾倒建筑垃圾", "非法采砂"),
+    "coercion": ("查封违法生产经营场所", "扣押涉案物品", "暂扣车辆", "代履行拆除违法建筑", "冻结存款"),
+    "levy": ("城镇土地使用税征收", "人防工程易地建设费征收", "水资源费征收", "社会保险费征收", "土地闲置费征收"),
+    "inspection": ("食品安全日常检查", "安全生产执法检查", "消防安全检查", "环境监察现场检查", "建筑工地质量安全检查",
+                   "“双随机、一公开”抽查", "文化市场巡查", "医疗机构监督检查", "道路运输企业检查"),
+    "payment": ("最低生活保障金发放", "特困人员救助供养", "失业保险金给付", "医疗救助", "优抚对象抚恤补助", "临时救助"),
+    "confirmation": ("不动产登记", "工伤认定", "婚姻登记", "残疾等级评定", "职称资格确认", "特殊工时审批确认"),
+    "ruling": ("土地权属争议裁决", "林地权属争议裁决"),
+    "reward": ("见义勇为奖励", "举报违法行为奖励", "科技进步奖励"),
+    "other": ("行政备案", "审计决定", "行政指导"),
+}
+
+
+def enforcement_actions(rng, o):
+    """The acts every government unit decided in 2020–2022, month by month, by its profile above.
+    Penalties carry fines in whole fen; those of at most 200 元 are decided by the simple procedure
+    (《行政处罚法》第五十一条: no legality review, no hearing); a fine of 10 000 元 or more is a major
+    decision that is reviewed and sometimes heard. A few acts are challenged and a very few
+    corrected (撤销或变更). Towns' own enforcement teams are not generated: the monthly table has a
+    row per government unit and its total is then their sum."""
+    out = []
+    seq = {}
+
+    def how_many(mean):
+        """A count of mean on average: whole part, the fraction drawn, ±20% spread."""
+        x = mean * rng.uniform(0.8, 1.2)
+        n = int(x)
+        return n + (1 if rng.random() < x - n else 0)
+
+    def fine_fen(simple):
+        if simple:
+            return rng.choice((50, 100, 100, 200, 200)) * 100
+        base = weighted(rng, [(rng.randint(3, 50) * 100, 62), (rng.randint(5, 100) * 1000, 32),
+                              (rng.randint(2, 20) * 10000, 6)]) * 100
+        if rng.random() < 0.2:  # 没收违法所得: an exact sum, to the fen
+            base += rng.randint(1, 500000)
+        return base
+
+    for year in (2020, 2021, 2022):
+        for month in range(1, 13):
+            first = D(year, month, 1)
+            last = plus(D(year + month // 12, month % 12 + 1, 1), -1)
+            for name, profile in ENFORCEMENT_PROFILES.items():
+                unit = o.g(name)
+                for kind, mean in profile.items():
+                    for _ in range(how_many(mean * ENFORCEMENT_YEAR[year] * ENFORCEMENT_MONTH[month])):
+                        decided = weekday_between(rng, first, last)
+                        r = {"agency": unit, "action_type": kind, "matter": rng.choice(ENFORCEMENT_MATTERS[kind]),
+                             "decided_on": iso(decided)}
+                        if kind in ("penalty", "license", "coercion"):
+                            key = (unit, kind, year)
+                            seq[key] = seq.get(key, 0) + 1
+                            word = {"penalty": "罚决字", "license": "许字", "coercion": "强字"}[kind]
+                            r["decision_no"] = "慈%s%s〔%d〕%d号" % (name[1:3], word, year, seq[key])
+                        if kind == "penalty":
+                            simple = rng.random() < 0.35
+                            fen = fine_fen(simple)
+                            r.update({"fine_amount": "%d.%02d" % (fen // 100, fen % 100), "simple_procedure": simple,
+                                      "publicized": not simple})
+                            if not simple:
+                                major = fen >= 1000000
+                                r["legality_reviewed"] = major or rng.random() < 0.3
+                                r["hearing_held"] = major and rng.random() < 0.15
+                                r["reconsidered"] = rng.random() < 0.01
+                                r["litigated"] = rng.random() < 0.004
+                                if rng.random() < 0.003:
+                                    r["state"] = "corrected"
+                        elif kind in ("license", "coercion"):
+                            r["publicized"] = True
+                            r["legality_reviewed"] = kind == "coercion"
+                        out.append(r)
+    return out
+
+
 # ---------------------------------------------------------------- entry point
 
 def lawyer_inspections(rng, o):
@@ -826,7 +960,7 @@ def generate(orgs, rng):
     lawyers = firm_lawyers(rng, o)
     trainings, certificates = enforcement_personnel(rng, o)
     points, cases = reconsideration(rng, o)
-    return {
+    out = {
         "enforcement_entity": enforcement_entities(rng, o),
         "enforcement_training": trainings,
         "enforcement_certificate": certificates,
@@ -840,3 +974,7 @@ def generate(orgs, rng):
         "admin_litigation": litigation(rng, o),
         "lawyer_random_inspection": lawyer_inspections(rng, o),
     }
+    # Drawn after everything above (the dict is filled in order), so that adding the enforcement
+    # acts left every earlier record, and so every figure of the 2021 report, as it was.
+    out["enforcement_action"] = enforcement_actions(rng, o)
+    return out

@@ -1,7 +1,7 @@
 /* check_report.c — POST /api/v1/reports/check: the raw body is a report (UTF-8 text, Markdown or
  * a DOCX file), the answer its figure claims, each OK, MISMATCH or UNVERIFIABLE, and the number
- * of mismatches (src/report/check.h). Query: year (default: the year in the report's first line,
- * else last year), org (an org unit code; default everything the caller may read). Layer: api.
+ * of mismatches (src/report/check.h). Query: year (default: the year the report's title or
+ * opening states, else last year; the answer's year_source says which), org (an org unit code; default everything the caller may read). Layer: api.
  *
  * Claims are mapped to indicators with the caller's row scope of each module, as
  * GET /api/v1/indicators reads them: an indicator over a module the caller may not read is never

@@ -2,7 +2,10 @@
  * their definitions, the records behind a figure (drill-down) and periodic tables as JSON, CSV or
  * XLSX. Layer: api. Every figure is read with the caller's row scope of the module it counts
  * (`<module>.read`), so a town's staff see their town's figures, and an indicator over a module
- * the caller may not read is refused. Reads cost a few indexed queries and run on the event loop;
+ * the caller may not read is refused (a derived one needs every base under it; a listing without
+ * codes= leaves out what the caller may not read). A table without org= is the caller's own scope:
+ * the highest units it may read (a town office's town, leadership's city), never units outside it.
+ * Reads cost a few indexed queries and run on the event loop;
  * table exports are audited (exports are, per issue 4), and a table as a file (CSV, XLSX) also
  * needs `<module>.export` for every module it counts (see check_export and roles/roles.yaml);
  * the file is written on the worker pool and sent from disk once its audit entry is committed. */
@@ -136,19 +139,12 @@ static int request_build(struct sifa_req *req, bool table, struct request *q, st
         for (size_t i = 0; i < q->table->ncolumns && i < model->nindicators; i++)
             q->inds[q->sr.nindicators++] = q->table->columns[i];
     } else if (codes == NULL) {
-        /* every indicator the caller may read */
+        /* Every indicator the caller may read, and only those: one it may not read is left out
+         * of a listing (named in codes= it is refused). The same test as the reader's, so that
+         * what is listed is never refused (a 同比 of a total over two modules needs both). */
         for (size_t i = 0; i < model->nindicators; i++) {
             const struct sifa_indicator *ind = &model->indicators[i];
-            const struct sifa_indicator *base[2] = {ind->module ? ind : ind->a, ind->module ? NULL : ind->b};
-            bool ok = true;
-            for (size_t k = 0; k < 2; k++) {
-                const struct sifa_indicator *b = base[k];
-                while (b != NULL && b->module == NULL)
-                    b = b->a; /* a derived of derived: its first base decides */
-                if (b != NULL && scope_for(q->scopes, b->module) == NULL)
-                    ok = false;
-            }
-            if (ok)
+            if (sifa_stats_indicator_readable(&q->sr, ind, NULL))
                 q->inds[q->sr.nindicators++] = ind;
         }
     } else {
@@ -188,8 +184,11 @@ static int request_build(struct sifa_req *req, bool table, struct request *q, st
         q->orgs = sifa_xcalloc(1, sizeof(*q->orgs));
         q->orgs[0] = org;
         q->sr.norgs = 1;
-    } else {
+    } else if (org != NULL) {
         sifa_stats_table_rows(q->tree, org, q->table ? q->table->row_kind : NULL, &q->orgs, &q->sr.norgs);
+    } else {
+        /* no org: the caller's own scope (a town office's town), never units it may not read */
+        sifa_stats_table_rows_in_scope(&q->sr, q->table ? q->table->row_kind : NULL, &q->orgs, &q->sr.norgs);
     }
     q->sr.orgs = q->orgs;
     return 0;

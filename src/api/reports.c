@@ -2,12 +2,17 @@
  * the narrative passages staff edit per year and org unit. Layer: api.
  *
  *   POST /api/v1/reports/annual {year, org?, format: html|md|docx|pdf, date?: YYYY-MM-DD}
- *        → 202 {"job": {id, kind: "report.annual", state: "queued", href, download}}. The report
- *        is built on the worker pool with the caller's data scope per module (a figure over a
- *        module the caller may not read shows as 【无权查看】); the job row (GET /api/v1/jobs/{id})
- *        carries {"progress": 0…100, "step"} in its result while it runs, and when done
+ *        → 202 {"job": {id, kind: "report.annual", state: "queued", href, download}}, href (and
+ *        Location) being GET /api/v1/reports/{id}. The report is built on the worker pool with the
+ *        caller's data scope per module (a figure over a module the caller may not read shows as
+ *        【无权查看】); the job row (GET /api/v1/jobs/{id}, for system administrators) carries
+ *        {"progress": 0…100, "step"} in its result while it runs, and when done
  *        {progress: 100, format, bytes, filename, title, figures, missing, denied, download, …}.
  *        Each generated report is audited ("report.generate") with the job's completion.
+ *   GET  /api/v1/reports/{id} → {id, state, format, year, org, progress, step}, with the error
+ *        when failed and, when done, download and what the job has of the file (title, filename,
+ *        bytes) and of its figures (figures: how many, missing and denied: their codes, stale).
+ *        Only the user who asked for the report sees it (404 for anyone else).
  *   GET  /api/v1/reports/{id}/download → the file (attachment); 409 "report_not_ready" with the
  *        job's state and progress while it runs (callers without system.admin poll here), 422
  *        "report_failed" with its message when it failed. Only the user who asked for a report may
@@ -469,8 +474,10 @@ static void job_inserted(struct sifa_req *req, void *ctx, int status, const stru
         return;
     }
     if (req != NULL) {
+        /* the report's own status, which whoever asked may poll (/api/v1/jobs/{id} needs
+         * system.admin) */
         char location[96], download[96];
-        snprintf(location, sizeof(location), "/api/v1/jobs/%s", id);
+        snprintf(location, sizeof(location), "/api/v1/reports/%s", id);
         snprintf(download, sizeof(download), "/api/v1/reports/%s/download", id);
         sifa_resp_header(req, "location", location);
         sifa_resp_json(req, 202,
@@ -624,6 +631,13 @@ int sifa_api_reports_get(struct sifa_req *req, struct sifa_error *err)
         char href[128];
         snprintf(href, sizeof(href), "/api/v1/reports/%s/download", id);
         json_object_set_new(body, "download", json_string(href));
+        /* what the job row says of the finished report, so that its owner needs no system.admin */
+        static const char *const done_keys[] = {"title", "filename", "bytes", "figures", "missing", "denied", "stale"};
+        for (size_t i = 0; i < SIFA_ARRAY_SIZE(done_keys); i++) {
+            json_t *v = json_object_get(result, done_keys[i]);
+            if (v != NULL)
+                json_object_set(body, done_keys[i], v);
+        }
     }
     json_decref(result);
     sifa_resp_json(req, 200, body);

@@ -16,7 +16,7 @@
  * chain (a sum above the whole, or below it when the parts say they are all: 其余, 合计); more
  * names before 等 N than N; a rate over the figure its name names in full; a change with both
  * years' figures (or the difference) in the sentence; one indicator named without doubt, read for
- * a year the caller gave or the report's first line states, over everything the report covers, no
+ * a year the caller gave or the report's opening states, over everything the report covers, no
  * other year or 累计 in the sentence, and no more than twice or half the written count. Anything
  * else can confirm a figure (OK) but not refute it.
  *
@@ -128,7 +128,7 @@ struct name {
 
 struct run {
     int year;
-    bool year_known; /* given, or written in the first line (not last year by default) */
+    bool year_known; /* given, or written in the report's opening (not last year by default) */
     const struct sifa_check_report_source *src;
     struct claim *claims;
     size_t n, cap;
@@ -1954,7 +1954,7 @@ static int check_database(struct run *x, struct sifa_error *err)
             const char *reason = !cs.strong       ? "对应的指标不唯一或名称不完全一致"
                                  : c->other_year  ? "句中提到其他年份"
                                  : c->cumulative  ? "累计数可能跨年度"
-                                 : !x->year_known ? "报告第一行没有写明年份,按上一年核对,请指定年份"
+                                 : !x->year_known ? "报告开头没有写明年份,按上一年核对,请指定年份"
                                  : far            ? "与指标相差一倍以上,可能不是同一口径"
                                                   : "您可见的数据只是一部分,或汇总待重建";
             check_add(c, CT_INDICATOR, ST_UNVERIFIABLE, computed[0], ind,
@@ -2011,11 +2011,36 @@ static int validate(const char *text, size_t len, size_t *ret_start, struct sifa
     }
 }
 
+/* The first "YYYY年" (2000–2100) in s[from, to) that is not the end of a range ("2021-2025年",
+ * "2021至2025年": the report's year is where the range starts, and that comes first anyway) and
+ * not the tail of a longer number; 0 if none. */
+static int first_year_in(const unsigned char *s, size_t from, size_t to)
+{
+    for (size_t k = from; k + 7 <= to; k++) {
+        if (k > from && ((s[k - 1] >= '0' && s[k - 1] <= '9') || s[k - 1] == '-' || s[k - 1] == '~'))
+            continue;
+        if (k >= from + 3 && (memcmp(s + k - 3, "\xE8\x87\xB3", 3) == 0 || /* 至 */
+                              memcmp(s + k - 3, "\xE2\x80\x94", 3) == 0 || /* — */
+                              memcmp(s + k - 3, "\xE2\x80\x93", 3) == 0))  /* – */
+            continue;
+        bool digits = true;
+        int y = 0;
+        for (size_t d = 0; d < 4; d++) {
+            digits = digits && s[k + d] >= '0' && s[k + d] <= '9';
+            y = y * 10 + (s[k + d] - '0');
+        }
+        if (digits && memcmp(s + k + 4, "\xE5\xB9\xB4", 3) == 0 && y >= 2000 && y <= 2100)
+            return y;
+    }
+    return 0;
+}
+
 int sifa_report_check_year(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF ? 3 : 0;
-    /* the first line with anything but blanks */
+    size_t start = i;
+    /* the title: the first line with anything but blanks */
     for (;;) {
         size_t e = i;
         bool blank = true;
@@ -2024,23 +2049,25 @@ int sifa_report_check_year(const char *text, size_t len)
                 blank = false;
             e++;
         }
-        if (!blank || e >= len) {
-            for (size_t k = i; k + 7 <= e; k++) {
-                if (k > i && s[k - 1] >= '0' && s[k - 1] <= '9')
-                    continue;
-                bool digits = true;
-                int y = 0;
-                for (size_t d = 0; d < 4; d++) {
-                    digits = digits && s[k + d] >= '0' && s[k + d] <= '9';
-                    y = y * 10 + (s[k + d] - '0');
-                }
-                if (digits && memcmp(s + k + 4, "\xE5\xB9\xB4", 3) == 0 && y >= 1900 && y <= 2100)
-                    return y;
-            }
-            return 0;
+        if (!blank) {
+            int y = first_year_in(s, i, e);
+            if (y > 0)
+                return y;
+            break;
         }
+        if (e >= len)
+            break;
         i = e + 1;
     }
+    /* No year in it (a title page lost in conversion leaves "|", or the title has none): the
+     * report's opening, whose first sentence says which year it reports on ("2021年是……"). */
+    size_t end = start;
+    for (size_t chars = 0; end < len && chars < SIFA_CHECK_REPORT_YEAR_CHARS; chars++) {
+        end++;
+        while (end < len && (s[end] & 0xC0) == 0x80)
+            end++; /* whole code points: a year never straddles the limit */
+    }
+    return first_year_in(s, start, end);
 }
 
 bool sifa_report_is_docx(const void *data, size_t len)
@@ -2149,13 +2176,15 @@ char *sifa_report_check_to_text(const json_t *result)
         fputc('\n', f);
     }
     json_t *org = json_object_get(result, "org");
-    fprintf(f, "%lld 年%s%s:共 %zu 处数字,OK %lld,MISMATCH %lld,UNVERIFIABLE %lld%s\n",
+    const char *source = json_string_value(json_object_get(result, "year_source"));
+    fprintf(f, "%lld 年%s%s:共 %zu 处数字,OK %lld,MISMATCH %lld,UNVERIFIABLE %lld%s%s\n",
             (long long)json_integer_value(json_object_get(result, "year")), json_is_string(org) ? " 单位 " : "",
             json_is_string(org) ? json_string_value(org) : "", json_array_size(claims),
             (long long)json_integer_value(json_object_get(result, "ok")),
             (long long)json_integer_value(json_object_get(result, "mismatches")),
             (long long)json_integer_value(json_object_get(result, "unverifiable")),
-            json_is_true(json_object_get(result, "database")) ? "" : "(未连接数据库,只核对正文内的数字)");
+            json_is_true(json_object_get(result, "database")) ? "" : "(未连接数据库,只核对正文内的数字)",
+            source != NULL && strcmp(source, "default") == 0 ? "(报告开头没有写明年份,按上一年核对;可指定年份)" : "");
     fclose(f);
     return buf;
 }
@@ -2227,10 +2256,19 @@ int sifa_report_check(const char *text, size_t len, const struct sifa_check_repo
     if (r < 0)
         return r;
     struct run x = {0};
-    x.year = opt && opt->year > 0 ? opt->year : sifa_report_check_year(text, len);
+    /* given; else written in the report's opening; else the year before this one, as a report is
+     * written about the year that ended (refuting a figure then needs the year to be certain) */
+    const char *year_source = "given";
+    x.year = opt && opt->year > 0 ? opt->year : 0;
+    if (x.year <= 0) {
+        x.year = sifa_report_check_year(text, len);
+        year_source = "text";
+    }
     x.year_known = x.year > 0;
-    if (x.year <= 0)
+    if (x.year <= 0) {
         x.year = last_year();
+        year_source = "default";
+    }
     x.src = opt ? opt->source : NULL;
     if (x.src != NULL && (x.src->db == NULL || x.src->model == NULL))
         x.src = NULL;
@@ -2293,8 +2331,8 @@ int sifa_report_check(const char *text, size_t len, const struct sifa_check_repo
         json_array_append_new(claims, claim_json(&x, &x.claims[i], &st));
         counts[st]++;
     }
-    *ret = json_pack("{s:i,s:s?,s:b,s:o,s:I,s:I,s:I}", "year", x.year, "org", x.src ? x.src->org : NULL, "database",
-                     x.src != NULL, "claims", claims, "mismatches", (json_int_t)counts[ST_MISMATCH], "ok",
+    *ret = json_pack("{s:i,s:s,s:s?,s:b,s:o,s:I,s:I,s:I}", "year", x.year, "year_source", year_source, "org",
+                     x.src ? x.src->org : NULL, "database", x.src != NULL, "claims", claims, "mismatches", (json_int_t)counts[ST_MISMATCH], "ok",
                      (json_int_t)counts[ST_OK], "unverifiable", (json_int_t)counts[ST_UNVERIFIABLE]);
     run_release(&x);
     return 0;

@@ -22,6 +22,7 @@
 #define SIFA_CHECK_REPORT_MAX (8 * 1024 * 1024) /* bytes of text (and of a DOCX file) */
 #define SIFA_CHECK_REPORT_LINE_MAX (64 * 1024) /* bytes of one line, without its newline */
 #define SIFA_CHECK_REPORT_CLAIMS_MAX 20000     /* figure claims in one report */
+#define SIFA_CHECK_REPORT_YEAR_CHARS 600       /* the opening searched for the report's year */
 
 /* Where figures come from for the claims that map to indicators. All borrowed for the call. */
 struct sifa_check_report_source {
@@ -34,13 +35,16 @@ struct sifa_check_report_source {
 };
 
 struct sifa_check_report_options {
-    int year; /* the report's year; 0: the year in its first line ("2021年"), else last year */
+    int year; /* the report's year; 0: the year its opening states (sifa_report_check_year), else
+               * last year (a report is written about the year that ended) */
     const struct sifa_check_report_source *source; /* NULL: only the checks within the text */
 };
 
 /* Checks text[0..len) (need not be NUL-terminated; a UTF-8 BOM is skipped; lines end in LF or
- * CRLF). opt may be NULL (text checks, year from the first line). On success *ret is new:
- *   {"year": 2021, "org": null|code, "database": bool,
+ * CRLF). opt may be NULL (text checks, year from the text). On success *ret is new:
+ *   {"year": 2021, "year_source": "given"|"text"|"default" (opt->year; the report's opening;
+ *    neither: last year, with which the database can confirm a figure but not refute one),
+ *    "org": null|code, "database": bool,
  *    "claims": [{"line", "column" (1-based, in characters, of the figure's first character),
  *                "text" ("72.72%", "超过5万人"), "quote" (its clause),
  *                "value" ("72.72"; a fall is negative: 同比下降14.88% is "-14.88"),
@@ -57,7 +61,7 @@ struct sifa_check_report_options {
  * filler words such as 全市, 共 before it) or ends with them and the rest of the name occurs
  * earlier in the sentence, and the units agree; it is compared with the indicator's value for the
  * year and org through sifa_stats_read (a rate with its two counts, a change with both years).
- * With a year neither given nor in the first line, the database can confirm but not refute.
+ * With a year neither given nor in the opening, the database can confirm but not refute.
  * Errors: SIFA_ELIMIT "report_too_large" | "report_line_too_long" | "report_too_many_claims";
  * SIFA_EINVALID "report_bad_utf8" | "report_nul" with details {"line", "column", "offset"};
  * SIFA_ENOTFOUND "org_not_found"; database errors as sifa_stats_read's. */
@@ -68,7 +72,9 @@ int sifa_report_check(const char *text, size_t len, const struct sifa_check_repo
  * 调解成功率为72.72%  应为 72.73 …") and a summary. New string. */
 char *sifa_report_check_to_text(const json_t *result);
 
-/* The year a report is about: the first "YYYY年" (1900–2100) in its first non-blank line, or 0. */
+/* The year a report is about, as its opening states it: the first "YYYY年" (2000–2100) in its
+ * title (the first non-blank line), else in its first SIFA_CHECK_REPORT_YEAR_CHARS characters
+ * ("2021年是……"); the end of a range ("2021-2025年") does not count. 0 when there is none. */
 int sifa_report_check_year(const char *text, size_t len);
 
 /* True when data starts like a ZIP archive (a DOCX file). */

@@ -79,6 +79,12 @@ void sifa_doc_add_figure(struct sifa_doc_block *b, const char *text, const char 
     r->missing = missing;
 }
 
+void sifa_doc_add_denied_figure(struct sifa_doc_block *b, const char *text, const char *indicator, const char *href)
+{
+    sifa_doc_add_figure(b, text, indicator, href, true);
+    b->runs[b->nruns - 1].denied = true;
+}
+
 char *sifa_doc_block_text(const struct sifa_doc_block *b)
 {
     size_t len = 0;

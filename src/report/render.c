@@ -1,7 +1,8 @@
 /* render.c — the text renderers of the report document model: Markdown and a complete HTML page.
  * Layer: report. Both escape every character of the document that their format would read as
  * markup, make every figure a link to the records behind it, and show a missing figure so that it
- * cannot pass for a value (HTML: class "missing", red; Markdown: bold). Output is bounded as the
+ * cannot pass for a value (HTML: class "missing", red, with a tooltip that tells no data from a
+ * figure the caller may not read, which also has class "denied"; Markdown: bold). Output is bounded as the
  * DOCX and PDF renderers bound theirs (DOC_MAX_BLOCKS blocks, DOC_MAX_TEXT bytes of text). */
 #include <stdio.h>
 #include <string.h>
@@ -225,7 +226,7 @@ static void html_runs(struct out *o, const struct sifa_doc_block *b)
             html_text(o, r->text);
             continue;
         }
-        const char *cls = r->missing ? "figure missing" : "figure";
+        const char *cls = r->denied ? "figure missing denied" : r->missing ? "figure missing" : "figure";
         if (r->href != NULL) {
             puts_(o, "<a class=\"");
             puts_(o, cls);
@@ -242,7 +243,11 @@ static void html_runs(struct out *o, const struct sifa_doc_block *b)
             html_text(o, r->indicator);
             puts_(o, "\"");
         }
-        if (r->missing)
+        /* the reader must tell "nothing happened" from "not yours to see": a hidden figure is
+         * not a zero and not a gap in the records */
+        if (r->denied)
+            puts_(o, " title=\"您无权查看该指标所依据的记录\"");
+        else if (r->missing)
             puts_(o, " title=\"该指标在本期没有数据\"");
         puts_(o, ">");
         html_text(o, r->text);

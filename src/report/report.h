@@ -24,7 +24,8 @@ struct sifa_doc_run {
     char *text;      /* UTF-8, never NULL */
     char *indicator; /* FIGURE: the indicator code */
     char *href;      /* FIGURE: the drill-down of its records (API path with query), or NULL */
-    bool missing;    /* FIGURE: the indicator has no data for the period: text says so ("【无数据】") */
+    bool missing;    /* FIGURE: no value to show: text says why ("【无数据】", "【无权查看】") */
+    bool denied;     /* FIGURE, with missing: the caller may not read the records behind it */
 };
 
 enum sifa_doc_block_kind {
@@ -57,6 +58,8 @@ struct sifa_doc_block *sifa_doc_add_block(struct sifa_doc *doc, enum sifa_doc_bl
 void sifa_doc_add_text(struct sifa_doc_block *b, const char *text);
 void sifa_doc_add_figure(struct sifa_doc_block *b, const char *text, const char *indicator, const char *href,
                          bool missing);
+/* A figure the caller may not read (missing and denied): text says so ("【无权查看】"). */
+void sifa_doc_add_denied_figure(struct sifa_doc_block *b, const char *text, const char *indicator, const char *href);
 /* The whole text of a block (runs concatenated; new string). */
 char *sifa_doc_block_text(const struct sifa_doc_block *b);
 

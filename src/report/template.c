@@ -1034,7 +1034,7 @@ static int add_figure(struct builder *bd, struct sifa_doc_block *b, const struct
     json_t *item = json_object_get(bd->items, it->text);
     if (item == NULL) { /* an indicator the caller may not read */
         note_code(bd->denied, it->text);
-        sifa_doc_add_figure(b, DENIED_TEXT, it->text, href, true);
+        sifa_doc_add_denied_figure(b, DENIED_TEXT, it->text, href);
         return 0;
     }
     char *text = NULL;

@@ -888,19 +888,34 @@ static bool indicator_stale(const struct sifa_indicator *ind, json_t *built)
     return (ind->a && indicator_stale(ind->a, built)) || (ind->b && indicator_stale(ind->b, built));
 }
 
-static bool indicator_readable(struct reader *rd, const struct sifa_indicator *ind, const char **ret_module)
+/* Depth-bounded: the model loader rejects cycles and chains deeper than SIFA_MODEL_DEPTH_MAX, so
+ * the bound only turns a broken model into "not readable" instead of a stack overflow. */
+static bool indicator_readable_at(const struct sifa_stats_request *req, const struct sifa_indicator *ind, int depth,
+                                  const struct sifa_module **ret_denied)
 {
+    if (ind == NULL)
+        return true;
+    if (depth > SIFA_MODEL_DEPTH_MAX)
+        return false;
     if (ind->module != NULL) {
         /* No scope function is no permission: a caller that forgot to say whose figures these
          * are gets none, never everything. */
-        if (rd->req->scope_for == NULL || rd->req->scope_for(rd->req->scope_arg, ind->module) == NULL) {
-            *ret_module = ind->module->code;
+        if (req->scope_for == NULL || req->scope_for(req->scope_arg, ind->module) == NULL) {
+            if (ret_denied != NULL)
+                *ret_denied = ind->module;
             return false;
         }
         return true;
     }
-    return (ind->a == NULL || indicator_readable(rd, ind->a, ret_module)) &&
-           (ind->b == NULL || indicator_readable(rd, ind->b, ret_module));
+    /* every part, however deep: a 同比 of a total is as readable as the least readable base */
+    return indicator_readable_at(req, ind->a, depth + 1, ret_denied) &&
+           indicator_readable_at(req, ind->b, depth + 1, ret_denied);
+}
+
+bool sifa_stats_indicator_readable(const struct sifa_stats_request *req, const struct sifa_indicator *ind,
+                                   const struct sifa_module **ret_denied)
+{
+    return indicator_readable_at(req, ind, 0, ret_denied);
 }
 
 /* Does any unit the caller may see for this indicator sit at or under slot? */
@@ -1039,11 +1054,12 @@ int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, js
     json_t *items = json_array();
     for (size_t i = 0; i < req->nindicators && r >= 0; i++) {
         const struct sifa_indicator *ind = req->indicators[i];
-        const char *denied_module = NULL;
-        if (!indicator_readable(&rd, ind, &denied_module)) {
+        const struct sifa_module *denied = NULL;
+        if (!sifa_stats_indicator_readable(req, ind, &denied)) {
+            const char *module = denied != NULL ? denied->code : "";
             r = sifa_error_set_details(err, SIFA_EDENIED, "indicator_denied",
-                                       json_pack("{s:s,s:s}", "indicator", ind->code, "module", denied_module),
-                                       "无权查看指标“%s”(需要 %s 的查看权限)", ind->name, denied_module);
+                                       json_pack("{s:s,s:s}", "indicator", ind->code, "module", module),
+                                       "无权查看指标“%s”(需要 %s 的查看权限)", ind->name, module);
             break;
         }
         for (size_t k = 0; k < req->norgs && r >= 0; k++) {
@@ -1205,6 +1221,79 @@ void sifa_stats_table_rows(const struct sifa_org_tree *t, const char *org, const
         sifa_org_tree_children(t, parent, &units, &n);
     units[n++] = parent; /* room was left for it: both lists hold up to t->n + 1 entries */
     *ret = units;
+    *ret_n = n;
+}
+
+/* Marks in vis (t->n + 1 slots, all true on entry) only the units visible for every module ind
+ * counts. */
+static void intersect_visibility(const struct sifa_stats_request *req, const struct sifa_indicator *ind, int depth,
+                                 bool *vis)
+{
+    if (ind == NULL || depth > SIFA_MODEL_DEPTH_MAX)
+        return;
+    if (ind->module == NULL) {
+        intersect_visibility(req, ind->a, depth + 1, vis);
+        intersect_visibility(req, ind->b, depth + 1, vis);
+        return;
+    }
+    const struct sifa_record_scope *sc = req->scope_for ? req->scope_for(req->scope_arg, ind->module) : NULL;
+    bool *mine = visible_units(req->tree, sc);
+    for (size_t i = 0; i <= req->tree->n; i++)
+        vis[i] = vis[i] && mine[i];
+    free(mine);
+}
+
+void sifa_stats_table_rows_in_scope(const struct sifa_stats_request *req, const char *row_kind, const char ***ret,
+                                    size_t *ret_n)
+{
+    const struct sifa_org_tree *t = req->tree;
+    bool *vis = sifa_xcalloc(t->n + 1, sizeof(bool));
+    for (size_t i = 0; i <= t->n; i++)
+        vis[i] = true;
+    for (size_t i = 0; i < req->nindicators; i++)
+        intersect_visibility(req, req->indicators[i], 0, vis);
+    /* the caller's top units: visible, under no visible unit (org_and_below of a town: the town;
+     * all: the roots) */
+    const char **tops = sifa_xcalloc(t->n + 1, sizeof(*tops));
+    size_t ntops = 0;
+    bool all_roots = true;
+    for (size_t i = 0; i < t->n; i++) {
+        bool top = vis[i];
+        for (int a = t->nodes[i].parent, depth = 0; a >= 0 && top && depth < 64; a = t->nodes[a].parent, depth++)
+            top = !vis[a];
+        if (top) {
+            tops[ntops++] = t->nodes[i].code;
+            all_roots = all_roots && t->nodes[i].parent < 0;
+        }
+    }
+    free(vis);
+    if (ntops == 1 || (ntops > 1 && all_roots)) {
+        /* one unit: its table, as if org= had named it; every root: the whole tree's */
+        sifa_stats_table_rows(t, ntops == 1 ? tops[0] : NULL, row_kind, ret, ret_n);
+        free(tops);
+        return;
+    }
+    /* Several units side by side (a custom scope over two towns), or none (a self scope: only the
+     * caller's own records, which no unit holds in full): each unit's rows, then a total of
+     * everything the caller may see. */
+    const char **rows = sifa_xcalloc(t->n + 1, sizeof(*rows));
+    size_t n = 0;
+    for (size_t k = 0; k < ntops; k++) {
+        int idx = sifa_org_tree_find(t, tops[k]);
+        if (row_kind == NULL || (idx >= 0 && t->nodes[idx].kind != NULL && strcmp(t->nodes[idx].kind, row_kind) == 0)) {
+            rows[n++] = tops[k];
+            continue;
+        }
+        const char **units = NULL;
+        size_t nunits = 0;
+        sifa_org_tree_of_kind(t, tops[k], row_kind, &units, &nunits);
+        for (size_t u = 0; u < nunits && n < t->n; u++)
+            rows[n++] = units[u];
+        free(units);
+    }
+    free(tops);
+    rows[n++] = NULL; /* room: at most t->n units above, each once (tops do not nest) */
+    *ret = rows;
     *ret_n = n;
 }
 

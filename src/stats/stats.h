@@ -86,6 +86,14 @@ struct sifa_stats_request {
                                   * of whole months: SIFA_EINVALID "breakdown_period" otherwise) */
 };
 
+/* Whether the caller (req->scope_for) may read ind: a base indicator when it may read the module
+ * counted, a derived one when it may read every base indicator under it, through all the parts
+ * of derived ones (a 同比 of a total over two modules needs both). When it may not and ret_denied
+ * is not NULL, *ret_denied is set to a module refused (borrowed from the model). Only req's
+ * scope_for and scope_arg are used. */
+bool sifa_stats_indicator_readable(const struct sifa_stats_request *req, const struct sifa_indicator *ind,
+                                   const struct sifa_module **ret_denied);
+
 /* Reads every (indicator, org) pair. *ret is new:
  * {"period": {...}, "compare": {...}|null, "items": [{indicator, name, unit, kind, org, org_name,
  *   value (number|null), text, digits, n, has_data, reason (when no value), formula, stale,
@@ -122,6 +130,15 @@ void sifa_org_tree_of_kind(const struct sifa_org_tree *t, const char *code, cons
  * *ret new (free()); strings borrowed from t. */
 void sifa_stats_table_rows(const struct sifa_org_tree *t, const char *org, const char *row_kind, const char ***ret,
                            size_t *ret_n);
+/* The rows of a periodic table when no org unit is named: the table of the caller's own scope.
+ * Its top units are those whose records of every module req->indicators count the caller may
+ * read (req->scope_for), under no such unit: a town office's town, leadership's city. One top
+ * unit: sifa_stats_table_rows for it; the roots: for the whole tree; several others (a custom
+ * scope over two towns) or none (a self scope): each top unit (or its units of row_kind), then a
+ * total of everything the caller may see (NULL). req->tree and the indicators must be set.
+ * *ret new (free()); strings borrowed from req->tree. */
+void sifa_stats_table_rows_in_scope(const struct sifa_stats_request *req, const char *row_kind, const char ***ret,
+                                    size_t *ret_n);
 
 /* The Chinese description of how a figure is computed (for the API and the report's notes). */
 char *sifa_stats_formula(const struct sifa_indicator *ind);

@@ -6,6 +6,7 @@ figures of its annual report). The report itself (tests/golden/check/cixi-2021.t
 ../shared/fixtures/000_1d178bebcc002d28.txt) is then checked: every claim that maps to an indicator
 is OK except 调解成功率为72.72% (8 ÷ 11 = 72.73%), over the API and on the command line alike."""
 
+import datetime
 import io
 import json
 import subprocess
@@ -105,6 +106,29 @@ def test_every_mapped_claim_is_ok_but_the_reports_own_error(county):
             assert spec[code].rstrip("%").lstrip(">").rstrip("+").rstrip("亿").lstrip("-") in c["text"], (c, spec[code])
 
 
+def test_the_year_comes_from_the_reports_opening(county):
+    """The real report's first line is "|" (its title page lost in conversion): the year is the
+    first "YYYY年" of its opening ("2021年是……开局之年"), so that without ?year= the database
+    still refutes its one error; it used to fall back to another year and every database
+    comparison was UNVERIFIABLE. The answer says where the year came from."""
+    text = REPORT.read_text(encoding="utf-8")
+    assert text.splitlines()[0].strip() == "|"
+    given = checked(county, text, year=2021)
+    assert given["year_source"] == "given"
+    found = checked(county, text)
+    assert found["year"] == 2021 and found["year_source"] == "text", {k: found[k] for k in ("year", "year_source")}
+    assert found["mismatches"] == 1
+    keys = ("line", "column", "text", "status", "computed")
+    assert [tuple(c[k] for k in keys) for c in found["claims"]] == [tuple(c[k] for k in keys) for c in given["claims"]]
+    # no year in the opening: the year before this one (a report is about the year that ended)
+    none = checked(county, "共清理规范性文件634件,其中保留361件,废止、修改273件。\n")
+    china = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8)))
+    assert none["year_source"] == "default" and none["year"] == china.year - 1
+    r = cli("check-report", REPORT, "--json")
+    assert r.returncode == 1, r.stderr
+    assert json.loads(r.stdout)["year"] == 2021 and json.loads(r.stdout)["year_source"] == "text"
+
+
 def test_the_command_line_gives_the_same(county):
     api = checked(county, REPORT.read_text(encoding="utf-8"), year=2021)
     db = county.paths["db"]
@@ -159,18 +183,19 @@ def test_changed_figures_are_found_against_the_indicators(county):
 
 def test_year_and_org(county):
     text = REPORT.read_text(encoding="utf-8")
-    # the report's first line names no year: last year, for which the county has no counts; a figure
+    # a report whose opening names no year: last year, for which the county has no counts; a figure
     # that differs there (a stock at the end of last year) is no error, the year is only a guess
-    result = checked(county, text)
-    assert result["year"] >= 2025
+    yearless = "|\n" + "以下为报告正文。" * 80 + "\n" + text  # 640 characters before any year
+    result = checked(county, yearless)
+    assert result["year"] >= 2025 and result["year_source"] == "default"
     assert result["mismatches"] == 1  # the rate within the text
     assert all(indicator_check(c) is None or indicator_check(c)["status"] != "MISMATCH" for c in result["claims"])
     assert "没有该年度的数据" in indicator_check(claim(result, "12033件"))["explanation"]
     k = indicator_check(claim(result, "1225人"))
     assert k["status"] == "UNVERIFIABLE" and "指定年份" in k["explanation"], k
-    # a first line with the year
-    result = checked(county, "慈溪市司法局2021年度法治政府建设工作情况报告\n" + text)
-    assert result["year"] == 2021 and result["mismatches"] == 1
+    # a title with the year
+    result = checked(county, "慈溪市司法局2021年度法治政府建设工作情况报告\n" + yearless)
+    assert result["year"] == 2021 and result["year_source"] == "text" and result["mismatches"] == 1
     assert claim(result, "12033件")["status"] == "OK"
     # a town's report is judged against the town's figures
     town = demo_orgs.TOWNS[0][0]

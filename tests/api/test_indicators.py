@@ -2,7 +2,8 @@
 period with 同比, drilled down to their records, exported as tables, verified and rebuilt.
 
 World: city c with towns ta and tb; mediation committees ca (under ta) and cb (under tb). Users:
-sa (mediation staff of ta), lead (leadership), law (legal-aid staff of ta, no mediation rights)."""
+sa (mediation staff of ta), lead (leadership), law (legal-aid staff of ta, no mediation rights), jo (the
+judicial office of ta: reads reconsideration cases but not administrative litigation)."""
 
 import csv
 import io
@@ -81,7 +82,8 @@ def world(tmp_path_factory):
             r = server.cli("org", "add", *args)
             assert r.returncode == 0, r.stderr
         for name, org, role in (("sa", "ta", "mediation_staff"), ("lead", "c", "leadership"),
-                                ("law", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
+                                ("law", "ta", "legal_aid_staff"), ("insp", "c", "inspector"),
+                                ("jo", "ta", "judicial_office")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
                            "--password-stdin", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
@@ -284,6 +286,66 @@ def test_table_files_need_the_export_permission_of_every_module_counted(world):
     lead = login(s, "lead")  # leadership: *.export
     r = lead.get(s.url("/api/v1/indicators/table"), params=dict(params, format="xlsx"), timeout=10)
     assert r.status_code == 200 and r.content.startswith(b"PK\x03\x04")
+
+
+def modules_counted(defs, code):
+    d = defs[code]
+    if d.get("module"):
+        return {d["module"]}
+    parts = d["of"] if isinstance(d["of"], list) else [d["of"]]
+    return set().union(*(modules_counted(defs, p) for p in parts))
+
+
+def test_a_derived_indicator_is_readable_only_when_every_base_under_it_is(world):
+    """admin_disputes_yoy is a 同比 of a total over reconsideration cases and administrative
+    litigation. Listing without codes leaves out what the caller may not read wholly (it used to
+    check only the first base of a nested part, and the whole listing was refused with 403);
+    naming such an indicator is refused."""
+    s = world["server"]
+    defs = {d["code"]: d for d in requests.get(s.url("/api/v1/indicators/definitions"), timeout=10).json()["indicators"]}
+    assert modules_counted(defs, "admin_disputes_yoy") == {"reconsideration_case", "admin_litigation"}
+    jo = login(s, "jo")  # judicial office: reconsideration_case.read, no admin_litigation
+    mine = indicators(s, jo, period="2021")
+    assert "reconsideration_cases" in mine and "mediation_cases" in mine
+    assert "admin_disputes_yoy" not in mine and "admin_disputes" not in mine
+    assert not any("admin_litigation" in modules_counted(defs, code) for code in mine)
+    for code in ("admin_disputes_yoy", "admin_disputes"):
+        r = jo.get(s.url("/api/v1/indicators"), params={"codes": code}, timeout=10)
+        assert_envelope(r, 403, "indicator_denied")
+        assert r.json()["error"]["details"]["module"] == "admin_litigation"
+    sa = login(s, "sa")  # mediation rights only
+    mine = indicators(s, sa, period="2021", compare="yoy")
+    assert "mediation_cases_yoy" in mine
+    assert all(modules_counted(defs, code) <= {"mediation_case", "mediation_committee_registry", "mediator",
+                                               "mediation_incentive", "mediation_case_library"} for code in mine)
+    r = sa.get(s.url("/api/v1/indicators"), params={"codes": "mediation_cases,admin_disputes_yoy"}, timeout=10)
+    assert_envelope(r, 403, "indicator_denied")
+    lead = login(s, "lead")
+    assert "admin_disputes_yoy" in indicators(s, lead, period="2021")
+
+
+def test_a_table_without_org_is_the_callers_own_scope(world):
+    """Without org= a table is that of the highest units the caller may read: a town's staff get
+    their town (its units and a total), leadership the city; it used to list the city's towns and
+    refuse a town's staff (404 org_not_found) for the towns outside their scope."""
+    s = world["server"]
+    params = {"codes": "mediation_cases", "period": "2021"}
+    sa = login(s, "sa")
+    r = sa.get(s.url("/api/v1/indicators/table"), params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["title"] == "甲镇业务统计表" and "单位:甲镇" in t["subtitle"]
+    assert t["rows"] == [["甲镇调委会", 11], ["合计", 11]]
+    r = sa.get(s.url("/api/v1/indicators/table"), params=dict(params, format="csv"), timeout=10)
+    assert r.status_code == 200, r.text
+    assert "甲镇调委会" in r.content.decode("utf-8-sig") and "乙镇" not in r.content.decode("utf-8-sig")
+    r = sa.get(s.url("/api/v1/indicators/table"), params=dict(params, org="c"), timeout=10)
+    assert_envelope(r, 404, "org_not_found")  # naming the city still lists units outside the scope
+    lead = login(s, "lead")
+    r = lead.get(s.url("/api/v1/indicators/table"), params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "慈溪市业务统计表"
+    assert r.json()["rows"] == [["甲镇", 11], ["乙镇", 2], ["合计", 13]]
 
 
 def test_definitions_and_cli_show(world):

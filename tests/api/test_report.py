@@ -289,7 +289,7 @@ def test_generate_for_a_small_world(world):
     job = generate(world, year=2021, format="md")
     assert set(job) == {"id", "kind", "state", "href", "download"}
     assert re.fullmatch(r"rep-[0-9a-f]{24}", job["id"])
-    assert job["href"] == "/api/v1/jobs/" + job["id"]
+    assert job["href"] == "/api/v1/reports/" + job["id"]  # not /api/v1/jobs/{id}: that needs system.admin
     assert job["download"] == "/api/v1/reports/%s/download" % job["id"]
     done, seen = wait_job(world, job["id"])
     assert done["state"] == "done", done
@@ -310,6 +310,11 @@ def test_generate_for_a_small_world(world):
     status = world.get("/api/v1/reports/%s" % job["id"]).json()
     assert status["state"] == "done" and status["progress"] == 100 and status["format"] == "md"
     assert status["download"] == job["download"] and status["year"] == 2021
+    # and what the job row has of the finished report: its figures and its file
+    for key in ("figures", "missing", "denied", "filename", "bytes", "title"):
+        assert status[key] == done["result"][key], key
+    assert status["figures"] > 0 and "legal_aid_cases" in status["missing"] and status["denied"] == []
+    assert status["filename"].endswith(".md") and status["bytes"] == len(md.encode("utf-8"))
     # the report belongs to whoever asked for it
     lead = login(world, "lead")
     assert_envelope(lead.get(world.url(job["download"]), timeout=10), 404, "not_found")
@@ -349,10 +354,17 @@ def test_create_is_validated(world):
 
 def test_leadership_polls_the_download_and_a_token_sees_only_its_modules(world):
     lead = login(world, "lead")
-    job = generate(world, lead, year=2021, format="md")
-    assert_envelope(lead.get(world.url(job["href"]), timeout=10), 403, "denied")  # jobs are for admins
+    r = lead.post(world.url("/api/v1/reports/annual"), json={"year": 2021, "format": "md"}, timeout=10)
+    assert r.status_code == 202, r.text
+    job = r.json()["job"]
+    assert r.headers["Location"] == job["href"] == "/api/v1/reports/" + job["id"]
+    assert_envelope(lead.get(world.url("/api/v1/jobs/" + job["id"]), timeout=10), 403, "denied")  # for admins
     r = download(world, job["id"], lead)
     assert r.status_code == 200, r.text
+    # the link the answer gave is the caller's to poll: the figures and the file once done
+    status = lead.get(world.url(job["href"]), timeout=10).json()
+    assert status["state"] == "done" and status["figures"] > 0 and status["format"] == "md"
+    assert "legal_aid_cases" in status["missing"] and status["bytes"] == len(r.content)
     assert figures_by_code(r.text)["mediation_cases"] == ["3"]
     # a token limited to reports and mediation: every other figure is shown as not visible
     r = world.cli("token", "create", "--user", "admin", "--name", "reports-only", "--scopes",

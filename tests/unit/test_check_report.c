@@ -4,7 +4,7 @@
  * found, nothing else), number parsing at its edges (亿/万/余/超过, years, dates, 12·4, ordinals,
  * titles, quotes, ranges, codes, full-width digits), rounding half up to the digits written,
  * the conservative cases that must not become mismatches, positions in characters, the input
- * limits and invalid UTF-8, the first-line year, the text rendering, and DOCX text extraction.
+ * limits and invalid UTF-8, the report's year (title, opening, default), the text rendering, and DOCX text extraction.
  * Runs from the repository root. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -481,16 +481,45 @@ static void test_year(void **state)
     assert_int_equal(sifa_report_check_year(t1, strlen(t1)), 2021);
     const char *t2 = "\n  \n# 2019年工作总结";
     assert_int_equal(sifa_report_check_year(t2, strlen(t2)), 2019);
-    const char *t3 = "|\n2021年是……";
-    assert_int_equal(sifa_report_check_year(t3, strlen(t3)), 0);
+    /* the real 2021 report: its title page became "|"; its opening says the year */
+    const char *t3 = "|\n市委、市政府:\n2021年是贯彻落实《法治政府建设实施纲要(2021-2025年)》开局之年";
+    assert_int_equal(sifa_report_check_year(t3, strlen(t3)), 2021);
+    /* the title's year wins over the opening's; the end of a range is not the report's year */
+    const char *t6 = "法治政府建设年度报告(2020年度)\n2021年以来";
+    assert_int_equal(sifa_report_check_year(t6, strlen(t6)), 2020);
+    const char *t7 = "报告\n《规划(2021-2025年)》与《纲要(2021至2025年)》";
+    assert_int_equal(sifa_report_check_year(t7, strlen(t7)), 0);
+    const char *t8 = "报告\n1999年以来";
+    assert_int_equal(sifa_report_check_year(t8, strlen(t8)), 0); /* 2000–2100 */
+    /* only the opening: a year in the body, 600 characters in, says nothing of the report's */
+    char far[2048];
+    size_t o = (size_t)snprintf(far, sizeof(far), "报告\n");
+    for (int k = 0; k < 600; k++)
+        far[o++] = 'x';
+    o += (size_t)snprintf(far + o, sizeof(far) - o, "2021年");
+    assert_int_equal(sifa_report_check_year(far, o), 0);
+    memmove(far + 7 + 500, far + 7 + 600, o - 7 - 600); /* 500 characters in: still the opening */
+    assert_int_equal(sifa_report_check_year(far, o - 100), 2021);
     const char *t4 = "编号12021年";
     assert_int_equal(sifa_report_check_year(t4, strlen(t4)), 0);
     const char *t5 = "3021年";
     assert_int_equal(sifa_report_check_year(t5, strlen(t5)), 0);
     assert_int_equal(sifa_report_check_year("", 0), 0);
-    /* no year anywhere: last year */
+    /* no year anywhere: last year, and the answer says so */
     json_t *r = check_len("共12件", 8, 0);
     assert_true(json_integer_value(json_object_get(r, "year")) >= 2025);
+    assert_string_equal(str(r, "year_source"), "default");
+    char *text = sifa_report_check_to_text(r);
+    assert_non_null(strstr(text, "按上一年核对"));
+    free(text);
+    json_decref(r);
+    r = check_file("cixi-2021.txt", 0);
+    assert_int_equal(json_integer_value(json_object_get(r, "year")), 2021);
+    assert_string_equal(str(r, "year_source"), "text");
+    json_decref(r);
+    r = check_file("cixi-2021.txt", 2020);
+    assert_int_equal(json_integer_value(json_object_get(r, "year")), 2020);
+    assert_string_equal(str(r, "year_source"), "given");
     json_decref(r);
 }
 

@@ -1,10 +1,11 @@
-/* test_report_render.c — unit tests for the DOCX and PDF renderers of the report document model
+/* test_report_render.c — unit tests for the DOCX, PDF and HTML renderers of the report document model
  * (src/report/docx.c, src/report/pdf.c), checked from the outside: python3's zipfile and
  * xml.etree read every part of the DOCX (texts in order, escaping, styles, page setup, the PAGE
  * field in the footer); pdftotext, pdfinfo and pdftoppm (poppler-utils) read the PDF (texts,
  * figures, page numbers, page count and size, title, the red of a missing figure). Also odd text
  * (control characters, invalid UTF-8), the empty document, reproducible DOCX bytes, four threads
- * rendering at once, and the limits. Files live in a mkdtemp directory removed by each test. */
+ * rendering at once, and the limits; in HTML, the tooltips that tell a figure without data from one
+ * the caller may not read. Files live in a mkdtemp directory removed by each test. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -622,6 +623,65 @@ static void test_limit_text(void **state)
     sifa_doc_free(doc);
 }
 
+/* The text of the opening tag of the figure run whose data-indicator is code (new), or NULL. */
+static char *figure_tag(const char *html, const char *code)
+{
+    char attr[96];
+    snprintf(attr, sizeof(attr), "data-indicator=\"%s\"", code);
+    const char *at = strstr(html, attr);
+    if (at == NULL)
+        return NULL;
+    const char *open = at;
+    while (open > html && *open != '<')
+        open--;
+    const char *close = strchr(at, '>');
+    return close ? strndup(open, (size_t)(close - open + 1)) : NULL;
+}
+
+/* HTML: a figure the caller may not read says so in its tooltip; it used to carry the tooltip of
+ * a figure without data ("该指标在本期没有数据"), as if nothing had happened. */
+static void test_html_denied_and_missing_figures(void **state)
+{
+    (void)state;
+    struct sifa_doc *doc = sifa_doc_new(TITLE);
+    struct sifa_doc_block *b = sifa_doc_add_block(doc, SIFA_BLOCK_PARAGRAPH);
+    sifa_doc_add_text(b, PARA_BEFORE);
+    sifa_doc_add_figure(b, FIGURE, "case_total", "/api/v1/indicators/case_total/records?period=2021", false);
+    sifa_doc_add_figure(b, "【无数据】", "review_total", "/api/v1/indicators/review_total/records?period=2021", true);
+    sifa_doc_add_denied_figure(b, "【无权查看】", "secret_total", "/api/v1/indicators/secret_total/records?period=2021");
+    sifa_doc_add_denied_figure(b, "【无权查看】", "secret_rate", NULL);
+    assert_true(b->runs[3].missing && b->runs[3].denied);
+    assert_true(b->runs[2].missing && !b->runs[2].denied);
+    struct sifa_error err = {0};
+    char *html = NULL;
+    size_t len = 0;
+    if (sifa_doc_to_html(doc, &html, &len, &err) < 0)
+        fail_msg("to_html: %s %s", err.code, err.message);
+    char *value = figure_tag(html, "case_total"), *none = figure_tag(html, "review_total"),
+         *denied = figure_tag(html, "secret_total"), *denied_span = figure_tag(html, "secret_rate");
+    assert_non_null(value);
+    assert_non_null(none);
+    assert_non_null(denied);
+    assert_non_null(denied_span);
+    assert_null(strstr(value, "title="));
+    assert_non_null(strstr(none, "title=\"该指标在本期没有数据\""));
+    assert_non_null(strstr(none, "class=\"figure missing\""));
+    for (char *tag = denied;; tag = denied_span) {
+        assert_non_null(strstr(tag, "title=\"您无权查看该指标所依据的记录\""));
+        assert_null(strstr(tag, "没有数据"));
+        assert_non_null(strstr(tag, "class=\"figure missing denied\"")); /* still flagged, and told apart */
+        if (tag == denied_span)
+            break;
+    }
+    assert_int_equal(strncmp(denied_span, "<span ", 6), 0);
+    free(value);
+    free(none);
+    free(denied);
+    free(denied_span);
+    free(html);
+    sifa_doc_free(doc);
+}
+
 static void test_null_arguments(void **state)
 {
     (void)state;
@@ -643,7 +703,7 @@ int main(void)
         cmocka_unit_test(test_pdf_pages),       cmocka_unit_test(test_pdf_odd_and_empty),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_limit_blocks),    cmocka_unit_test(test_limit_text),
-        cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_html_denied_and_missing_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

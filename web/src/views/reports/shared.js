@@ -94,31 +94,10 @@ export function areaOf(byCode, code) {
   return (m && m.group) || '其他'
 }
 
-// GET /api/v1/indicators/table. Without org= the server lists the units under the top of the
-// tree and refuses (org_not_found) when some are outside a town user's scope; the table of the
-// user's own unit is then what they asked for. Returns { table, org: the org it was read for }.
-export async function getTable(query) {
-  try {
-    return { table: await get('/api/v1/indicators/table', query, { quiet: true }), org: query.org || '' }
-  } catch (e) {
-    if (e.code !== 'org_not_found' || query.org || !session.user || !session.user.org) throw e
-    const org = session.user.org
-    return { table: await get('/api/v1/indicators/table', { ...query, org }, { quiet: true }), org }
-  }
-}
-
-// Every module an indicator counts, through all the parts of derived ones.
-export function modulesOf(byCode, code, seen = new Set()) {
-  const d = byCode.get(code)
-  if (!d || seen.has(code)) return []
-  seen.add(code)
-  if (d.module) return [d.module]
-  return (d.of || []).flatMap((c) => modulesOf(byCode, c, seen))
-}
-
-// The indicators whose every module the user may read (as the server decides with <module>.read).
-export function readableIndicators(byCode, canRead) {
-  return [...byCode.keys()].filter((code) => modulesOf(byCode, code).every((m) => canRead(m + '.read')))
+// GET /api/v1/indicators/table. Without org= the server gives the table of the user's own scope
+// (a town office's town, the leadership's city).
+export function getTable(query) {
+  return get('/api/v1/indicators/table', query, { quiet: true })
 }
 
 export function moduleOf(code) {
