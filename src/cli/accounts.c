@@ -283,6 +283,11 @@ static const char org_usage[] =
     "  sifa org add CODE --name 名称 --kind KIND [--parent CODE] [--division 330282]\n"
     "  sifa org move CODE --parent CODE|\"\"     (保留历史 history is kept)\n"
     "  sifa org rename CODE --name 名称\n"
+    "  sifa org division CODE --division 330282001|\"\"   (设置或清除行政区划代码 set or clear)\n"
+    "行政区划代码 division codes: 市、区 6 位 (GB/T 2260),乡镇、街道 9 位,村、社区 12 位;须以最近的有代码的\n"
+    "      上级的代码开头,不能重复;部门、司法所、调解委员会等不是区划,没有代码。\n"
+    "      city/district 6 digits, town/street 9, village/community 12; must extend the nearest coded\n"
+    "      ancestor's code; unique; departments, offices, committees have none.\n"
     "  sifa org list\n"
     "  sifa org import FILE.jsonl   每行 {\"code\",\"name\",\"kind\",\"parent\",\"division\"},上级在前;一个事务,出错不写入\n"
     "KIND: city district town street village community bureau department judicial_office\n"
@@ -389,15 +394,17 @@ int sifa_cli_org(int argc, char **argv)
             rc = sifa_org_create(s.db, code, opt(&o, "--name"), opt(&o, "--kind") ? opt(&o, "--kind") : "",
                                  opt(&o, "--parent"), opt(&o, "--division"), "cli", &s.err);
         else if (strcmp(verb, "move") == 0 && opt(&o, "--parent") != NULL)
-            rc = sifa_org_update(s.db, code, NULL, opt(&o, "--parent"), "cli", &s.err);
+            rc = sifa_org_update(s.db, code, NULL, opt(&o, "--parent"), NULL, "cli", &s.err);
         else if (strcmp(verb, "rename") == 0 && opt(&o, "--name") != NULL)
-            rc = sifa_org_update(s.db, code, opt(&o, "--name"), NULL, "cli", &s.err);
+            rc = sifa_org_update(s.db, code, opt(&o, "--name"), NULL, NULL, "cli", &s.err);
+        else if (strcmp(verb, "division") == 0 && opt(&o, "--division") != NULL)
+            rc = sifa_org_update(s.db, code, NULL, NULL, opt(&o, "--division"), "cli", &s.err);
         else
             rc = sifa_error_set(&s.err, SIFA_EINVALID, "usage", "用法有误,见 sifa org --help");
         if (rc >= 0)
             rc = audit_cli(&s, strcmp(verb, "add") == 0 ? "org.create" : "org.update", code,
-                           json_pack("{s:s,s:s?,s:s?}", "change", verb, "name", opt(&o, "--name"), "parent",
-                                     opt(&o, "--parent")));
+                           json_pack("{s:s,s:s?,s:s?,s:s?}", "change", verb, "name", opt(&o, "--name"), "parent",
+                                     opt(&o, "--parent"), "division_code", opt(&o, "--division")));
         if (rc >= 0)
             rc = sifa_db_commit(s.db, &s.err);
         else
