@@ -119,3 +119,25 @@ def test_key_help_documents_reencrypt_and_retire(server):
     assert r.returncode == 0
     for word in ("rotate", "reencrypt", "retire", "--older-than", "--batch", "list"):
         assert word in r.stdout
+
+
+def test_unreadable_values_are_reported_and_keep_their_key(server):
+    server.add_orgs("ta", kind="town")
+    create(server, "legal_aid_case", {
+        "handling_org": "ta", "applicant": {"name": "欧阳修", "id_number": VALID_ID},
+        "channel": "walk_in", "category": "civil", "applied_on": "2021-09-28", "cause": "劳动报酬纠纷"})
+    server.stop()
+    # a history value altered at rest: no key opens it any more
+    with sqlite3.connect(str(server.paths["db"])) as db:
+        hid, changes = db.execute("SELECT id, changes FROM record_history").fetchone()
+        bad = re.sub(r'pd1:1:[A-Za-z0-9_-]+', "pd1:1:" + "A" * 80, changes, count=1)
+        assert bad != changes
+        db.execute("UPDATE record_history SET changes = ? WHERE id = ?", (bad, hid))
+    assert server.cli("key", "rotate").returncode == 0
+    r = server.cli("key", "reencrypt")
+    assert r.returncode != 0 and "personal_unreadable" in r.stderr and "record_history#%d" % hid in r.stderr, r.stderr
+    assert "unreadable: 1" in r.stdout
+    assert rows_by_key(server.paths["db"])[1] == 1  # left as it was; everything else moved
+    r = server.cli("key", "retire", "1")
+    assert r.returncode != 0 and "key_in_use" in r.stderr and "record_history#%d" % hid in r.stderr
+    assert key_ids(server) == [1, 2]
