@@ -84,6 +84,17 @@ static int body_roles(json_t *body, const char **roles, size_t *n, struct sifa_e
     return 0;
 }
 
+/* division_code, when present, is a string or null (none); a number would lose leading digits
+ * and be silently dropped, so it is refused rather than ignored. */
+static int body_division(json_t *body, struct sifa_error *err)
+{
+    json_t *v = json_object_get(body, "division_code");
+    if (v == NULL || json_is_null(v) || json_is_string(v))
+        return 0;
+    return sifa_error_set_details(err, SIFA_EINVALID, "bad_division_code", json_pack("{s:s}", "field", "division_code"),
+                                  "division_code 应为字符串形式的行政区划代码(如 \"330282001\"),或 null 表示没有");
+}
+
 static int admin_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
 {
     struct admin_job *j = ctx;
@@ -93,15 +104,19 @@ static int admin_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
     int64_t now = time(NULL);
     switch (j->op) {
     case OP_ORG_CREATE:
-        rc = sifa_org_create(db, j->target, str(j->body, "name"), str(j->body, "kind") ? str(j->body, "kind") : "",
-                             str(j->body, "parent"), str(j->body, "division_code"), j->actor, err);
+        if ((rc = body_division(j->body, err)) >= 0)
+            rc = sifa_org_create(db, j->target, str(j->body, "name"), str(j->body, "kind") ? str(j->body, "kind") : "",
+                                 str(j->body, "parent"), str(j->body, "division_code"), j->actor, err);
         action = "org.create";
         details = json_deep_copy(j->body);
         break;
     case OP_ORG_UPDATE: {
-        json_t *parent = json_object_get(j->body, "parent");
-        rc = sifa_org_update(db, j->target, str(j->body, "name"),
-                             parent == NULL ? NULL : json_is_null(parent) ? "" : json_string_value(parent), j->actor, err);
+        json_t *parent = json_object_get(j->body, "parent"), *division = json_object_get(j->body, "division_code");
+        if ((rc = body_division(j->body, err)) >= 0)
+            rc = sifa_org_update(db, j->target, str(j->body, "name"),
+                                 parent == NULL ? NULL : json_is_null(parent) ? "" : json_string_value(parent),
+                                 division == NULL ? NULL : json_is_null(division) ? "" : json_string_value(division),
+                                 j->actor, err);
         action = "org.update";
         details = json_deep_copy(j->body);
         break;

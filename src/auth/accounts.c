@@ -1,6 +1,10 @@
 /* accounts.c — see accounts.h. Layer: auth. Plain SQL over the db interface; every value bound.
  * Org paths are maintained here: a unit's path is its parent's path plus "<code>/", so "is in
- * the subtree of X" is a prefix test that needs no recursive query on either engine. */
+ * the subtree of X" is a prefix test that needs no recursive query on either engine.
+ * Division codes are kept consistent with the tree here too: after every create and update the
+ * units whose codes or ancestors changed are checked (shape, extends the nearest coded ancestor,
+ * unique), inside the caller's transaction, so a refused change leaves nothing behind. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +95,169 @@ static int query_text(struct sifa_db *db, const char *sql, const char *param, ch
     return rc < 0 ? rc : (rc == SIFA_DB_ROW);
 }
 
+/* ---------- division codes (GB/T 2260 and the statistical codes below county level) ---------- */
+
+/* The code length each administrative kind must have; 0: any valid length ("other"); -1: none
+ * allowed (departments, offices, committees, firms: they are not divisions). */
+static int division_length_for_kind(const char *kind)
+{
+    static const struct {
+        const char *kind;
+        int len;
+    } lengths[] = {{"city", 6},     {"district", 6}, {"town", 9}, {"street", 9},
+                   {"village", 12}, {"community", 12}, {"other", 0}};
+    for (size_t i = 0; i < SIFA_ARRAY_SIZE(lengths); i++)
+        if (strcmp(lengths[i].kind, kind) == 0)
+            return lengths[i].len;
+    return -1;
+}
+
+bool sifa_org_division_code_valid(const char *division_code)
+{
+    size_t n = strlen(division_code);
+    if (n != 6 && n != 9 && n != 12)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (division_code[i] < '0' || division_code[i] > '9')
+            return false;
+    /* 00 is no province: a code that starts with it is a typo, not a division. */
+    return !(division_code[0] == '0' && division_code[1] == '0');
+}
+
+/* The shape alone: digits of the right length for kind. */
+static int check_division_shape(const char *division_code, const char *kind, struct sifa_error *err)
+{
+    if (!sifa_org_division_code_valid(division_code))
+        return sifa_error_set_details(err, SIFA_EINVALID, "bad_division_code",
+                                      json_pack("{s:s}", "field", "division_code"),
+                                      "行政区划代码 %.40s 格式有误:应为 6 位(省、市、县,GB/T 2260)、9 位(乡镇、街道)"
+                                      "或 12 位(村、社区)数字",
+                                      division_code);
+    int want = division_length_for_kind(kind);
+    if (want < 0)
+        return sifa_error_set_details(err, SIFA_EINVALID, "division_code_not_allowed",
+                                      json_pack("{s:s}", "field", "division_code"),
+                                      "机构类型 %s 不是行政区划,不能有行政区划代码(只有市、区、乡镇、街道、村、社区和"
+                                      "其他类型可以有)",
+                                      kind);
+    if (want > 0 && strlen(division_code) != (size_t)want)
+        return sifa_error_set_details(err, SIFA_EINVALID, "bad_division_code",
+                                      json_pack("{s:s}", "field", "division_code"),
+                                      "机构类型 %s 的行政区划代码应为 %d 位数字(市、区 6 位,乡镇、街道 9 位,村、社区 12 位)",
+                                      kind, want);
+    return 0;
+}
+
+/* The division code of the nearest ancestor of the unit at path that has one (new, or NULL when
+ * none does). The path names every ancestor, so this is one primary-key lookup per level. */
+static int nearest_coded_ancestor(struct sifa_db *db, const char *path, char **ret_code, char **ret_division,
+                                  struct sifa_error *err)
+{
+    *ret_code = *ret_division = NULL;
+    size_t n = strlen(path);
+    assert(n >= 2 && path[0] == '/' && path[n - 1] == '/');
+    /* Skip the unit's own segment, then walk the ancestors from the nearest up. */
+    size_t end = n - 1;
+    while (end > 0 && path[end - 1] != '/')
+        end--;
+    while (end > 1) {
+        size_t start = end - 1;
+        while (start > 0 && path[start - 1] != '/')
+            start--;
+        char code[SIFA_NAME_MAX + 1];
+        if (end - 1 - start > SIFA_NAME_MAX)
+            return sifa_error_set(err, SIFA_EINTERNAL, "org_path", "机构路径 %.80s 有误", path);
+        memcpy(code, path + start, end - 1 - start);
+        code[end - 1 - start] = '\0';
+        char *division = NULL;
+        int rc = query_text(db, "SELECT division_code FROM orgs WHERE code = ?", code, &division, err);
+        if (rc < 0)
+            return rc;
+        if (division != NULL) {
+            *ret_code = sifa_xstrdup(code);
+            *ret_division = division;
+            return 0;
+        }
+        end = start;
+    }
+    return 0;
+}
+
+/* Checks that the unit (code, at path, with division_code) extends its nearest coded ancestor. */
+static int check_division_in_tree(struct sifa_db *db, const char *code, const char *path, const char *division_code,
+                                  struct sifa_error *err)
+{
+    char *anc = NULL, *anc_division = NULL;
+    int rc = nearest_coded_ancestor(db, path, &anc, &anc_division, err);
+    if (rc >= 0 && anc_division != NULL &&
+        !(strlen(division_code) > strlen(anc_division) &&
+          strncmp(division_code, anc_division, strlen(anc_division)) == 0))
+        rc = sifa_error_set_details(err, SIFA_EINVALID, "division_code_mismatch",
+                                    json_pack("{s:s,s:s,s:s}", "field", "division_code", "org", code, "ancestor", anc),
+                                    "机构 %s 的行政区划代码 %s 应以上级机构 %s 的代码 %s 开头且更长"
+                                    "(下级区划的代码延续上级的代码)",
+                                    code, division_code, anc, anc_division);
+    free(anc);
+    free(anc_division);
+    return rc;
+}
+
+static int check_division_unique(struct sifa_db *db, const char *code, const char *division_code,
+                                 struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, "SELECT code FROM orgs WHERE division_code = ? AND code <> ? LIMIT 1", &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, division_code, -1);
+    sifa_db_bind_text(st, 2, code, -1);
+    rc = sifa_db_step(st, err);
+    char other[SIFA_NAME_MAX + 1] = "";
+    if (rc == SIFA_DB_ROW)
+        snprintf(other, sizeof(other), "%s", sifa_db_column_text(st, 0));
+    sifa_db_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    if (rc == SIFA_DB_ROW)
+        return sifa_error_set_details(err, SIFA_ECONFLICT, "division_code_exists",
+                                      json_pack("{s:s,s:s}", "field", "division_code", "org", other),
+                                      "行政区划代码 %s 已由机构 %s 使用,一个区划只能对应一个机构", division_code, other);
+    return 0;
+}
+
+/* Every coded unit at or below path (the subtree after a move or a change of its top unit's
+ * code) must still extend its nearest coded ancestor. Checking each against its nearest one is
+ * enough: prefixes chain, so each then extends all coded units above it. */
+static int check_division_subtree(struct sifa_db *db, const char *path, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db,
+                             "SELECT code, path, division_code FROM orgs WHERE division_code IS NOT NULL "
+                             "AND substr(path, 1, ?) = ? ORDER BY path",
+                             &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_int64(st, 1, (int64_t)strlen(path));
+    sifa_db_bind_text(st, 2, path, -1);
+    json_t *units = json_array();
+    while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW)
+        json_array_append_new(units, json_pack("[s,s,s]", sifa_db_column_text(st, 0), sifa_db_column_text(st, 1),
+                                               sifa_db_column_text(st, 2)));
+    sifa_db_stmt_done(st);
+    size_t i;
+    json_t *u;
+    json_array_foreach(units, i, u)
+    {
+        if (rc < 0)
+            break;
+        rc = check_division_in_tree(db, json_string_value(json_array_get(u, 0)),
+                                    json_string_value(json_array_get(u, 1)),
+                                    json_string_value(json_array_get(u, 2)), err);
+    }
+    json_decref(units);
+    return rc < 0 ? rc : 0;
+}
+
 /* ---------- org units ---------- */
 
 int sifa_org_create(struct sifa_db *db, const char *code, const char *name, const char *kind, const char *parent,
@@ -105,6 +272,13 @@ int sifa_org_create(struct sifa_db *db, const char *code, const char *name, cons
     if (!sifa_org_kind_valid(kind))
         return sifa_error_set_details(err, SIFA_EINVALID, "bad_org_kind", json_pack("{s:s}", "field", "kind"),
                                       "机构类型 %s 未知", kind);
+    if (division_code != NULL && *division_code == '\0')
+        division_code = NULL; /* an empty form field means none */
+    if (division_code != NULL) {
+        int rc = check_division_shape(division_code, kind, err);
+        if (rc < 0)
+            return rc;
+    }
     char *path = NULL;
     char *parent_path = NULL;
     if (parent != NULL && *parent) {
@@ -131,6 +305,8 @@ int sifa_org_create(struct sifa_db *db, const char *code, const char *name, cons
         rc = exec_text(db, "INSERT INTO org_history (code, at, actor, change, old, new) VALUES (?, ?, ?, ?, ?, ?)", h, 6,
                        err);
     }
+    if (rc >= 0 && division_code != NULL && (rc = check_division_unique(db, code, division_code, err)) >= 0)
+        rc = check_division_in_tree(db, code, path, division_code, err);
     free(path);
     if (rc < 0 && err && strcmp(err->code, "db_constraint") == 0)
         return sifa_error_set_details(err, SIFA_ECONFLICT, "org_exists", json_pack("{s:s}", "field", "code"),
@@ -138,15 +314,24 @@ int sifa_org_create(struct sifa_db *db, const char *code, const char *name, cons
     return rc < 0 ? rc : 0;
 }
 
-int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent, const char *actor,
-                    struct sifa_error *err)
+int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent,
+                    const char *division_code, const char *actor, struct sifa_error *err)
 {
-    char *old_path = NULL, *old_name = NULL;
+    char *old_path = NULL, *old_name = NULL, *kind = NULL;
     int rc = query_text(db, "SELECT path FROM orgs WHERE code = ?", code, &old_path, err);
     if (rc <= 0)
         return rc < 0 ? rc : sifa_error_set(err, SIFA_ENOTFOUND, "org_not_found", "机构 %s 不存在", code);
     char at[32];
     iso_now(at);
+    if (division_code != NULL && *division_code) {
+        if ((rc = query_text(db, "SELECT kind FROM orgs WHERE code = ?", code, &kind, err)) >= 0)
+            rc = check_division_shape(division_code, kind ? kind : "", err);
+        free(kind);
+        if (rc < 0) {
+            free(old_path);
+            return rc;
+        }
+    }
     if (name != NULL) {
         if (*name == '\0' || strlen(name) > 200) {
             free(old_path);
@@ -161,6 +346,7 @@ int sifa_org_update(struct sifa_db *db, const char *code, const char *name, cons
                            h, 6, err);
         free(old_name);
     }
+    char *new_path = NULL;
     if (rc >= 0 && parent != NULL) {
         char *parent_path = NULL;
         if (*parent) {
@@ -172,7 +358,7 @@ int sifa_org_update(struct sifa_db *db, const char *code, const char *name, cons
         }
         if (rc >= 0) {
             size_t n = (parent_path ? strlen(parent_path) : 1) + strlen(code) + 2;
-            char *new_path = sifa_xmalloc(n);
+            new_path = sifa_xmalloc(n);
             snprintf(new_path, n, "%s%s/", parent_path ? parent_path : "/", code);
             /* Every unit of the subtree keeps its place below the moved one. */
             struct sifa_db_stmt *st;
@@ -197,10 +383,32 @@ int sifa_org_update(struct sifa_db *db, const char *code, const char *name, cons
                 rc = exec_text(db,
                                "INSERT INTO org_history (code, at, actor, change, old, new) VALUES (?, ?, ?, ?, ?, ?)",
                                h, 6, err);
-            free(new_path);
         }
         free(parent_path);
     }
+    /* division_code: NULL leaves it, "" clears it. Set after the move so that a unit moved to
+     * another division and given that division's code in one request is checked as it ends up. */
+    if (rc >= 0 && division_code != NULL) {
+        char *old_division = NULL;
+        const char *value = *division_code ? division_code : NULL;
+        rc = query_text(db, "SELECT division_code FROM orgs WHERE code = ?", code, &old_division, err);
+        const char *p[] = {value, at, code};
+        if (rc >= 0)
+            rc = exec_text(db, "UPDATE orgs SET division_code = ?, updated_at = ? WHERE code = ?", p, 3, err);
+        const char *h[] = {code, at, actor, "division", old_division, value};
+        if (rc >= 0)
+            rc = exec_text(db, "INSERT INTO org_history (code, at, actor, change, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+                           h, 6, err);
+        if (rc >= 0 && value != NULL)
+            rc = check_division_unique(db, code, value, err);
+        free(old_division);
+    }
+    /* A move or a new code can break the chain anywhere in the subtree (a coded village moved
+     * under another town, a town given a code its villages do not extend); clearing a code
+     * cannot, since the units below still extend the codes above it. */
+    if (rc >= 0 && (parent != NULL || (division_code != NULL && *division_code)))
+        rc = check_division_subtree(db, new_path ? new_path : old_path, err);
+    free(new_path);
     free(old_path);
     return rc < 0 ? rc : 0;
 }

@@ -12,15 +12,30 @@
 #define SIFA_NAME_MAX 64
 #define SIFA_PRINCIPAL_ROLES_MAX 16
 
-/* ---- org units: a tree; path is "/<root>/…/<code>/" so a subtree is a path prefix ---- */
+/* ---- org units: a tree; path is "/<root>/…/<code>/" so a subtree is a path prefix ----
+ * Division codes (GB/T 2260 for provinces, cities and counties; the statistical division codes
+ * below county level) are optional and, when present, kept consistent with the tree:
+ *   - 6 digits for a city or district, 9 for a town or street, 12 for a village or community
+ *     (kind "other" may have any of the three; other kinds — bureau, departments, offices,
+ *     committees, firms — none): bad_division_code, division_code_not_allowed (SIFA_EINVALID);
+ *   - a unit's code starts with, and is longer than, the code of its nearest ancestor that has
+ *     one: division_code_mismatch (SIFA_EINVALID, details {field, org, ancestor});
+ *   - no two units share one: division_code_exists (SIFA_ECONFLICT, details {field, org}).
+ * Both functions check these inside the caller's transaction after writing; on an error the
+ * caller must roll back (every caller runs in a transaction or a writer savepoint). */
 bool sifa_org_code_valid(const char *code);
 bool sifa_org_kind_valid(const char *kind);
+/* The shape only: 6, 9 or 12 ASCII digits, not starting with "00". code must not be NULL. */
+bool sifa_org_division_code_valid(const char *division_code);
+/* division_code may be NULL or "" (none). All strings borrowed. */
 int sifa_org_create(struct sifa_db *db, const char *code, const char *name, const char *kind, const char *parent,
                     const char *division_code, const char *actor, struct sifa_error *err);
-/* Renames (name != NULL) and/or moves (parent != NULL; "" makes it a root) a unit; a move rewrites
- * the paths of the whole subtree and both changes are kept in org_history. */
-int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent, const char *actor,
-                    struct sifa_error *err);
+/* Renames (name != NULL), moves (parent != NULL; "" makes it a root) and/or sets the division code
+ * (division_code != NULL; "" clears it) of a unit; a move rewrites the paths of the whole subtree.
+ * Every change is kept in org_history ("rename", "move", "division"). A move or a new code is
+ * checked against the whole subtree (see above). */
+int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent,
+                    const char *division_code, const char *actor, struct sifa_error *err);
 int sifa_org_list(struct sifa_db *db, json_t **ret_list, struct sifa_error *err);
 int sifa_org_history(struct sifa_db *db, const char *code, json_t **ret_list, struct sifa_error *err);
 

@@ -441,6 +441,88 @@ int sifa_keyring_rotate_file(const char *path, struct sifa_error *err)
     return r < 0 ? r : st.last_id + 1;
 }
 
+/* The id of the data key a line holds, or 0 when the line is no key line. The file has been
+ * parsed before, so a key line is "key", blanks, the id, blanks, the key. */
+static int line_key_id(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (len - i < 4 || memcmp(s + i, "key", 3) != 0 || (s[i + 3] != ' ' && s[i + 3] != '\t'))
+        return 0;
+    i += 3;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    size_t start = i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    int id;
+    return parse_id(s + start, i - start, &id) ? id : 0;
+}
+
+static bool id_listed(const int *ids, size_t n, int id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+int sifa_keyring_retire_file(const char *path, const int *ids, size_t nids, struct sifa_error *err)
+{
+    int r = crypto_ready(err);
+    if (r < 0)
+        return r;
+    char *old;
+    size_t old_len;
+    r = file_read(path, &old, &old_len, err);
+    if (r < 0)
+        return r;
+    struct parse_state st;
+    r = parse_file(old, old_len, NULL, &st, err);
+    /* Every id must be a key of the file, and never the current one: what is written now is
+     * encrypted under it. */
+    for (size_t k = 0; r == 0 && k < nids; k++) {
+        bool found = false;
+        for (size_t pos = 0; pos < old_len && !found;) {
+            const char *nl = memchr(old + pos, '\n', old_len - pos);
+            size_t end = nl == NULL ? old_len : (size_t)(nl - old);
+            found = line_key_id(old + pos, end - pos) == ids[k];
+            pos = end + 1;
+        }
+        if (!found)
+            r = sifa_error_set(err, SIFA_ENOTFOUND, "key_not_found", "密钥文件中没有密钥 %d", ids[k]);
+        else if (ids[k] == st.last_id)
+            r = sifa_error_set(err, SIFA_ECONFLICT, "key_current",
+                               "密钥 %d 是当前密钥,新写入的数据用它加密,不能删除;先执行 sifa key rotate", ids[k]);
+    }
+    char *buf = r == 0 ? sodium_malloc(old_len + 1) : NULL;
+    if (r == 0 && buf == NULL)
+        r = sifa_error_set(err, SIFA_EINTERNAL, "key_file_io", "内存不足");
+    if (r == 0) {
+        size_t len = 0;
+        for (size_t pos = 0; pos < old_len;) {
+            const char *nl = memchr(old + pos, '\n', old_len - pos);
+            size_t end = nl == NULL ? old_len : (size_t)(nl - old) + 1;
+            if (!id_listed(ids, nids, line_key_id(old + pos, end - pos))) {
+                memcpy(buf + len, old + pos, end - pos);
+                len += end - pos;
+            }
+            pos = end;
+        }
+        r = file_write(path, buf, len, false, err);
+    }
+    sodium_free(buf);
+    sodium_free(old);
+    return r < 0 ? r : (int)nids;
+}
+
+size_t sifa_keyring_key_ids(const struct sifa_keyring *kr, const int **ret_ids)
+{
+    *ret_ids = kr->ids;
+    return kr->nkeys;
+}
+
 const unsigned char *sifa_keyring_audit_key(const struct sifa_keyring *kr)
 {
     return mat_audit(kr);

@@ -9,7 +9,9 @@
  *     audit <base64 of 32 bytes>      audit-chain MAC key, exactly one, never rotated
  *     key <id> <base64 of 32 bytes>   data keys, ids 1, 2, 3… strictly increasing; the last is
  *                                     the current key, older ones only decrypt
- * Old keys may be deleted once nothing is encrypted under them (see sifa_personal_reencrypt).
+ * Old keys may be deleted once nothing is encrypted under them: `sifa key reencrypt` moves every
+ * stored value to the current key, `sifa key retire` counts and then removes
+ * (sifa_keyring_retire_file).
  * In memory the keys live in one sodium_malloc block (guard pages, mlock, read-only after loading)
  * that is wiped by sifa_keyring_free. A loaded keyring is immutable: every function taking a
  * const keyring is thread-safe.
@@ -21,7 +23,8 @@
  *
  * Error codes: key_exists (SIFA_ECONFLICT), key_file_missing (SIFA_ENOTFOUND), key_permissions,
  * key_file_syntax (SIFA_EINVALID; details {"line": n} when a line is at fault),
- * key_file_too_large (SIFA_ELIMIT), key_file_io (SIFA_EINTERNAL), personal_too_long (SIFA_ELIMIT),
+ * key_file_too_large (SIFA_ELIMIT), key_file_io (SIFA_EINTERNAL), key_not_found (SIFA_ENOTFOUND),
+ * key_current (SIFA_ECONFLICT), personal_too_long (SIFA_ELIMIT),
  * personal_corrupt (SIFA_EINVALID), personal_unknown_key (SIFA_ENOTFOUND), crypto_init
  * (SIFA_EINTERNAL). Messages never contain key material or personal data. */
 #ifndef SIFA_AUTH_PERSONAL_H
@@ -59,6 +62,14 @@ int sifa_keyring_load(const char *path, struct sifa_keyring **ret, struct sifa_e
  * command, run once). Returns the new key id (> 0) or a negative status. */
 int sifa_keyring_rotate_file(const char *path, struct sifa_error *err);
 
+/* Removes the data keys ids[0..nids) from the key file, keeping every other line as it was; the
+ * file is replaced atomically as by sifa_keyring_rotate_file. Refuses (and changes nothing) when
+ * an id is not in the file (key_not_found, SIFA_ENOTFOUND) or is the current key (key_current,
+ * SIFA_ECONFLICT). It does not look at the data: the caller must first make sure nothing is
+ * encrypted under those keys any more (sifa key retire counts the values by key id), or that data
+ * is lost. Backups made before still need the old key file. Returns nids or a negative status. */
+int sifa_keyring_retire_file(const char *path, const int *ids, size_t nids, struct sifa_error *err);
+
 /* Wipes and frees a keyring. Accepts NULL. */
 void sifa_keyring_free(struct sifa_keyring *kr);
 
@@ -67,6 +78,10 @@ const unsigned char *sifa_keyring_audit_key(const struct sifa_keyring *kr);
 
 /* The id of the current (newest) data key. */
 int sifa_keyring_current_id(const struct sifa_keyring *kr);
+
+/* The ids of the data keys, oldest first (the last is the current key): their number, and
+ * *ret_ids borrowed until sifa_keyring_free. */
+size_t sifa_keyring_key_ids(const struct sifa_keyring *kr, const int **ret_ids);
 
 /* ---- encryption of values ---- */
 

@@ -3,7 +3,9 @@
  * Layer: cli. Every change runs in one transaction with its audit entry (actor "cli"), so the
  * trail records what was done at the console as well as through the API. */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +18,7 @@
 #include "auth/secret.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "record/record.h"
 
 /* Options of the form --name value (or --flag), with the remaining --key value pairs passed to
  * the configuration. */
@@ -283,6 +286,11 @@ static const char org_usage[] =
     "  sifa org add CODE --name 名称 --kind KIND [--parent CODE] [--division 330282]\n"
     "  sifa org move CODE --parent CODE|\"\"     (保留历史 history is kept)\n"
     "  sifa org rename CODE --name 名称\n"
+    "  sifa org division CODE --division 330282001|\"\"   (设置或清除行政区划代码 set or clear)\n"
+    "行政区划代码 division codes: 市、区 6 位 (GB/T 2260),乡镇、街道 9 位,村、社区 12 位;须以最近的有代码的\n"
+    "      上级的代码开头,不能重复;部门、司法所、调解委员会等不是区划,没有代码。\n"
+    "      city/district 6 digits, town/street 9, village/community 12; must extend the nearest coded\n"
+    "      ancestor's code; unique; departments, offices, committees have none.\n"
     "  sifa org list\n"
     "  sifa org import FILE.jsonl   每行 {\"code\",\"name\",\"kind\",\"parent\",\"division\"},上级在前;一个事务,出错不写入\n"
     "KIND: city district town street village community bureau department judicial_office\n"
@@ -389,15 +397,17 @@ int sifa_cli_org(int argc, char **argv)
             rc = sifa_org_create(s.db, code, opt(&o, "--name"), opt(&o, "--kind") ? opt(&o, "--kind") : "",
                                  opt(&o, "--parent"), opt(&o, "--division"), "cli", &s.err);
         else if (strcmp(verb, "move") == 0 && opt(&o, "--parent") != NULL)
-            rc = sifa_org_update(s.db, code, NULL, opt(&o, "--parent"), "cli", &s.err);
+            rc = sifa_org_update(s.db, code, NULL, opt(&o, "--parent"), NULL, "cli", &s.err);
         else if (strcmp(verb, "rename") == 0 && opt(&o, "--name") != NULL)
-            rc = sifa_org_update(s.db, code, opt(&o, "--name"), NULL, "cli", &s.err);
+            rc = sifa_org_update(s.db, code, opt(&o, "--name"), NULL, NULL, "cli", &s.err);
+        else if (strcmp(verb, "division") == 0 && opt(&o, "--division") != NULL)
+            rc = sifa_org_update(s.db, code, NULL, NULL, opt(&o, "--division"), "cli", &s.err);
         else
             rc = sifa_error_set(&s.err, SIFA_EINVALID, "usage", "用法有误,见 sifa org --help");
         if (rc >= 0)
             rc = audit_cli(&s, strcmp(verb, "add") == 0 ? "org.create" : "org.update", code,
-                           json_pack("{s:s,s:s?,s:s?}", "change", verb, "name", opt(&o, "--name"), "parent",
-                                     opt(&o, "--parent")));
+                           json_pack("{s:s,s:s?,s:s?,s:s?}", "change", verb, "name", opt(&o, "--name"), "parent",
+                                     opt(&o, "--parent"), "division_code", opt(&o, "--division")));
         if (rc >= 0)
             rc = sifa_db_commit(s.db, &s.err);
         else
@@ -536,16 +546,294 @@ int sifa_cli_audit(int argc, char **argv)
 
 /* ---------- sifa key ---------- */
 
-static const char key_usage[] = "用法 usage: sifa key rotate\n"
-                                "轮换个人信息加密密钥:新写入使用新密钥,旧数据用旧密钥仍可解密。\n\n";
+static const char key_usage[] =
+    "用法 usage: sifa key rotate | reencrypt [--batch N] | retire ID... | retire --older-than ID | list\n"
+    "  rotate     在密钥文件末尾添加新密钥,此后新写入的个人信息用它加密;旧数据用旧密钥仍可解密。\n"
+    "             Appends a new data key; new writes use it, old values still decrypt with old keys.\n"
+    "             轮换后请重启所有 sifa serve 进程,它们才会使用新密钥。\n"
+    "             Restart every sifa serve afterwards: a running server keeps the keys it started with.\n"
+    "  reencrypt  把库中所有加密的个人信息(各业务表和修改历史)改用当前密钥重新加密,每批一个事务\n"
+    "             (--batch 行数,默认 500);可中断后重跑,已是当前密钥的值跳过。记入审计日志 key.reencrypt。\n"
+    "             Re-encrypts every sealed personal value (module tables and record history) under the\n"
+    "             current key, in batches of --batch rows (default 500), one transaction each; safe to\n"
+    "             interrupt and run again (values already under the current key are skipped). Audited.\n"
+    "  retire     从密钥文件删除旧密钥;先逐个统计各密钥下的加密值,仍有数据用它加密时拒绝。\n"
+    "             --older-than ID 删除编号小于 ID 的所有旧密钥。当前密钥不能删除。记入审计日志 key.retire。\n"
+    "             Removes old keys from the key file, only when no stored value is encrypted under them\n"
+    "             any more (counted first); --older-than ID removes every key older than ID. Audited.\n"
+    "             删除前的备份仍需要旧密钥文件才能读取,请与备份一同妥善保存旧密钥文件。\n"
+    "             Backups made before still need the old key file: keep a copy with them.\n"
+    "  list       列出各密钥及其下的加密值个数 (each key and how many values are encrypted under it)\n"
+    "顺序 order: rotate → 重启服务 restart servers → reencrypt → retire.\n\n";
+
+#define KEY_BATCH_DEFAULT 500
+#define KEY_BATCH_MAX 100000
+
+/* Values found under each key id: a JSON object {"<id>": {"n": count, "at": "table#row"}}. */
+struct key_census {
+    json_t *by_key;
+};
+
+static int census_visit(void *arg, const char *table, int64_t row_id, const char *text, char **ret_text,
+                        struct sifa_error *err)
+{
+    (void)ret_text;
+    (void)err;
+    struct key_census *c = arg;
+    int id = sifa_personal_key_id(text);
+    if (id < 0)
+        return 0; /* starts like one but is not a sealed value */
+    char key[16];
+    snprintf(key, sizeof(key), "%d", id);
+    json_t *e = json_object_get(c->by_key, key);
+    if (e == NULL) {
+        char at[96];
+        snprintf(at, sizeof(at), "%s#%lld", table, (long long)row_id);
+        e = json_pack("{s:I,s:s}", "n", (json_int_t)0, "at", at);
+        json_object_set_new(c->by_key, key, e);
+    }
+    json_object_set_new(e, "n", json_integer(json_integer_value(json_object_get(e, "n")) + 1));
+    return 0;
+}
+
+/* Counts the stored values by key id into *ret (new), reading in batches on the session's
+ * connection (inside the caller's transaction, if any). */
+static int key_census(struct session *s, json_t **ret)
+{
+    struct key_census c = {.by_key = json_object()};
+    struct sifa_record_sealed_cursor cur = {0};
+    int rc;
+    while ((rc = sifa_record_sealed_step(s->db, &cur, KEY_BATCH_DEFAULT, census_visit, &c, NULL, &s->err)) > 0)
+        ;
+    if (rc < 0) {
+        json_decref(c.by_key);
+        return rc;
+    }
+    *ret = c.by_key;
+    return 0;
+}
+
+static int64_t census_count(json_t *census, int id)
+{
+    char key[16];
+    snprintf(key, sizeof(key), "%d", id);
+    return json_integer_value(json_object_get(json_object_get(census, key), "n"));
+}
+
+struct key_reencrypt {
+    const struct sifa_keyring *keyring;
+    int current;
+    int64_t moved, already, unreadable;
+    char first_bad[256];
+};
+
+static int reencrypt_visit(void *arg, const char *table, int64_t row_id, const char *text, char **ret_text,
+                           struct sifa_error *err)
+{
+    (void)err;
+    struct key_reencrypt *c = arg;
+    int id = sifa_personal_key_id(text);
+    if (id < 0)
+        return 0;
+    if (id == c->current) {
+        c->already++; /* what makes a second run cheap and an interrupted one resumable */
+        return 0;
+    }
+    struct sifa_error e = {0};
+    char *out = NULL;
+    int r = sifa_personal_reencrypt(c->keyring, text, &out, &e);
+    if (r < 0) {
+        /* Left as it is, and reported: a value no key opens is not made worse by going on, and
+         * `retire` will still count it under its key and refuse to remove that key. */
+        c->unreadable++;
+        if (c->first_bad[0] == '\0')
+            snprintf(c->first_bad, sizeof(c->first_bad), "%.60s#%lld: %.160s", table, (long long)row_id, e.message);
+        sifa_error_release(&e);
+        return 0;
+    }
+    c->moved++;
+    *ret_text = out;
+    return 1;
+}
+
+static int key_reencrypt(struct session *s, const struct opts *o)
+{
+    long long batch = opt(o, "--batch") ? strtoll(opt(o, "--batch"), NULL, 10) : KEY_BATCH_DEFAULT;
+    if (batch < 1 || batch > KEY_BATCH_MAX)
+        return sifa_error_set(&s->err, SIFA_EINVALID, "usage", "--batch 应为 1 到 %d", KEY_BATCH_MAX);
+    struct key_reencrypt c = {.keyring = s->keyring, .current = sifa_keyring_current_id(s->keyring)};
+    struct sifa_record_sealed_cursor cur = {0};
+    int64_t batches = 0;
+    int rc, more = 1;
+    /* One transaction a batch: the server's writer waits for one batch at most, and what was
+     * committed before an interruption stays done. */
+    while (more > 0) {
+        if ((rc = sifa_db_begin(s->db, &s->err)) < 0)
+            break;
+        more = rc = sifa_record_sealed_step(s->db, &cur, batch, reencrypt_visit, &c, NULL, &s->err);
+        if (rc >= 0)
+            rc = sifa_db_commit(s->db, &s->err);
+        else
+            sifa_db_rollback(s->db, NULL);
+        if (rc < 0)
+            break;
+        batches++;
+    }
+    printf("sifa: 已用密钥 %d 重新加密 %lld 个值 re-encrypted %lld values under key %d; "
+           "已是当前密钥 already current: %lld; 无法解密 unreadable: %lld\n",
+           c.current, (long long)c.moved, (long long)c.moved, c.current, (long long)c.already,
+           (long long)c.unreadable);
+    /* Audited whatever the outcome: an interrupted run has changed stored data too. */
+    struct sifa_error aerr = {0};
+    int arc = sifa_db_begin(s->db, &aerr);
+    if (arc >= 0) {
+        struct sifa_audit_entry e = {.actor = "cli", .address = "console", .action = "key.reencrypt",
+                                     .target = s->cfg.key_file,
+                                     .details = json_pack("{s:i,s:I,s:I,s:I,s:I,s:b}", "key", c.current, "reencrypted",
+                                                          (json_int_t)c.moved, "already_current",
+                                                          (json_int_t)c.already, "unreadable",
+                                                          (json_int_t)c.unreadable, "batches", (json_int_t)batches,
+                                                          "complete", rc >= 0)};
+        arc = sifa_audit_append(s->db, sifa_keyring_audit_key(s->keyring), &e, NULL, &aerr);
+        json_decref(e.details);
+        arc = arc >= 0 ? sifa_db_commit(s->db, &aerr) : (sifa_db_rollback(s->db, NULL), arc);
+    }
+    if (rc >= 0 && arc < 0) {
+        sifa_error_set(&s->err, aerr.status, aerr.code, "%s", aerr.message);
+        rc = arc;
+    }
+    sifa_error_release(&aerr);
+    if (rc >= 0 && c.unreadable > 0)
+        rc = sifa_error_set(&s->err, SIFA_EINVALID, "personal_unreadable",
+                            "%lld 个加密值无法解密,保持原样(首个:%s);它们所用的密钥不能删除",
+                            (long long)c.unreadable, c.first_bad);
+    return rc;
+}
+
+static int key_retire(struct session *s, const struct opts *o)
+{
+    const int *ids;
+    size_t nkeys = sifa_keyring_key_ids(s->keyring, &ids);
+    int current = sifa_keyring_current_id(s->keyring);
+    int retire[SIFA_KEYRING_MAX_KEYS];
+    size_t n = 0;
+    const char *older = opt(o, "--older-than");
+    if (older != NULL) {
+        char *end = NULL;
+        long long bound = strtoll(older, &end, 10);
+        if (end == older || *end != '\0' || bound < 1)
+            return sifa_error_set(&s->err, SIFA_EINVALID, "usage", "--older-than 应为密钥编号");
+        for (size_t i = 0; i < nkeys; i++)
+            if (ids[i] < bound && ids[i] != current)
+                retire[n++] = ids[i];
+    } else {
+        for (int i = 1; i < o->npositional && n < SIFA_ARRAY_SIZE(retire); i++) {
+            char *end = NULL;
+            long long id = strtoll(o->positional[i], &end, 10);
+            if (end == o->positional[i] || *end != '\0' || id < 1 || id > INT32_MAX)
+                return sifa_error_set(&s->err, SIFA_EINVALID, "usage", "密钥编号 %s 不是正整数", o->positional[i]);
+            retire[n++] = (int)id;
+        }
+    }
+    if (n == 0)
+        return sifa_error_set(&s->err, SIFA_EINVALID, "usage",
+                              older ? "没有比 %s 更旧的密钥可删除" : "请给出要删除的密钥编号%s", older ? older : "");
+    for (size_t k = 0; k < n; k++) {
+        if (retire[k] == current)
+            return sifa_error_set(&s->err, SIFA_ECONFLICT, "key_current",
+                                  "密钥 %d 是当前密钥,新写入的数据用它加密,不能删除;先执行 sifa key rotate", current);
+        bool known = false;
+        for (size_t i = 0; i < nkeys; i++)
+            known = known || ids[i] == retire[k];
+        if (!known)
+            return sifa_error_set(&s->err, SIFA_ENOTFOUND, "key_not_found", "密钥文件中没有密钥 %d", retire[k]);
+    }
+    /* Counted and removed under the write lock, so no write through this database can slip a
+     * value under the key between the count and the removal. */
+    int rc = sifa_db_begin(s->db, &s->err);
+    if (rc < 0)
+        return rc;
+    json_t *census = NULL;
+    rc = key_census(s, &census);
+    for (size_t k = 0; rc >= 0 && k < n; k++) {
+        int64_t left = census_count(census, retire[k]);
+        if (left > 0) {
+            char key[16];
+            snprintf(key, sizeof(key), "%d", retire[k]);
+            rc = sifa_error_set_details(
+                &s->err, SIFA_ECONFLICT, "key_in_use", json_pack("{s:i,s:I}", "key", retire[k], "values", (json_int_t)left),
+                "密钥 %d 下仍有 %lld 个加密的个人信息(例如 %s),删除它会使这些数据无法解密;请先执行 sifa key "
+                "reencrypt",
+                retire[k], (long long)left,
+                json_string_value(json_object_get(json_object_get(census, key), "at")));
+        }
+    }
+    json_decref(census);
+    if (rc >= 0)
+        rc = sifa_keyring_retire_file(s->cfg.key_file, retire, n, &s->err);
+    json_t *list = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(list, json_integer(retire[k]));
+    if (rc >= 0)
+        rc = audit_cli(s, "key.retire", s->cfg.key_file, json_pack("{s:o}", "keys", list));
+    else
+        json_decref(list);
+    if (rc >= 0)
+        rc = sifa_db_commit(s->db, &s->err);
+    else
+        sifa_db_rollback(s->db, NULL);
+    if (rc >= 0) {
+        printf("sifa: 已删除密钥 retired key(s):");
+        for (size_t k = 0; k < n; k++)
+            printf(" %d", retire[k]);
+        printf("\n");
+    }
+    return rc;
+}
+
+static int key_list(struct session *s)
+{
+    const int *ids;
+    size_t nkeys = sifa_keyring_key_ids(s->keyring, &ids);
+    json_t *census = NULL;
+    int rc = key_census(s, &census);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < nkeys; i++)
+        printf("key %d%s: %lld 个值 values\n", ids[i], i + 1 == nkeys ? " (当前 current)" : "",
+               (long long)census_count(census, ids[i]));
+    /* Values under a key the file no longer has: lost unless an old key file is found. */
+    const char *id;
+    json_t *e;
+    json_object_foreach(census, id, e)
+    {
+        bool known = false;
+        for (size_t i = 0; i < nkeys && !known; i++) {
+            char key[16];
+            snprintf(key, sizeof(key), "%d", ids[i]);
+            known = strcmp(key, id) == 0;
+        }
+        if (!known)
+            printf("key %s (密钥文件中没有 missing from the key file): %lld 个值 values, 例如 e.g. %s\n", id,
+                   (long long)json_integer_value(json_object_get(e, "n")), json_string_value(json_object_get(e, "at")));
+    }
+    json_decref(census);
+    return 0;
+}
 
 int sifa_cli_key(int argc, char **argv)
 {
-    static const char *const own[] = {NULL};
+    static const char *const own[] = {"--batch", "--older-than", NULL};
     static const char *const flags[] = {NULL};
     struct opts o;
     parse_opts(argc, argv, own, flags, &o);
-    if (o.npositional < 1 || strcmp(o.positional[0], "rotate") != 0) {
+    const char *verb = o.npositional > 0 ? o.positional[0] : "";
+    if (o.npositional < 1 && argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("%s", key_usage);
+        return 0;
+    }
+    if (strcmp(verb, "rotate") != 0 && strcmp(verb, "reencrypt") != 0 && strcmp(verb, "retire") != 0 &&
+        strcmp(verb, "list") != 0) {
         fprintf(stderr, "%s", key_usage);
         return 2;
     }
@@ -555,15 +843,24 @@ int sifa_cli_key(int argc, char **argv)
         sifa_config_release(&s.cfg);
         return status;
     }
-    int rc = sifa_keyring_rotate_file(s.cfg.key_file, &s.err);
+    int rc;
+    if (strcmp(verb, "reencrypt") == 0)
+        return close_session(&s, key_reencrypt(&s, &o));
+    if (strcmp(verb, "retire") == 0)
+        return close_session(&s, key_retire(&s, &o));
+    if (strcmp(verb, "list") == 0)
+        return close_session(&s, key_list(&s));
+    rc = sifa_keyring_rotate_file(s.cfg.key_file, &s.err);
+    int new_id = rc;
     if (rc >= 0 && (rc = sifa_db_begin(s.db, &s.err)) >= 0) {
-        rc = audit_cli(&s, "key.rotate", s.cfg.key_file, NULL);
+        rc = audit_cli(&s, "key.rotate", s.cfg.key_file, json_pack("{s:i}", "key", new_id));
         if (rc >= 0)
             rc = sifa_db_commit(s.db, &s.err);
         else
             sifa_db_rollback(s.db, NULL);
     }
     if (rc >= 0)
-        printf("sifa: 已轮换密钥 key rotated: %s\n", s.cfg.key_file);
+        printf("sifa: 已轮换密钥 key rotated: %s (新密钥 new key %d);请重启 sifa serve,再执行 sifa key reencrypt\n",
+               s.cfg.key_file, new_id);
     return close_session(&s, rc);
 }

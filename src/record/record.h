@@ -238,4 +238,29 @@ int sifa_record_list_indicator(struct sifa_db *db, const struct sifa_record_ctx 
 int sifa_record_deadlines_due(struct sifa_db *db, const struct sifa_record_ctx *rc, int64_t before, const char *org,
                               json_t **ret_list, struct sifa_error *err);
 
+/* ---- sealed personal values (reencrypt.c), for `sifa key reencrypt` and `sifa key retire` ----
+ * Walks every sealed personal value ("pd1:…" text) the engine stored: the f_ columns of every
+ * module table the database has (as module_columns lists them, so also modules and fields whose
+ * definitions have since been removed; deleted records included), then the changes of
+ * record_history. The walk is in batches so that a caller can commit between them; a cursor
+ * zeroed before the first step starts at the beginning.
+ * visit (called with each such text, borrowed, and the table and row it is in) returns 1 and sets
+ * *ret_text (new, freed by the walk) to have the value replaced in its row, 0 to leave it, or a
+ * negative status to stop the walk (returned). */
+typedef int (*sifa_record_sealed_fn)(void *arg, const char *table, int64_t row_id, const char *text, char **ret_text,
+                                     struct sifa_error *err);
+struct sifa_record_sealed_cursor {
+    int phase;                             /* private */
+    char module[SIFA_MODEL_CODE_MAX + 1];  /* private */
+    int64_t after_id;                      /* private */
+};
+/* Visits the values of up to max_rows (> 0) rows of one table after the cursor, applies the
+ * replacements and moves the cursor on. Replacing runs on the writer connection inside a
+ * transaction (the caller's: commit after each step to keep transactions short); a walk whose
+ * visitor never replaces only reads. *ret_replaced (may be NULL): values replaced by this step.
+ * Returns 1 while rows are left, 0 when the walk is complete, or a negative status. A row written
+ * by someone else between steps is seen again only if it is after the cursor. */
+int sifa_record_sealed_step(struct sifa_db *db, struct sifa_record_sealed_cursor *cur, int64_t max_rows,
+                            sifa_record_sealed_fn visit, void *arg, int64_t *ret_replaced, struct sifa_error *err);
+
 #endif

@@ -714,6 +714,90 @@ static void test_rotate(void **state)
     dir_remove(&d);
 }
 
+static void test_retire(void **state)
+{
+    (void)state;
+    struct dir d;
+    dir_make(&d);
+    char path[256];
+    file_in(&d, "keys", path, sizeof(path));
+    struct sifa_error err = {0};
+    assert_int_equal(sifa_keyring_create_file(path, &err), 0);
+    assert_int_equal(sifa_keyring_rotate_file(path, &err), 2);
+    assert_int_equal(sifa_keyring_rotate_file(path, &err), 3);
+    struct sifa_keyring *k3 = load_ok(path);
+    char *under2 = NULL;
+    {
+        /* A value under key 2 (the current key of a keyring loaded before the third rotation). */
+        char *text = read_text(path);
+        char *cut = strstr(text, "\nkey 3 ");
+        assert_non_null(cut);
+        cut[1] = '\0';
+        char two[256];
+        file_in(&d, "two", two, sizeof(two));
+        write_text(two, text, 0600);
+        struct sifa_keyring *k2 = load_ok(two);
+        under2 = encrypt_str(k2, "赵六");
+        sifa_keyring_free(k2);
+        free(text);
+    }
+    char *before = read_text(path);
+
+    /* The current key and unknown keys are refused, and the file is left as it was. */
+    int cur[] = {3}, unknown[] = {1, 9};
+    expect_code(sifa_keyring_retire_file(path, cur, 1, &err), &err, SIFA_ECONFLICT, "key_current");
+    expect_code(sifa_keyring_retire_file(path, unknown, 2, &err), &err, SIFA_ENOTFOUND, "key_not_found");
+    char *same = read_text(path);
+    assert_string_equal(before, same);
+    free(same);
+
+    int old[] = {1};
+    assert_int_equal(sifa_keyring_retire_file(path, old, 1, &err), 1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char *after = read_text(path);
+    assert_null(strstr(after, "\nkey 1 "));
+    assert_non_null(strstr(after, "\nkey 2 "));
+    assert_non_null(strstr(after, "\nkey 3 "));
+    assert_non_null(strstr(after, "\nindex "));
+    assert_non_null(strstr(after, "\naudit "));
+    assert_non_null(strstr(after, "# sifa personal-data keys")); /* comments kept */
+    free(after);
+
+    struct sifa_keyring *k = load_ok(path);
+    const int *ids;
+    assert_int_equal(sifa_keyring_key_ids(k, &ids), 2);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], 3);
+    assert_int_equal(sifa_keyring_current_id(k), 3);
+    decrypts_to(k, under2, "赵六");
+    /* A value under the retired key no longer opens: why retiring must wait for reencrypt. */
+    char *under1 = NULL;
+    {
+        char *text = before;
+        char *cut = strstr(text, "\nkey 2 ");
+        cut[1] = '\0';
+        char one[256];
+        file_in(&d, "one", one, sizeof(one));
+        write_text(one, text, 0600);
+        struct sifa_keyring *k1 = load_ok(one);
+        under1 = encrypt_str(k1, "钱七");
+        sifa_keyring_free(k1);
+    }
+    char *out = NULL;
+    expect_code(sifa_personal_decrypt(k, under1, &out, NULL, &err), &err, SIFA_ENOTFOUND, "personal_unknown_key");
+    decrypts_to(k3, under1, "钱七");
+
+    free(before);
+    free(under1);
+    free(under2);
+    sifa_keyring_free(k);
+    sifa_keyring_free(k3);
+    sifa_error_release(&err);
+    dir_remove(&d);
+}
+
 static void test_blind_index(void **state)
 {
     (void)state;
@@ -867,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_encrypt_round_trip),
         cmocka_unit_test(test_decrypt_tampered),
         cmocka_unit_test(test_rotate),
+        cmocka_unit_test(test_retire),
         cmocka_unit_test(test_blind_index),
         cmocka_unit_test(test_mask_id_number),
         cmocka_unit_test(test_mask_name),
