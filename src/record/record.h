@@ -72,6 +72,9 @@ struct sifa_record_ctx {
     const struct sifa_model *model;       /* borrowed */
     const struct sifa_record_crypto *crypto; /* borrowed; NULL: personal data stored in clear (tests only) */
     bool unmask;                          /* the caller may see personal data in clear */
+    bool masked_echo;                     /* sifa_record_validate: personal identity numbers and
+                                           * phones containing '*' are kept as sent (masked echoes
+                                           * of a caller without unmask; see sifa_record_update) */
     const struct sifa_record_scope *scope; /* borrowed; NULL: nothing (see above); SIFA_RECORD_SCOPE_ALL
                                             * for the CLI and system jobs */
     const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
@@ -125,7 +128,15 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
 int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
                     json_t **ret_record, struct sifa_error *err);
 /* Changes fields. expected_version: the version the caller read (If-Match); a different current
- * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}. */
+ * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}.
+ * Masked echoes: when the caller may not see personal data (!rc->unmask), a personal value (a
+ * field, a person's member, a group row's member) equal to the mask of the stored value means
+ * "unchanged": the stored value is kept and no change is recorded. A group row's member is
+ * matched against the same row first, then against the one stored value of any row with that
+ * mask (SIFA_EINVALID "validation", code "masked_value_ambiguous", when several differ). Any other
+ * value replaces the stored one, except a masked identity number or phone let through by
+ * validation (rc->masked_echo) that is no stored value's mask: SIFA_EINVALID "validation", code
+ * "masked_value". The same holds for sifa_record_transition. */
 int sifa_record_update(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
                        int64_t id, int64_t expected_version, json_t *values, json_t **ret_record,
                        struct sifa_error *err);
