@@ -115,6 +115,10 @@ extern const size_t sifa_api_routes_count;
  * caller's own account, allowed even before a first password change), or a permission name. */
 int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, struct sifa_error *err);
 
+/* Adds the header that makes the browser drop the session cookie (logout, ending one's own
+ * session through DELETE /api/v1/sessions/{id}). */
+void sifa_api_clear_session_cookie(struct sifa_req *req);
+
 /* Handlers, grouped by file. */
 int sifa_api_healthz(struct sifa_req *req, struct sifa_error *err);
 int sifa_api_metrics(struct sifa_req *req, struct sifa_error *err);

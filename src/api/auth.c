@@ -447,6 +447,11 @@ int sifa_api_login(struct sifa_req *req, struct sifa_error *err)
     return 0;
 }
 
+void sifa_api_clear_session_cookie(struct sifa_req *req)
+{
+    sifa_resp_header(req, "set-cookie", COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+}
+
 struct logout {
     char hash[65];
     char user[SIFA_NAME_MAX + 1];
@@ -469,7 +474,7 @@ static void logout_done(struct sifa_req *req, void *ctx, int status, const struc
         if (status < 0) {
             sifa_resp_error(req, 0, err);
         } else {
-            sifa_resp_header(req, "set-cookie", COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            sifa_api_clear_session_cookie(req);
             sifa_resp_json(req, 200, json_pack("{s:b}", "ok", 1));
         }
     }
