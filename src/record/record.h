@@ -189,7 +189,8 @@ struct sifa_record_query_param {
     const char *value; /* borrowed */
 };
 /* Lists records. params: field filters (f=v, repeated for a set; f__gte, f__lte, f__gt, f__lt;
- * f__empty=true|false), state, org, q (full-text, Chinese, two characters and more), sort
+ * f__empty=true|false), state, org (exact codes), org_under (an org unit and every unit below it;
+ * unknown code: SIFA_ENOTFOUND "org_not_found"), q (full-text, Chinese, two characters and more), sort
  * (field or -field, also id, created_at, updated_at), page (from 1), page_size (≤ 200).
  * Unknown parameters or bad values: SIFA_EINVALID "bad_filter". *ret_page is new:
  * {"items": [...], "total": N, "page": P, "page_size": S}. */

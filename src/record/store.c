@@ -2229,6 +2229,40 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             sifa_sql_add(&where, ")");
     }
 
+    /* org_under: records of these org units or any unit below them (repeated: the union), by
+     * the path prefix of the orgs table as the data scope's subtrees are, so a subtree of any
+     * size is one bound parameter, not a list of every code in it. An unknown code is 404
+     * org_not_found rather than an empty list: a typo or a unit since removed must not read
+     * as "no records". */
+    {
+        size_t count = 0;
+        for (size_t i = 0; i < nparams && r >= 0; i++) {
+            if (strcmp(params[i].key, "org_under") != 0)
+                continue;
+            used[i] = true;
+            int64_t known = 0;
+            if ((r = count_sql(db, "SELECT count(*) FROM orgs WHERE code = ?", params[i].value, &known, err)) < 0)
+                break;
+            if (known == 0) {
+                r = sifa_error_set_details(err, SIFA_ENOTFOUND, "org_not_found",
+                                           json_pack("{s:s,s:s}", "field", "org_under", "org", params[i].value),
+                                           "机构 %s 不存在", params[i].value);
+                break;
+            }
+            if (nb >= MAX_BOUND) {
+                r = bad_filter(err, "org_under", "查询条件过多");
+                break;
+            }
+            sifa_sql_add(&where, count == 0 ? " AND org IN (SELECT o.code FROM orgs o JOIN orgs s ON "
+                                              "substr(o.path, 1, length(s.path)) = s.path WHERE s.code IN (?"
+                                            : ", ?");
+            bounds[nb++] = (struct bound){.kind = B_TEXT, .s = params[i].value};
+            count++;
+        }
+        if (count > 0 && r >= 0)
+            sifa_sql_add(&where, "))");
+    }
+
     static const struct {
         const char *suffix, *op;
     } ops[] = {{"__gte", ">="}, {"__lte", "<="}, {"__gt", ">"}, {"__lt", "<"}, {"__ne", "<>"}};
@@ -2312,7 +2346,7 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     for (size_t i = 0; i < nparams && r >= 0; i++)
         if (!used[i])
             r = bad_filter(err, params[i].key, "不认识的查询参数 %s(可用:字段代码及其 __gte/__lte/__gt/__lt/__ne/__empty 后缀、"
-                                               "state、org、q、sort、page、page_size)",
+                                               "state、org、org_under、q、sort、page、page_size)",
                            params[i].key);
 
     struct sql order = {0};
