@@ -286,15 +286,24 @@ def test_masked_echo_of_personal_text_fields(server):
     staff = token_for(server, "admin", "correction_subject.read,correction_subject.update")
     shown = requests.get(server.url(one), headers=staff, timeout=10).json()
     assert shown["person"]["name"] == "张**" and shown["address"] != body["address"]
-    echo = {k: shown[k] for k in ("person", "address", "crime")}
+    # the masked texts (they pass validation: this is what once overwrote the data)
+    echo = {k: shown[k] for k in ("address", "crime")}
     r = requests.patch(server.url(one), json=dict(echo, remarks="按时报到"), headers=dict(staff, **{"If-Match": '"1"'}),
                        timeout=10)
     assert r.status_code == 200, r.text
     stored = requests.get(server.url(one), timeout=10).json()
-    assert stored["person"] == body["person"] and stored["address"] == body["address"] and stored["crime"] == "盗窃罪"
+    assert stored["address"] == body["address"] and stored["crime"] == "盗窃罪"
+    assert list(requests.get(server.url(one + "/history"), timeout=10).json()["history"][-1]["changes"]) == ["remarks"]
+    # the whole masked person with them
+    echo["person"] = shown["person"]
+    r = requests.patch(server.url(one), json=dict(echo, remarks="按时报到,已谈话"),
+                       headers=dict(staff, **{"If-Match": '"2"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    stored = requests.get(server.url(one), timeout=10).json()
+    assert stored["person"] == body["person"] and stored["address"] == body["address"]
     assert list(requests.get(server.url(one + "/history"), timeout=10).json()["history"][-1]["changes"]) == ["remarks"]
     # a different value replaces the stored one as before
-    r = requests.patch(server.url(one), json={"address": "乙镇某路8号"}, headers=dict(staff, **{"If-Match": '"2"'}),
+    r = requests.patch(server.url(one), json={"address": "乙镇某路8号"}, headers=dict(staff, **{"If-Match": '"3"'}),
                        timeout=10)
     assert r.status_code == 200, r.text
     assert requests.get(server.url(one), timeout=10).json()["address"] == "乙镇某路8号"
