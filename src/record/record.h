@@ -131,9 +131,11 @@ int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const 
  * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}.
  * Masked echoes: when the caller may not see personal data (!rc->unmask), a personal value (a
  * field, a person's member, a group row's member) equal to the mask of the stored value means
- * "unchanged": the stored value is kept and no change is recorded. A group row's member is
- * matched against the same row first, then against the one stored value of any row with that
- * mask (SIFA_EINVALID "validation", code "masked_value_ambiguous", when several differ). Any other
+ * "unchanged": the stored value is kept and no change is recorded. A group row's member stands
+ * for the one stored value of any row with that mask (rows move); when several differ, for the
+ * same-index row's if no row can have moved (as many rows as stored) or that row's other members
+ * agree, else SIFA_EINVALID "validation", code
+ * "masked_value_ambiguous" (details name the member). Any other
  * value replaces the stored one, except a masked identity number or phone let through by
  * validation (rc->masked_echo) that is no stored value's mask: SIFA_EINVALID "validation", code
  * "masked_value". The same holds for sifa_record_transition. */

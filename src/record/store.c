@@ -1679,16 +1679,33 @@ static void add_masked_problem(json_t *problems, const char *path, const char *c
     json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", path, "code", code, "message", msg));
 }
 
-/* One group row's personal member: the same row's stored value first (rows usually keep their
- * places), then the one stored value among all rows whose mask it is — a row removed above it
- * moves it up. Several different stored values with that mask: which one is meant is unknown. */
-static json_t *unmask_group_member(const struct sifa_record_ctx *rc, const struct sifa_field *sf, size_t row, json_t *sent, json_t *stored_rows,
-                                   const char *path, json_t *problems)
+/* Whether a sent group row and a stored one agree on every member that is not personal data (the
+ * same party, as far as the caller can tell them apart). */
+static bool same_row(const struct sifa_field *g, json_t *sent_row, json_t *stored_row)
 {
-    json_t *nv = unmask_echo(rc, sf, sent, json_object_get(json_array_get(stored_rows, row), sf->code));
-    if (!json_equal(nv, sent))
-        return nv;
+    for (size_t k = 0; k < g->nsub; k++) {
+        if (g->sub[k].personal)
+            continue;
+        json_t *a = json_object_get(sent_row, g->sub[k].code), *b = json_object_get(stored_row, g->sub[k].code);
+        if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+            return false;
+    }
+    return true;
+}
+
+/* One group row's personal member sf: the stored value, among all rows, whose mask it is — rows
+ * move when one above is removed, so the row's index alone does not say which party it is. When
+ * several different stored values share that mask (138****8000 for two phones), the row at the
+ * same index wins if rows cannot have moved (as many rows sent as stored: the form only appends
+ * and removes) or it is the same party (its other members agree); otherwise which one is meant
+ * is unknown and the member is refused ("masked_value_ambiguous") rather than guessed. */
+static json_t *unmask_group_member(const struct sifa_record_ctx *rc, const struct sifa_field *g,
+                                   const struct sifa_field *sf, size_t row, json_t *sent_row, size_t nsent,
+                                   json_t *stored_rows, const char *path, json_t *problems)
+{
+    json_t *sent = json_object_get(sent_row, sf->code);
     json_t *found = NULL;
+    bool ambiguous = false;
     size_t j;
     json_t *srow;
     json_array_foreach(stored_rows, j, srow)
@@ -1698,19 +1715,28 @@ static json_t *unmask_group_member(const struct sifa_record_ctx *rc, const struc
             json_decref(cand);
             continue;
         }
-        if (found != NULL) {
+        if (found == NULL)
+            found = cand;
+        else {
+            ambiguous = true;
             json_decref(cand);
-            json_decref(found);
-            add_masked_problem(problems, path, "masked_value_ambiguous",
-                               "是遮蔽后的值,与多项的原值相符,无法判断是哪一个,请填写完整的值", sf->name);
-            return nv;
         }
-        found = cand;
     }
     if (found == NULL)
-        return nv;
-    json_decref(nv);
-    return found;
+        return json_incref(sent);
+    if (!ambiguous)
+        return found;
+    json_decref(found);
+    json_t *same = json_array_get(stored_rows, row);
+    if (same != NULL && (nsent == json_array_size(stored_rows) || same_row(g, sent_row, same))) {
+        json_t *nv = unmask_echo(rc, sf, sent, json_object_get(same, sf->code));
+        if (!json_equal(nv, sent))
+            return nv;
+        json_decref(nv);
+    }
+    add_masked_problem(problems, path, "masked_value_ambiguous",
+                       "是遮蔽后的值,与多项的原值相符,无法判断是哪一个,请填写完整的值", sf->name);
+    return json_incref(sent);
 }
 
 /* A copy of values (*ret new) in which every masked echo of a caller who sees personal data only
@@ -1749,8 +1775,10 @@ static int keep_masked_echoes(const struct sifa_record_ctx *rc, const struct sif
                     continue;
                 char path[320];
                 snprintf(path, sizeof(path), "%s[%zu].%s", f->code, idx, sf->code);
-                json_t *nv = unmask_group_member(rc, sf, idx, sv, stored_rows, path, problems);
-                if (still_masked(sf, nv) && json_equal(nv, sv))
+                size_t before = json_array_size(problems);
+                json_t *nv = unmask_group_member(rc, f, sf, idx, entry, json_array_size(sent), stored_rows, path,
+                                                 problems);
+                if (json_array_size(problems) == before && still_masked(sf, nv) && json_equal(nv, sv))
                     add_masked_problem(problems, path, "masked_value",
                                        "是遮蔽后的值,与当前记录不符,请填写完整的值", sf->name);
                 json_object_set_new(row, sf->code, nv);

@@ -307,3 +307,39 @@ def test_masked_echo_of_personal_text_fields(server):
                        timeout=10)
     assert r.status_code == 200, r.text
     assert requests.get(server.url(one), timeout=10).json()["address"] == "乙镇某路8号"
+
+
+def test_masked_echo_in_group_rows_with_the_same_mask(server):
+    """Two parties whose phones mask alike (138****8000): a row keeps its own phone when it is the
+    same party (its other members agree); when rows moved and the party cannot be told, the mask
+    is refused rather than one party given the other's phone."""
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    mc = "/api/v1/modules/mediation_case/records"
+    parties = [{"name": "甲", "phone": "13800138000", "role": "申请人"},
+               {"name": "乙", "phone": "13811118000", "role": "被申请人"}]
+    r = requests.post(server.url(mc), json={"committee": "ta", "source": "walk_in", "title": "同掩码",
+                                            "received_on": "2021-09-28", "parties": parties}, timeout=10)
+    assert r.status_code == 201, r.text
+    case = "%s/%d" % (mc, r.json()["id"])
+    staff = token_for(server, "admin", "mediation_case.read,mediation_case.update")
+    shown = requests.get(server.url(case), headers=staff, timeout=10).json()["parties"]
+    assert [p["phone"] for p in shown] == ["138****8000", "138****8000"]
+    # rows in place, one role changed: each keeps its own phone
+    edited = [dict(shown[0]), dict(shown[1], role="第三人")]
+    r = requests.patch(server.url(case), json={"parties": edited}, headers=dict(staff, **{"If-Match": '"1"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == [parties[0], dict(parties[1], role="第三人")]
+    # the first row removed: the second moves up and is no longer the party at its index
+    r = requests.patch(server.url(case), json={"parties": [edited[1]]}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0] == {"field": "parties[0].phone", "code": "masked_value_ambiguous",
+                                               "message": r.json()["error"]["details"][0]["message"]}
+    assert requests.get(server.url(case), timeout=10).json()["version"] == 2
+    # the last row removed: the first is still the same party at the same place
+    r = requests.patch(server.url(case), json={"parties": [edited[0]]}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == [parties[0]]
