@@ -35,6 +35,7 @@ struct admin_job {
     char *old_hash;                        /* OP_SELF_PASSWORD: the stored hash */
     bool old_ok;
     bool reused;                           /* OP_SELF_PASSWORD: the new password is the old one */
+    bool own_session;                      /* OP_SESSION_REVOKE: the caller's own session */
     char hash[SIFA_PASSWORD_HASH_MAX];
     json_t *result;                        /* owned; the answer */
 };
@@ -198,8 +199,12 @@ static void admin_done(struct sifa_req *req, void *ctx, int status, const struct
             sifa_resp_error(req, strcmp(err->code, "wrong_password") == 0 ? 403 : 0, err);
         else if (j->result != NULL)
             sifa_resp_json(req, j->op == OP_USER_CREATE ? 201 : 200, json_incref(j->result));
-        else
+        else {
+            /* Ending one's own session here is a logout: the browser drops the cookie too. */
+            if (j->own_session)
+                sifa_api_clear_session_cookie(req);
             sifa_resp_json(req, j->op == OP_ORG_CREATE ? 201 : 200, json_pack("{s:b,s:s}", "ok", 1, "target", j->target));
+        }
     }
     job_free(j);
 }
@@ -411,18 +416,38 @@ int sifa_api_roles_list(struct sifa_req *req, struct sifa_error *err)
 
 /* ---------- online users ---------- */
 
+/* Whether id (a session's listed id, a prefix of its hash) names the caller's own session. */
+static bool own_session(const struct sifa_principal *p, const char *id)
+{
+    size_t n = strlen(id);
+    return p != NULL && !p->via_token && p->session_hash[0] != '\0' && n >= 16 &&
+           strncmp(p->session_hash, id, n) == 0;
+}
+
+/* Each session says whether it is the caller's own ("current"), so that the page can warn an
+ * admin before they force themselves out. */
 int sifa_api_sessions_list(struct sifa_req *req, struct sifa_error *err)
 {
     const struct sifa_api *api = sifa_req_app(req);
+    const struct sifa_principal *p = sifa_req_principal(req);
     json_t *list;
     int rc = sifa_session_list(sifa_req_db(req), time(NULL), &api->session_limits, &list, err);
     if (rc < 0)
         return rc;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+        json_object_set_new(item, "current",
+                            json_boolean(own_session(p, json_string_value(json_object_get(item, "id")))));
     sifa_resp_json(req, 200, json_pack("{s:o,s:I}", "items", list, "total", (json_int_t)json_array_size(list)));
     return 0;
 }
 
 int sifa_api_sessions_revoke(struct sifa_req *req, struct sifa_error *err)
 {
-    return submit(req, job_new(req, OP_SESSION_REVOKE, sifa_req_param(req, "id")), err);
+    /* One's own session may be ended here too (the list marks it "current"); the answer then
+     * clears the cookie as a logout does. */
+    struct admin_job *j = job_new(req, OP_SESSION_REVOKE, sifa_req_param(req, "id"));
+    j->own_session = own_session(sifa_req_principal(req), sifa_req_param(req, "id"));
+    return submit(req, j, err);
 }

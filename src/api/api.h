@@ -112,8 +112,14 @@ extern const size_t sifa_api_routes_count;
  * caller (session cookie or bearer token), checks CSRF for cookie-authenticated writes, expands
  * the route's permission with its path parameters and checks it against the caller's roles.
  * Route permissions: "public" (no login), "authenticated" (any logged-in caller), "self.*" (the
- * caller's own account, allowed even before a first password change), or a permission name. */
+ * caller's own account, allowed even before a first password change), "attachments.write" (a
+ * create, update or transition permission of some module with an attachment field: uploads), or
+ * a permission name. */
 int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, struct sifa_error *err);
+
+/* Adds the header that makes the browser drop the session cookie (logout, ending one's own
+ * session through DELETE /api/v1/sessions/{id}). */
+void sifa_api_clear_session_cookie(struct sifa_req *req);
 
 /* Handlers, grouped by file. */
 int sifa_api_healthz(struct sifa_req *req, struct sifa_error *err);

@@ -160,6 +160,46 @@ static bool allowed_before_password_change(const char *permission)
            strcmp(permission, "self.logout") == 0;
 }
 
+static bool module_has_attachment(const struct sifa_module *m)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].type == SIFA_FIELD_ATTACHMENT)
+            return true;
+        for (size_t k = 0; k < m->fields[i].nsub; k++)
+            if (m->fields[i].sub[k].type == SIFA_FIELD_ATTACHMENT)
+                return true;
+    }
+    return false;
+}
+
+/* The route permission "attachments.write" (POST /api/v1/files): a file is uploaded only to be
+ * put into an attachment field, so the caller must hold a permission that writes one — create,
+ * update or a transition (transitions carry field values too) of a module with an attachment
+ * field. A read-only role (inspectors) is granted no write, so it is refused; so is a user who
+ * may write only modules without attachments. Without this any signed-in user could fill the
+ * disk with files no record will ever cite. */
+static bool may_attach(const struct sifa_api *api, const struct sifa_principal *p)
+{
+    for (size_t i = 0; api->model != NULL && i < api->model->nmodules; i++) {
+        const struct sifa_module *m = &api->model->modules[i];
+        if (!module_has_attachment(m))
+            continue;
+        char perm[160];
+        snprintf(perm, sizeof(perm), "%s.create", m->code);
+        if (sifa_principal_can(p, perm))
+            return true;
+        snprintf(perm, sizeof(perm), "%s.update", m->code);
+        if (sifa_principal_can(p, perm))
+            return true;
+        for (size_t t = 0; t < m->ntransitions; t++) {
+            snprintf(perm, sizeof(perm), "%s.transition.%s", m->code, m->transitions[t].code);
+            if (sifa_principal_can(p, perm))
+                return true;
+        }
+    }
+    return false;
+}
+
 int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, struct sifa_error *err)
 {
     if (strcmp(route->permission, "public") == 0)
@@ -184,6 +224,12 @@ int sifa_api_authorize(struct sifa_req *req, const struct sifa_route *route, str
         return sifa_error_set(err, SIFA_EDENIED, "password_change_required", "请先修改初始密码");
     if (strcmp(route->permission, "authenticated") == 0)
         return 0;
+    if (strcmp(route->permission, "attachments.write") == 0)
+        return may_attach(sifa_req_app(req), p)
+                   ? 0
+                   : sifa_error_set_details(err, SIFA_EDENIED, "denied",
+                                            json_pack("{s:s}", "permission", "attachments.write"),
+                                            "无权上传文件(需要可填写附件的业务模块的新增、修改或流转权限)");
     char perm[160];
     if (expand_permission(req, route->permission, perm, sizeof(perm)) < 0)
         return sifa_error_set(err, SIFA_EINTERNAL, "bad_permission", "路由权限定义有误");
@@ -447,6 +493,11 @@ int sifa_api_login(struct sifa_req *req, struct sifa_error *err)
     return 0;
 }
 
+void sifa_api_clear_session_cookie(struct sifa_req *req)
+{
+    sifa_resp_header(req, "set-cookie", COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+}
+
 struct logout {
     char hash[65];
     char user[SIFA_NAME_MAX + 1];
@@ -469,7 +520,7 @@ static void logout_done(struct sifa_req *req, void *ctx, int status, const struc
         if (status < 0) {
             sifa_resp_error(req, 0, err);
         } else {
-            sifa_resp_header(req, "set-cookie", COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            sifa_api_clear_session_cookie(req);
             sifa_resp_json(req, 200, json_pack("{s:b}", "ok", 1));
         }
     }

@@ -8,8 +8,9 @@
  * read one of them (each module's `<module>.read` and data scope, as for deadlines), and, until
  * a record cites it, by the user who uploaded it (so a form can show what was just attached).
  * Anyone else gets 404 file_not_found, as for a record outside one's scope: the id's existence
- * does not leak. An inspector's downloads are audited (file.read) before they are answered. Uploading stays open to any signed-in user with a create or update permission
- * somewhere (a file alone shows nothing to anyone but its uploader). */
+ * does not leak. An inspector's downloads are audited (file.read) before they are answered.
+ * Uploading needs a permission that writes an attachment field (route permission
+ * "attachments.write", checked by sifa_api_authorize): read-only roles get 403. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

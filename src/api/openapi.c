@@ -118,13 +118,19 @@ static json_t *path_parameters(const char *pattern)
 }
 
 /* Query parameters, for the routes whose query is more than a record list's filters (those are
- * the fields of the module's schema with __gte/__lte/__gt/__lt/__ne/__empty, state, org, q, sort). */
+ * the fields of the module's schema with __gte/__lte/__gt/__lt/__ne/__empty, state, q, sort;
+ * the org filters are listed, as they are not fields). */
 static const struct {
     const char *route, *name, *type, *description;
     const char *values[4]; /* an enum, or empty */
 } query_params[] = {
     {"records.export", "format", "string", "xlsx (default) or csv (UTF-8 with BOM); the other parameters are the "
                                            "list's filters, search and sort, and every page is exported", {"xlsx", "csv"}},
+    {"records.list", "org", "string", "org unit code (exact; repeated: any of them)", {0}},
+    {"records.list", "org_under", "string", "org unit code: its records and those of every unit below it (repeated: "
+                                            "the union); an unknown code is 404 org_not_found", {0}},
+    {"records.export", "org", "string", "org unit code (exact; repeated: any of them)", {0}},
+    {"records.export", "org_under", "string", "org unit code: its records and those of every unit below it", {0}},
     {"audit.list", "actor", "string", "user name (exact)", {0}},
     {"audit.list", "action", "string", "action (exact), e.g. auth.login", {0}},
     {"audit.list", "action_prefix", "string", "actions starting with this, e.g. auth. (the login log)", {0}},

@@ -417,6 +417,13 @@ static int validated_body(struct sifa_req *req, const struct sifa_module *m, boo
 {
     struct sifa_api *api = sifa_req_app(req);
     struct sifa_record_ctx rc = {.model = api->model, .calendar = api->calendar, .now = time(NULL)};
+    /* A caller who sees personal data masked sends the masks back from a form; on a change (not a
+     * create) such a masked identity number or phone passes here and the writer keeps the
+     * stored value it stands for (sifa_record_update). */
+    const struct sifa_principal *p = sifa_req_principal(req);
+    char perm[160];
+    snprintf(perm, sizeof(perm), "%s.personal", m->code);
+    rc.masked_echo = partial && p != NULL && !sifa_principal_can(p, perm);
     json_t *body = sifa_req_json(req);
     json_t *empty = body ? NULL : json_object();
     int r = sifa_record_validate(&rc, m, body ? body : empty, partial, ret_values, err);

@@ -90,9 +90,10 @@ const struct sifa_route sifa_api_routes[] = {
      SIFA_ROUTE_JSON_BODY, "reports.passages.put"},
     {"POST", "/api/v1/reports/check", sifa_api_check_report, "authenticated", 8 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "reports.check"},
-    /* Files: a download needs a readable record citing the file, or to be its uploader while no
-     * record cites it (src/api/files.c); anyone else gets 404. */
-    {"POST", "/api/v1/files", sifa_api_files_upload, "authenticated", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
+    /* Files: an upload needs a permission that writes an attachment field ("attachments.write",
+     * see sifa_api_authorize); a download needs a readable record citing the file, or to be its
+     * uploader while no record cites it (src/api/files.c); anyone else gets 404. */
+    {"POST", "/api/v1/files", sifa_api_files_upload, "attachments.write", 20 * 1024 * KB, SIFA_ROUTE_RAW_BODY,
      "files.upload"},
     {"GET", "/api/v1/files/{id}", sifa_api_files_get, "authenticated", 0, 0, "files.get"},
     {"GET", "/api/v1/files/{id}/content", sifa_api_files_content, "authenticated", 0, 0, "files.content"},

@@ -184,13 +184,60 @@ struct setting_write {
     char key[72];
     char *value;
     char updated_at[32];
+    const struct sifa_api *api;
+    char actor[SIFA_NAME_MAX + 1];
+    char address[64];
 };
 
+/* Whether a setting's values stay out of the audit log: a key with a word (between dots and
+ * underscores) that names a credential. Settings are plain key/value text readable by admins, so
+ * this only keeps such values from spreading into every audit reader's view and every export of
+ * the log; the entry still says who changed which key when. */
+static bool setting_secret(const char *key)
+{
+    static const char *const words[] = {"secret", "password", "passwd", "token", "key", "apikey", "credential",
+                                        "credentials", "private"};
+    for (const char *p = key; *p != '\0';) {
+        size_t n = strcspn(p, "._");
+        for (size_t i = 0; i < SIFA_ARRAY_SIZE(words); i++)
+            if (strlen(words[i]) == n && strncmp(p, words[i], n) == 0)
+                return true;
+        p += n;
+        if (*p != '\0')
+            p++;
+    }
+    return false;
+}
+
+/* The stored value of key (*ret new; NULL when the key is not set). */
+static int setting_value(struct sifa_db *db, const char *key, char **ret, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int rc = sifa_db_prepare(db, "SELECT value FROM kv_settings WHERE key = ?", &st, err);
+    if (rc < 0)
+        return rc;
+    sifa_db_bind_text(st, 1, key, -1);
+    rc = sifa_db_step(st, err);
+    *ret = rc == SIFA_DB_ROW ? sifa_xstrdup(sifa_db_column_text(st, 0)) : NULL;
+    sifa_db_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* The change and its audit entry ("setting.update": the key, the old and new value unless the
+ * setting is secret) commit together, as user and org changes do. */
 static int setting_write_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
 {
     struct setting_write *w = ctx;
+    char *old = NULL;
+    int rc = setting_value(db, w->key, &old, err);
+    if (rc < 0)
+        return rc;
+    json_t *details = setting_secret(w->key)
+                          ? json_pack("{s:s,s:b,s:b}", "key", w->key, "secret", 1, "created", old == NULL)
+                          : json_pack("{s:s,s:s?,s:s}", "key", w->key, "old", old, "new", w->value);
+    free(old);
     struct sifa_db_stmt *st;
-    int rc = sifa_db_prepare(db,
+    rc = sifa_db_prepare(db,
                              "INSERT INTO kv_settings (key, value, updated_at) VALUES (?, ?, ?) "
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                              &st, err);
@@ -201,7 +248,12 @@ static int setting_write_run(struct sifa_db *db, void *ctx, struct sifa_error *e
     sifa_db_bind_text(st, 3, w->updated_at, -1);
     rc = sifa_db_step(st, err);
     sifa_db_stmt_done(st);
-    return rc < 0 ? rc : 0;
+    if (rc < 0) {
+        json_decref(details);
+        return rc;
+    }
+    return sifa_api_audit(db, w->api, w->actor[0] ? w->actor : NULL, w->address, "setting.update", w->key, details,
+                          err);
 }
 
 static void setting_write_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
@@ -239,6 +291,10 @@ int sifa_api_settings_put(struct sifa_req *req, struct sifa_error *err)
     snprintf(w->key, sizeof(w->key), "%s", key);
     w->value = sifa_xstrdup(json_string_value(value));
     utc_now_text(w->updated_at, sizeof(w->updated_at));
+    w->api = sifa_req_app(req);
+    const struct sifa_principal *p = sifa_req_principal(req);
+    snprintf(w->actor, sizeof(w->actor), "%s", p != NULL ? p->user : "");
+    snprintf(w->address, sizeof(w->address), "%s", sifa_req_peer(req));
     if (sifa_req_defer_write(req, setting_write_run, setting_write_done, w) < 0) {
         free(w->value);
         free(w);

@@ -72,6 +72,9 @@ struct sifa_record_ctx {
     const struct sifa_model *model;       /* borrowed */
     const struct sifa_record_crypto *crypto; /* borrowed; NULL: personal data stored in clear (tests only) */
     bool unmask;                          /* the caller may see personal data in clear */
+    bool masked_echo;                     /* sifa_record_validate: personal identity numbers and
+                                           * phones containing '*' are kept as sent (masked echoes
+                                           * of a caller without unmask; see sifa_record_update) */
     const struct sifa_record_scope *scope; /* borrowed; NULL: nothing (see above); SIFA_RECORD_SCOPE_ALL
                                             * for the CLI and system jobs */
     const struct sifa_calendar *calendar; /* borrowed; NULL: working-day deadlines are an error */
@@ -125,7 +128,17 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
 int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
                     json_t **ret_record, struct sifa_error *err);
 /* Changes fields. expected_version: the version the caller read (If-Match); a different current
- * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}. */
+ * version gives SIFA_ECONFLICT, code "stale_version", details {"current": <record>}.
+ * Masked echoes: when the caller may not see personal data (!rc->unmask), a personal value (a
+ * field, a person's member, a group row's member) equal to the mask of the stored value means
+ * "unchanged": the stored value is kept and no change is recorded. A group row's member stands
+ * for the one stored value of any row with that mask (rows move); when several differ, for the
+ * same-index row's if no row can have moved (as many rows as stored) or that row's other members
+ * agree, else SIFA_EINVALID "validation", code
+ * "masked_value_ambiguous" (details name the member). Any other
+ * value replaces the stored one, except a masked identity number or phone let through by
+ * validation (rc->masked_echo) that is no stored value's mask: SIFA_EINVALID "validation", code
+ * "masked_value". The same holds for sifa_record_transition. */
 int sifa_record_update(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module,
                        int64_t id, int64_t expected_version, json_t *values, json_t **ret_record,
                        struct sifa_error *err);
@@ -178,7 +191,8 @@ struct sifa_record_query_param {
     const char *value; /* borrowed */
 };
 /* Lists records. params: field filters (f=v, repeated for a set; f__gte, f__lte, f__gt, f__lt;
- * f__empty=true|false), state, org, q (full-text, Chinese, two characters and more), sort
+ * f__empty=true|false), state, org (exact codes), org_under (an org unit and every unit below it;
+ * unknown code: SIFA_ENOTFOUND "org_not_found"), q (full-text, Chinese, two characters and more), sort
  * (field or -field, also id, created_at, updated_at), page (from 1), page_size (≤ 200).
  * Unknown parameters or bad values: SIFA_EINVALID "bad_filter". *ret_page is new:
  * {"items": [...], "total": N, "page": P, "page_size": S}. */

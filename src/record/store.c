@@ -1624,6 +1624,179 @@ static json_t *stale_details(struct sifa_db *db, const struct sifa_record_ctx *r
     return json_pack("{s:o}", "current", current);
 }
 
+/* ---------- masked echoes ---------- */
+
+/* sent with each member that is the mask of plain's same member replaced by plain's (new
+ * reference). For a person, member by member; for any other personal value, the whole. */
+static json_t *unmask_echo(const struct sifa_record_ctx *rc, const struct sifa_field *f, json_t *sent, json_t *plain)
+{
+    if (plain == NULL || json_is_null(plain) || sent == NULL || json_is_null(sent))
+        return json_incref(sent);
+    if (f->type == SIFA_FIELD_PERSON) {
+        if (!json_is_object(sent) || !json_is_object(plain))
+            return json_incref(sent);
+        static const struct {
+            const char *key;
+            enum sifa_mask_kind kind;
+        } members[] = {{"name", SIFA_MASK_NAME}, {"id_number", SIFA_MASK_ID_NUMBER}, {"phone", SIFA_MASK_PHONE}};
+        json_t *out = json_copy(sent);
+        for (size_t k = 0; k < SIFA_ARRAY_SIZE(members); k++) {
+            json_t *sv = json_object_get(sent, members[k].key), *pv = json_object_get(plain, members[k].key);
+            if (!json_is_string(sv) || !json_is_string(pv))
+                continue;
+            json_t *masked = mask_string(rc, members[k].kind, pv);
+            if (json_equal(masked, sv))
+                json_object_set(out, members[k].key, pv);
+            json_decref(masked);
+        }
+        return out;
+    }
+    json_t *masked = mask_value(rc, f, plain);
+    bool echo = json_equal(masked, sent);
+    json_decref(masked);
+    return json_incref(echo ? plain : sent);
+}
+
+/* Whether v still holds a masked identity number or phone (let through by validation as a
+ * possible echo, see validate.c masked_echo) after unmask_echo found no stored value for it. */
+static bool still_masked(const struct sifa_field *f, json_t *v)
+{
+    if (f->type == SIFA_FIELD_PERSON) {
+        json_t *id = json_object_get(v, "id_number"), *ph = json_object_get(v, "phone");
+        return (json_is_string(id) && strchr(json_string_value(id), '*') != NULL) ||
+               (json_is_string(ph) && strchr(json_string_value(ph), '*') != NULL);
+    }
+    return (f->type == SIFA_FIELD_ID_NUMBER || f->type == SIFA_FIELD_PHONE) && json_is_string(v) &&
+           strchr(json_string_value(v), '*') != NULL;
+}
+
+/* A problem for path: the field's name, then what is wrong with it. */
+static void add_masked_problem(json_t *problems, const char *path, const char *code, const char *what,
+                               const char *name)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "%s %s", name, what);
+    json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", path, "code", code, "message", msg));
+}
+
+/* Whether a sent group row and a stored one agree on every member that is not personal data (the
+ * same party, as far as the caller can tell them apart). */
+static bool same_row(const struct sifa_field *g, json_t *sent_row, json_t *stored_row)
+{
+    for (size_t k = 0; k < g->nsub; k++) {
+        if (g->sub[k].personal)
+            continue;
+        json_t *a = json_object_get(sent_row, g->sub[k].code), *b = json_object_get(stored_row, g->sub[k].code);
+        if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+            return false;
+    }
+    return true;
+}
+
+/* One group row's personal member sf: the stored value, among all rows, whose mask it is — rows
+ * move when one above is removed, so the row's index alone does not say which party it is. When
+ * several different stored values share that mask (138****8000 for two phones), the row at the
+ * same index wins if rows cannot have moved (as many rows sent as stored: the form only appends
+ * and removes) or it is the same party (its other members agree); otherwise which one is meant
+ * is unknown and the member is refused ("masked_value_ambiguous") rather than guessed. */
+static json_t *unmask_group_member(const struct sifa_record_ctx *rc, const struct sifa_field *g,
+                                   const struct sifa_field *sf, size_t row, json_t *sent_row, size_t nsent,
+                                   json_t *stored_rows, const char *path, json_t *problems)
+{
+    json_t *sent = json_object_get(sent_row, sf->code);
+    json_t *found = NULL;
+    bool ambiguous = false;
+    size_t j;
+    json_t *srow;
+    json_array_foreach(stored_rows, j, srow)
+    {
+        json_t *cand = unmask_echo(rc, sf, sent, json_object_get(srow, sf->code));
+        if (json_equal(cand, sent) || (found != NULL && json_equal(cand, found))) {
+            json_decref(cand);
+            continue;
+        }
+        if (found == NULL)
+            found = cand;
+        else {
+            ambiguous = true;
+            json_decref(cand);
+        }
+    }
+    if (found == NULL)
+        return json_incref(sent);
+    if (!ambiguous)
+        return found;
+    json_decref(found);
+    json_t *same = json_array_get(stored_rows, row);
+    if (same != NULL && (nsent == json_array_size(stored_rows) || same_row(g, sent_row, same))) {
+        json_t *nv = unmask_echo(rc, sf, sent, json_object_get(same, sf->code));
+        if (!json_equal(nv, sent))
+            return nv;
+        json_decref(nv);
+    }
+    add_masked_problem(problems, path, "masked_value_ambiguous",
+                       "是遮蔽后的值,与多项的原值相符,无法判断是哪一个,请填写完整的值", sf->name);
+    return json_incref(sent);
+}
+
+/* A copy of values (*ret new) in which every masked echo of a caller who sees personal data only
+ * masked is replaced by the stored value it stands for (current holds the stored values in
+ * clear), so the merge finds no change there and the mask is never written over the data. See
+ * sifa_record_update's contract. */
+static int keep_masked_echoes(const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *current,
+                              json_t *values, json_t **ret, struct sifa_error *err)
+{
+    json_t *out = json_copy(values);
+    json_t *problems = json_array();
+    for (size_t i = 0; i < m->nfields; i++) {
+        const struct sifa_field *f = &m->fields[i];
+        json_t *sent = json_object_get(values, f->code);
+        if (sent == NULL || json_is_null(sent) || !field_has_personal(f))
+            continue;
+        if (f->personal) {
+            json_t *nv = unmask_echo(rc, f, sent, json_object_get(current, f->code));
+            if (still_masked(f, nv))
+                add_masked_problem(problems, f->code, "masked_value",
+                                   "是遮蔽后的值,与当前记录不符,请填写完整的值", f->name);
+            json_object_set_new(out, f->code, nv);
+            continue;
+        }
+        json_t *stored_rows = json_object_get(current, f->code);
+        json_t *rows = json_array();
+        size_t idx;
+        json_t *entry;
+        json_array_foreach(sent, idx, entry)
+        {
+            json_t *row = json_copy(entry);
+            for (size_t k = 0; k < f->nsub; k++) {
+                const struct sifa_field *sf = &f->sub[k];
+                json_t *sv = json_object_get(entry, sf->code);
+                if (!sf->personal || sv == NULL || json_is_null(sv))
+                    continue;
+                char path[320];
+                snprintf(path, sizeof(path), "%s[%zu].%s", f->code, idx, sf->code);
+                size_t before = json_array_size(problems);
+                json_t *nv = unmask_group_member(rc, f, sf, idx, entry, json_array_size(sent), stored_rows, path,
+                                                 problems);
+                if (json_array_size(problems) == before && still_masked(sf, nv) && json_equal(nv, sv))
+                    add_masked_problem(problems, path, "masked_value",
+                                       "是遮蔽后的值,与当前记录不符,请填写完整的值", sf->name);
+                json_object_set_new(row, sf->code, nv);
+            }
+            json_array_append_new(rows, row);
+        }
+        json_object_set_new(out, f->code, rows);
+    }
+    if (json_array_size(problems) > 0) {
+        json_decref(out);
+        return sifa_error_set_details(err, SIFA_EINVALID, "validation", problems, "%s",
+                                      json_string_value(json_object_get(json_array_get(problems, 0), "message")));
+    }
+    json_decref(problems);
+    *ret = out;
+    return 0;
+}
+
 /* Merges values into current, records the differences in changes (new object). */
 static json_t *merge(const struct sifa_module *m, json_t *current, json_t *values, json_t **ret_changes)
 {
@@ -1680,7 +1853,16 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             return r;
         }
     }
+    /* values is borrowed: echoes are resolved in a copy that replaces it from here on. */
+    json_t *own_values = NULL;
+    if (!rc->unmask && (r = keep_masked_echoes(rc, m, current, values, &own_values, err)) < 0) {
+        json_decref(current);
+        return r;
+    }
+    if (own_values != NULL)
+        values = own_values;
     if ((r = check_refs(db, rc, m, values, err)) < 0) {
+        json_decref(own_values);
         json_decref(current);
         return r;
     }
@@ -1690,6 +1872,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
         json_decref(merged);
         json_decref(changes);
         json_decref(current);
+        json_decref(own_values);
         return r;
     }
     if (t != NULL) {
@@ -1723,6 +1906,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             json_decref(merged);
             json_decref(changes);
             json_decref(current);
+            json_decref(own_values);
             return r;
         }
         json_decref(missing);
@@ -1731,11 +1915,14 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
         state = t->to->code;
     }
     if (t == NULL && json_object_size(changes) == 0) {
-        /* Nothing changes: no new version, no history row; answer with the record as it is. */
+        /* Nothing changes: no new version, no history row; answer with the record as it is, read
+         * again as the caller may see it (current is in clear: a masked echo lands here). */
         json_decref(merged);
         json_decref(changes);
-        *ret_record = current;
-        return 0;
+        json_decref(current);
+        json_decref(own_values);
+        r = load_record(db, rc, m, id, ret_record, err);
+        return r < 0 ? r : 0;
     }
     char *state_copy = sifa_xstrdup(state);
     int64_t changed = 0;
@@ -1757,6 +1944,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     json_decref(merged);
     json_decref(changes);
     json_decref(current);
+    json_decref(own_values);
     return r < 0 ? r : 0;
 }
 
@@ -2069,6 +2257,40 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             sifa_sql_add(&where, ")");
     }
 
+    /* org_under: records of these org units or any unit below them (repeated: the union), by
+     * the path prefix of the orgs table as the data scope's subtrees are, so a subtree of any
+     * size is one bound parameter, not a list of every code in it. An unknown code is 404
+     * org_not_found rather than an empty list: a typo or a unit since removed must not read
+     * as "no records". */
+    {
+        size_t count = 0;
+        for (size_t i = 0; i < nparams && r >= 0; i++) {
+            if (strcmp(params[i].key, "org_under") != 0)
+                continue;
+            used[i] = true;
+            int64_t known = 0;
+            if ((r = count_sql(db, "SELECT count(*) FROM orgs WHERE code = ?", params[i].value, &known, err)) < 0)
+                break;
+            if (known == 0) {
+                r = sifa_error_set_details(err, SIFA_ENOTFOUND, "org_not_found",
+                                           json_pack("{s:s,s:s}", "field", "org_under", "org", params[i].value),
+                                           "机构 %s 不存在", params[i].value);
+                break;
+            }
+            if (nb >= MAX_BOUND) {
+                r = bad_filter(err, "org_under", "查询条件过多");
+                break;
+            }
+            sifa_sql_add(&where, count == 0 ? " AND org IN (SELECT o.code FROM orgs o JOIN orgs s ON "
+                                              "substr(o.path, 1, length(s.path)) = s.path WHERE s.code IN (?"
+                                            : ", ?");
+            bounds[nb++] = (struct bound){.kind = B_TEXT, .s = params[i].value};
+            count++;
+        }
+        if (count > 0 && r >= 0)
+            sifa_sql_add(&where, "))");
+    }
+
     static const struct {
         const char *suffix, *op;
     } ops[] = {{"__gte", ">="}, {"__lte", "<="}, {"__gt", ">"}, {"__lt", "<"}, {"__ne", "<>"}};
@@ -2152,7 +2374,7 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     for (size_t i = 0; i < nparams && r >= 0; i++)
         if (!used[i])
             r = bad_filter(err, params[i].key, "不认识的查询参数 %s(可用:字段代码及其 __gte/__lte/__gt/__lt/__ne/__empty 后缀、"
-                                               "state、org、q、sort、page、page_size)",
+                                               "state、org、org_under、q、sort、page、page_size)",
                            params[i].key);
 
     struct sql order = {0};

@@ -100,7 +100,7 @@ static json_t *validate_person(const struct sifa_record_ctx *rc, const struct si
     else
         json_object_set(out, "name", name);
     struct sifa_field idf = {.code = "id_number", .name = "身份证号", .type = SIFA_FIELD_ID_NUMBER,
-                             .allow_legacy_id = f->allow_legacy_id};
+                             .allow_legacy_id = f->allow_legacy_id, .personal = f->personal};
     json_t *id = json_object_get(v, "id_number");
     snprintf(sub, sizeof(sub), "%s.id_number", path);
     if (id != NULL && !json_is_null(id)) {
@@ -108,7 +108,7 @@ static json_t *validate_person(const struct sifa_record_ctx *rc, const struct si
         if (nid)
             json_object_set_new(out, "id_number", nid);
     }
-    struct sifa_field phf = {.code = "phone", .name = "电话", .type = SIFA_FIELD_PHONE};
+    struct sifa_field phf = {.code = "phone", .name = "电话", .type = SIFA_FIELD_PHONE, .personal = f->personal};
     json_t *ph = json_object_get(v, "phone");
     snprintf(sub, sizeof(sub), "%s.phone", path);
     if (ph != NULL && !json_is_null(ph)) {
@@ -177,11 +177,25 @@ static json_t *validate_group(const struct sifa_record_ctx *rc, const struct sif
 }
 
 /* Returns the normalised value (new) or NULL after adding a problem. v is not null. */
+/* A masked echo of a personal identity number or phone ("330282********1234", "138****5678"): a
+ * caller who sees the value only masked sends it back unchanged from a form. It cannot pass the
+ * check-digit or number checks, so it is kept as sent here, and the writer (store.c,
+ * keep_masked_echoes) turns it back into the stored value when it is the mask of that value, or
+ * refuses it when it is not. Only when rc->masked_echo is set (updates and transitions by such a
+ * caller); a create has no stored value to stand for. */
+static bool masked_echo(const struct sifa_record_ctx *rc, const struct sifa_field *f, json_t *v)
+{
+    return rc->masked_echo && f->personal && (f->type == SIFA_FIELD_ID_NUMBER || f->type == SIFA_FIELD_PHONE) &&
+           json_is_string(v) && strchr(json_string_value(v), '*') != NULL;
+}
+
 static json_t *validate_value(const struct sifa_record_ctx *rc, const struct sifa_field *f, json_t *v,
                               const char *path, json_t *problems)
 {
     struct sifa_error e = {0};
     json_t *out = NULL;
+    if (masked_echo(rc, f, v))
+        return json_incref(v);
     switch (f->type) {
     case SIFA_FIELD_TEXT:
     case SIFA_FIELD_LONGTEXT: {

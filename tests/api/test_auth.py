@@ -555,3 +555,31 @@ def test_password_reset_ends_sessions_and_tokens(server):
     assert server.get(ME).status_code == 200 and len(admin_token) == 2
     r = login(server, "zhang", ONE_TIME)
     assert r.status_code == 200 and r.json()["must_change_password"] is True
+
+
+def test_sessions_list_marks_the_callers_own_session_and_ending_it_logs_out(server):
+    """GET /api/v1/sessions says which session is the caller's own ("current"), so the admin page
+    can warn before an admin forces themselves out; ending it there is a logout: the answer
+    clears the cookie and the session no longer works."""
+    mine, csrf = session_for(server, "admin", ADMIN_PASSWORD)
+    other, _ = session_for(server, "admin", ADMIN_PASSWORD)
+    items = mine.get(server.url("/api/v1/sessions"), timeout=10).json()["items"]
+    assert len(items) == 2 and all(isinstance(i["current"], bool) for i in items)
+    (own,) = [i for i in items if i["current"]]
+    # the other browser sees its own session as current, not this one
+    seen_by_other = other.get(server.url("/api/v1/sessions"), timeout=10).json()["items"]
+    (theirs,) = [i for i in seen_by_other if i["current"]]
+    assert theirs["id"] != own["id"]
+    # a bearer token has no session: nothing is current
+    assert not any(i["current"] for i in server.get("/api/v1/sessions").json()["items"])
+
+    # ending another session leaves this one's cookie alone
+    r = mine.delete(server.url("/api/v1/sessions/" + theirs["id"]), headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 200 and "set-cookie" not in r.headers, r.headers
+    assert_envelope(other.get(server.url(ME), timeout=10), 401, "session_expired")
+    # ending one's own clears the cookie like a logout
+    r = mine.delete(server.url("/api/v1/sessions/" + own["id"]), headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert "Max-Age=0" in r.headers["set-cookie"] and r.headers["set-cookie"].startswith("sifa_session=;")
+    assert not mine.cookies.get("sifa_session")
+    assert mine.get(server.url(ME), headers=NO_AUTH, timeout=10).status_code == 401

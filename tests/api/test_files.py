@@ -184,3 +184,28 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
     assert sorted(file_reads()) == [("insp", "files/" + fb, "content"), ("insp", "files/" + fb, "metadata")]
     got = insp.s.get(server.url("/api/v1/files/%s/content" % fb), timeout=10)
     assert got.status_code == 200 and got.content == PDF
+
+
+def test_upload_needs_a_permission_that_writes_an_attachment(server):
+    """Bug: POST /api/v1/files needed only a login, so a read-only inspector (or leadership, who
+    only read and export) could fill the disk with files. Now the caller must hold create, update
+    or a transition of a module with an attachment field; everyone else gets 403, nothing stored."""
+    server.cli("org", "add", "c", "--name", "慈溪市", "--kind", "city")
+    for name, role in (("sa", "mediation_staff"), ("lead", "leadership"), ("la", "legal_aid_staff"),
+                       ("insp", "inspector")):
+        r = server.cli("user", "add", name, "--display-name", name, "--org", "c", "--roles", role,
+                       "--password-stdin", input_text=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+    sa, lead, la, insp = (User(server, n) for n in ("sa", "lead", "la", "insp"))
+    assert sa.upload(PDF, "application/pdf", "协议.pdf")
+    for who in (insp, lead, la):  # la writes legal aid cases only, which have no attachment field
+        r = who.s.post(server.url("/api/v1/files?name=x.pdf"), data=PDF,
+                       headers=dict(who.csrf, **{"Content-Type": "application/pdf"}), timeout=10)
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "denied" and r.json()["error"]["details"]["permission"] == "attachments.write"
+    # an API token is limited to its scopes: without one that writes an attachment field, refused
+    tok = server.cli("token", "create", "--user", "sa", "--name", "t", "--scopes", "mediation_case.read")
+    assert tok.returncode == 0, tok.stderr
+    r = requests.post(server.url("/api/v1/files?name=x.pdf"), data=PDF, timeout=10,
+                      headers={"Content-Type": "application/pdf", "Authorization": "Bearer " + tok.stdout.strip()})
+    assert r.status_code == 403, r.text

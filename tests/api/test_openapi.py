@@ -26,6 +26,11 @@ def test_openapi_covers_every_route_and_module(server):
     export = doc["paths"]["/api/v1/modules/{code}/records/export"]["get"]
     fmt = [p for p in export["parameters"] if p["name"] == "format"]
     assert fmt and fmt[0]["in"] == "query" and fmt[0]["schema"]["enum"] == ["xlsx", "csv"]
+    # the org filters, which are not fields: org (exact) and org_under (a subtree), list and export alike
+    for path in ("/api/v1/modules/{code}/records", "/api/v1/modules/{code}/records/export"):
+        query = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+        assert {"org", "org_under"} <= set(query), path
+        assert query["org_under"]["schema"] == {"type": "string"}
 
     modules = requests.get(server.url("/api/v1/modules"), timeout=10).json()["modules"]
     schemas = doc["components"]["schemas"]

@@ -202,3 +202,144 @@ def test_clear_personal_data_in_write_answers_is_audited(server):
     assert r.status_code == 409, r.text
     assert len(personal_reads()) == 2
     assert requests.get(server.url("/api/v1/audit/verify"), timeout=30).json()["ok"] is True
+
+
+def test_masked_echo_keeps_the_stored_personal_value(server):
+    """A caller who sees personal data masked and sends the masks back (a form does) changes
+    nothing: the stored values stay, no history entry names them. A new value still replaces the
+    stored one; a mask that is no stored value's mask is refused, never stored."""
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    applicant = {"name": "欧阳修", "id_number": VALID_ID, "phone": "13800138000"}
+    r = legal_aid(server, applicant)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    one = "%s/%d" % (LA, rid)
+    staff = token_for(server, "admin", "legal_aid_case.read,legal_aid_case.update")
+    masked = requests.get(server.url(one), headers=staff, timeout=10).json()["applicant"]
+    assert masked == {"name": "欧**", "id_number": "110105********002X", "phone": "138****8000"}
+
+    # the whole masked person sent back with another change: the person is kept as stored
+    r = requests.patch(server.url(one), json={"applicant": masked, "cause": "追索劳动报酬"},
+                       headers=dict(staff, **{"If-Match": '"1"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["applicant"] == masked and r.json()["version"] == 2
+    assert requests.get(server.url(one), timeout=10).json()["applicant"] == applicant  # admin sees it in clear
+    hist = requests.get(server.url(one + "/history"), timeout=10).json()["history"]
+    assert list(hist[-1]["changes"]) == ["cause"]
+
+    # only the mask: no change at all, no new version, and the answer is still masked
+    r = requests.patch(server.url(one), json={"applicant": masked}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 200 and r.json()["version"] == 2 and r.json()["applicant"] == masked, r.text
+    assert len(requests.get(server.url(one + "/history"), timeout=10).json()["history"]) == 2
+
+    # a new name replaces the stored one; the masked identity number and phone beside it are kept
+    r = requests.patch(server.url(one), json={"applicant": dict(masked, name="欧阳询")},
+                       headers=dict(staff, **{"If-Match": '"2"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(one), timeout=10).json()["applicant"] == dict(applicant, name="欧阳询")
+
+    # a masked identity number that is not the stored one's mask is refused, not stored
+    r = requests.patch(server.url(one), json={"applicant": dict(masked, id_number="330282********1234")},
+                       headers=dict(staff, **{"If-Match": '"3"'}), timeout=10)
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["code"] == "masked_value", r.text
+    # and one who may see the data cannot send masks at all (there is no echo to resolve)
+    r = requests.patch(server.url(one), json={"applicant": dict(applicant, id_number="110105********002X")},
+                       headers={"If-Match": '"3"'}, timeout=10)
+    assert r.status_code == 422, r.text
+
+    # group rows: each row's masked members stand for that row's stored values, also after a
+    # row above was removed
+    mc = "/api/v1/modules/mediation_case/records"
+    parties = [{"name": "甲", "id_number": VALID_ID, "phone": "13800138000", "role": "申请人"},
+               {"name": "乙", "id_number": "110105194912310038", "phone": "13900139000", "role": "被申请人"}]
+    r = requests.post(server.url(mc), json={"committee": "ta", "source": "walk_in", "title": "邻里纠纷",
+                                            "received_on": "2021-09-28", "parties": parties}, timeout=10)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    case = "%s/%d" % (mc, cid)
+    staff = token_for(server, "admin", "mediation_case.read,mediation_case.update")
+    shown = requests.get(server.url(case), headers=staff, timeout=10).json()["parties"]
+    assert shown[1]["id_number"] == "110105********0038" and shown[1]["phone"] == "139****9000"
+    r = requests.patch(server.url(case), json={"parties": shown, "title": "邻里纠纷(续)"},
+                       headers=dict(staff, **{"If-Match": '"1"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == parties
+    assert list(requests.get(server.url(case + "/history"), timeout=10).json()["history"][-1]["changes"]) == ["title"]
+    r = requests.patch(server.url(case), json={"parties": shown[1:]}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == parties[1:]
+
+
+def test_masked_echo_of_personal_text_fields(server):
+    """Names and free text pass validation masked: the echo must not overwrite them."""
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    cs = "/api/v1/modules/correction_subject/records"
+    body = {"office": "ta", "person": {"name": "张三丰", "id_number": VALID_ID}, "address": "甲镇某村五组12号",
+            "kind": "probation", "crime": "盗窃罪", "decision_org": "慈溪市人民法院", "effective_on": "2021-03-01"}
+    r = requests.post(server.url(cs), json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    one = "%s/%d" % (cs, r.json()["id"])
+    staff = token_for(server, "admin", "correction_subject.read,correction_subject.update")
+    shown = requests.get(server.url(one), headers=staff, timeout=10).json()
+    assert shown["person"]["name"] == "张**" and shown["address"] != body["address"]
+    # the masked texts (they pass validation: this is what once overwrote the data)
+    echo = {k: shown[k] for k in ("address", "crime")}
+    r = requests.patch(server.url(one), json=dict(echo, remarks="按时报到"), headers=dict(staff, **{"If-Match": '"1"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    stored = requests.get(server.url(one), timeout=10).json()
+    assert stored["address"] == body["address"] and stored["crime"] == "盗窃罪"
+    assert list(requests.get(server.url(one + "/history"), timeout=10).json()["history"][-1]["changes"]) == ["remarks"]
+    # the whole masked person with them
+    echo["person"] = shown["person"]
+    r = requests.patch(server.url(one), json=dict(echo, remarks="按时报到,已谈话"),
+                       headers=dict(staff, **{"If-Match": '"2"'}), timeout=10)
+    assert r.status_code == 200, r.text
+    stored = requests.get(server.url(one), timeout=10).json()
+    assert stored["person"] == body["person"] and stored["address"] == body["address"]
+    assert list(requests.get(server.url(one + "/history"), timeout=10).json()["history"][-1]["changes"]) == ["remarks"]
+    # a different value replaces the stored one as before
+    r = requests.patch(server.url(one), json={"address": "乙镇某路8号"}, headers=dict(staff, **{"If-Match": '"3"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(one), timeout=10).json()["address"] == "乙镇某路8号"
+
+
+def test_masked_echo_in_group_rows_with_the_same_mask(server):
+    """Two parties whose phones mask alike (138****8000): a row keeps its own phone when it is the
+    same party (its other members agree); when rows moved and the party cannot be told, the mask
+    is refused rather than one party given the other's phone."""
+    org(server, "c", "慈溪市", "city")
+    org(server, "ta", "甲镇", "town", "c")
+    mc = "/api/v1/modules/mediation_case/records"
+    parties = [{"name": "甲", "phone": "13800138000", "role": "申请人"},
+               {"name": "乙", "phone": "13811118000", "role": "被申请人"}]
+    r = requests.post(server.url(mc), json={"committee": "ta", "source": "walk_in", "title": "同掩码",
+                                            "received_on": "2021-09-28", "parties": parties}, timeout=10)
+    assert r.status_code == 201, r.text
+    case = "%s/%d" % (mc, r.json()["id"])
+    staff = token_for(server, "admin", "mediation_case.read,mediation_case.update")
+    shown = requests.get(server.url(case), headers=staff, timeout=10).json()["parties"]
+    assert [p["phone"] for p in shown] == ["138****8000", "138****8000"]
+    # rows in place, one role changed: each keeps its own phone
+    edited = [dict(shown[0]), dict(shown[1], role="第三人")]
+    r = requests.patch(server.url(case), json={"parties": edited}, headers=dict(staff, **{"If-Match": '"1"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == [parties[0], dict(parties[1], role="第三人")]
+    # the first row removed: the second moves up and is no longer the party at its index
+    r = requests.patch(server.url(case), json={"parties": [edited[1]]}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0] == {"field": "parties[0].phone", "code": "masked_value_ambiguous",
+                                               "message": r.json()["error"]["details"][0]["message"]}
+    assert requests.get(server.url(case), timeout=10).json()["version"] == 2
+    # the last row removed: the first is still the same party at the same place
+    r = requests.patch(server.url(case), json={"parties": [edited[0]]}, headers=dict(staff, **{"If-Match": '"2"'}),
+                       timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.get(server.url(case), timeout=10).json()["parties"] == [parties[0]]

@@ -893,3 +893,62 @@ def test_typed_number_does_not_block_automatic_numbering(server):
         assert number not in numbers
         numbers.add(number)
     assert listing(server, "mediation_case")["total"] == 4
+
+
+def test_org_under_filters_a_subtree(server):
+    """org_under=CODE: the records of CODE and every unit below it, however many there are (org=
+    matches codes exactly, so a subtree needed every code in the URL). Repeated: the union. An
+    unknown code is 404 org_not_found, not an empty list. The caller's data scope still applies."""
+    for args in (("c", "--name", "慈溪市", "--kind", "city"),
+                 ("ta", "--name", "甲镇", "--kind", "town", "--parent", "c"),
+                 ("ta1", "--name", "甲镇一村", "--kind", "village", "--parent", "ta"),
+                 ("ta11", "--name", "甲镇一村一组", "--kind", "other", "--parent", "ta1"),
+                 ("tb", "--name", "乙镇", "--kind", "town", "--parent", "c"),
+                 ("tab", "--name", "名字以ta开头的乙镇村", "--kind", "village", "--parent", "tb")):
+        r = server.cli("org", "add", *args)
+        assert r.returncode == 0, r.stderr
+    made = {code: create(server, "mediation_case", mediation("纠纷 " + code, committee=code))["id"]
+            for code in ("c", "ta", "ta1", "ta11", "tb", "tab", "town_a")}
+
+    def under(*codes, **extra):
+        return sorted(ids(listing(server, "mediation_case", dict(extra, org_under=list(codes), page_size=200))))
+
+    assert under("ta") == sorted(made[k] for k in ("ta", "ta1", "ta11"))
+    assert under("ta1") == sorted(made[k] for k in ("ta1", "ta11"))
+    assert under("ta11") == [made["ta11"]]
+    assert under("tb") == sorted([made["tb"], made["tab"]])  # a prefix of the code is not a subtree
+    assert under("c") == sorted(made[k] for k in ("c", "ta", "ta1", "ta11", "tb", "tab"))
+    assert under("ta1", "tb") == sorted(made[k] for k in ("ta1", "ta11", "tb", "tab"))
+    # combined with the other filters (org= exact, fields)
+    assert under("ta", org="ta1") == [made["ta1"]]
+    assert under("c", title="纠纷 tab") == [made["tab"]]
+
+    r = requests.get(server.url(records_path("mediation_case")), params={"org_under": "nowhere"}, timeout=10)
+    err = assert_envelope(r, 404, "org_not_found")
+    assert err["details"] == {"field": "org_under", "org": "nowhere"}
+    # quotes and wildcards are parameters, never SQL
+    for odd in ("ta' OR '1'='1", "%", "/c/"):
+        r = requests.get(server.url(records_path("mediation_case")), params={"org_under": odd}, timeout=10)
+        assert_envelope(r, 404, "org_not_found")
+
+    # the caller's scope still applies: a town office user under the county root sees its town only
+    r = server.cli("user", "add", "jo", "--display-name", "jo", "--org", "ta1", "--roles", "judicial_office",
+                   "--password-stdin", input_text="Some-Long-Pass-2026\n")
+    assert r.returncode == 0, r.stderr
+    s = requests.Session()
+    assert s.post(server.url("/api/v1/auth/login"), json={"user": "jo", "password": "Some-Long-Pass-2026"},
+                  timeout=10).status_code == 200
+    got = s.get(server.url(records_path("mediation_case")), params={"org_under": "c", "page_size": 200},
+                headers={"Authorization": None}, timeout=10)
+    assert got.status_code == 200, got.text
+    assert sorted(ids(got.json())) == sorted(made[k] for k in ("ta1", "ta11"))
+
+    # the export shares the list's query
+    r = requests.get(server.url(records_path("mediation_case", tail="/export")),
+                     params={"org_under": "ta1", "format": "csv"}, timeout=30)
+    assert r.status_code == 200, r.text
+    text = r.content.decode("utf-8-sig")
+    assert "纠纷 ta11" in text and "纠纷 ta1" in text and "纠纷 ta\r" not in text and "纠纷 tb" not in text
+    r = requests.get(server.url(records_path("mediation_case", tail="/export")),
+                     params={"org_under": "nowhere", "format": "csv"}, timeout=30)
+    assert_envelope(r, 404, "org_not_found")

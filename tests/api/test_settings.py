@@ -71,3 +71,28 @@ def test_keep_alive_session_many_puts(server):
         for i in range(50):
             assert sess.get(server.url(SETTING + "k%d" % i), timeout=5).json()["value"] == "值%d" % i
     assert server.get("/api/v1/system/settings").json()["total"] == 50
+
+
+def test_a_change_is_audited_with_old_and_new_value(server):
+    """Changing a system parameter is an admin action like a user or org change: audited with
+    who, which key and the values, in the same transaction; a credential-like key's values stay
+    out of the log."""
+    assert server.put_setting("export.max_rows", "500").status_code == 200
+    assert server.put_setting("export.max_rows", "800").status_code == 200
+    assert server.put_setting("sms.api_token", "s3cr3t-value").status_code == 200
+    r = server.get("/api/v1/audit", params={"action": "setting.update", "page_size": 10})
+    assert r.status_code == 200, r.text
+    entries = r.json()["items"]
+    by_key = {}
+    for e in entries:
+        by_key.setdefault(e["target"], []).append(e)
+    assert {e["actor"] for e in entries} == {"admin"}
+    assert sorted(e["details"]["new"] for e in by_key["export.max_rows"]) == ["500", "800"]
+    changed = [e["details"] for e in by_key["export.max_rows"] if e["details"]["new"] == "800"][0]
+    assert changed == {"key": "export.max_rows", "old": "500", "new": "800"}
+    first = [e["details"] for e in by_key["export.max_rows"] if e["details"]["new"] == "500"][0]
+    assert "old" not in first or first["old"] is None
+    (secret,) = by_key["sms.api_token"]
+    assert secret["details"] == {"key": "sms.api_token", "secret": True, "created": True}
+    assert "s3cr3t" not in r.text
+    assert server.get("/api/v1/audit/verify").json()["ok"] is True

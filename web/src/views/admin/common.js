@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS = [
   ['user.password_reset', '重置密码'],
   ['user.password_change', '修改本人密码'],
   ['session.revoke', '强制下线'],
+  ['setting.update', '修改系统参数'],
   ['org.create', '新增机构'],
   ['org.update', '修改机构'],
   ['org.import', '导入机构'],

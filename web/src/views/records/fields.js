@@ -28,11 +28,6 @@ export function sortable(field) {
   return !JSON_TYPES.includes(field.type) && !field.personal
 }
 
-// A field holding personal data itself or in a group member.
-export function hasPersonal(field) {
-  return field.personal || (field.fields || []).some((s) => s.personal)
-}
-
 export function hasSearch(module) {
   return module.fields.some((f) => f.searchable || (f.fields || []).some((s) => s.searchable))
 }

@@ -3,17 +3,14 @@
 // (GET /api/v1/modules/{code}/records):
 //   q=<words>                  full-text search (two characters or more) over searchable fields
 //   state=<state code>         e.g. state=concluded
-//   org=<org code>             the unit and every unit below it
+//   org=<org code>             the unit and every unit below it (sent to the API as org_under)
 //   <field>=<value>            equal (enum code, org code, integer, money in fen, true/false)
 //   <field>__gte=…, __lte=…    ranges (dates as 2021-01-01), also __gt, __lt, __ne, __empty=true
 //   sort=<field> or -<field>   order (descending with the minus); page, page_size
 // e.g. #/m/mediation_case?state=concluded&committee=330282001_tjw&received_on__gte=2021-01-01
 // Keys the search form has no box for (committee above) show as tags the user can remove.
-import { subtreeCodes, isRoot } from './orgs.js'
-
 export const PAGE_SIZES = [10, 20, 50, 100, 200]
 export const DEFAULT_SORT = '-id'
-const MAX_ORG_CODES = 100 // the API takes at most ~120 values in one query
 
 // The fields the search form offers: code-table selects and date ranges.
 export function searchFields(module) {
@@ -83,13 +80,13 @@ export function routeQuery(module, { form, extra, page, pageSize, sort }) {
   return query
 }
 
-// The URL query → the list API's query: the org filter becomes the codes of its subtree.
+// The URL query → the list API's query: the org filter (a unit and everything below it) is the
+// API's org_under; the API's org matches codes exactly.
 export function apiQuery(query) {
   const out = { sort: DEFAULT_SORT, page_size: '20', ...query }
   if (typeof out.org === 'string') {
-    const codes = subtreeCodes(out.org)
-    if (isRoot(out.org)) delete out.org
-    else if (codes.length <= MAX_ORG_CODES) out.org = codes
+    out.org_under = out.org
+    delete out.org
   }
   return out
 }

@@ -1,7 +1,6 @@
 // The org units (GET /api/v1/orgs, every unit of the county), loaded once per page load and
-// shared by the record pages: names for codes, the tree for tree selects, and a unit's subtree
-// for the list's org filter (the list API matches org codes exactly, so a subtree is sent as the
-// list of its codes).
+// shared by the record pages: names for codes and the tree for tree selects. (The list's org
+// filter needs no codes from here: the list API's org_under takes a unit's whole subtree.)
 import { reactive } from 'vue'
 import { get } from '../../api.js'
 
@@ -36,16 +35,4 @@ export const orgs = state
 export function orgName(code) {
   const o = state.byCode.get(code)
   return o ? o.name : code
-}
-
-// The codes of a unit and every unit below it.
-export function subtreeCodes(code) {
-  const o = state.byCode.get(code)
-  if (!o) return [code]
-  return state.items.filter((x) => x.path.startsWith(o.path)).map((x) => x.code)
-}
-
-export function isRoot(code) {
-  const o = state.byCode.get(code)
-  return !!o && !o.parent
 }
