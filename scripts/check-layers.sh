@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks DESIGN.md's layering: a file in src/<layer>/ includes only headers of its own layer or
 # of layers below it. The order, lowest first, is the list below; a layer not listed fails.
+# Above db/ no SQLite-only name appears (sqlite3 calls, FTS5 and MATCH, SQL strftime, PRAGMA): the
+# engine-specific SQL lives in the db layer so that another engine can be added under it.
 set -u
 cd "$(dirname "$0")/.."
 layers=(base db model check calendar record auth stats report http api cli)
@@ -16,5 +18,8 @@ for f in src/*/*.[ch]; do
     if [ "$d" -lt 0 ] || [ "$d" -gt "$r" ]; then echo "$f: layer $layer includes $inc (above it)"; bad=1; fi
   done < <(grep -Eo '#include "[a-z]+/[a-z_]+\.h"' "$f" | sed -E 's/#include "(.*)"/\1/')
 done
+if grep -nE "sqlite3_|sqlite3\.h|fts5|MATCH \?|strftime\('|PRAGMA " src/*/*.[ch] | grep -v '^src/db/'; then
+  echo "SQLite-only SQL above the db layer (see the dialect in src/db/db.h)"; bad=1
+fi
 [ $bad -eq 0 ] && echo "layers: ok"
 exit $bad

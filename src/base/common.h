@@ -39,6 +39,8 @@ char *sifa_xstrndup(const char *s, size_t n);
 /* Monotonic and wall clocks. */
 uint64_t sifa_now_monotonic_ns(void);
 int64_t sifa_now_unix_ms(void);
+/* unix_seconds as UTC text "2021-09-28T08:00:00Z" (20 bytes) into out (at least 21). */
+void sifa_utc_text(int64_t unix_seconds, char out[static 21]);
 
 /* Last, after every system header that declares a banned function: a later include of
  * <string.h> would otherwise see the macros. Files include system headers before this one. */

@@ -55,6 +55,14 @@ uint64_t sifa_now_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void sifa_utc_text(int64_t unix_seconds, char out[static 21])
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 int64_t sifa_now_unix_ms(void)
 {
     struct timespec ts;

@@ -9,6 +9,14 @@
  * statement returned by sifa_db_prepare is borrowed until sifa_db_stmt_done, which resets it
  * and returns it to the cache; never keep one across requests.
  *
+ * The portable SQL dialect callers write: `?` placeholders; `temp.<name>` for a connection's
+ * temporary tables (SQLite's schema name; PostgreSQL resolves unqualified temporary tables first,
+ * so its implementation drops the prefix); `INSERT … ON CONFLICT … DO UPDATE SET x = excluded.x`;
+ * `||`, substr, LIKE … ESCAPE, RETURNING; in migration texts `id INTEGER PRIMARY KEY` declares an
+ * auto-numbered id (BIGSERIAL for PostgreSQL). Everything else engine-specific is asked of this layer:
+ * the auto-numbered id column (sifa_db_sql_auto_id) and search indexes (sifa_db_search_*).
+ * scripts/check-layers.sh refuses SQLite names (sqlite3, fts5, MATCH, strftime, PRAGMA) above it.
+ *
  * Errors: functions return 0 (or SIFA_DB_ROW/SIFA_DB_DONE from step) on success and a negative
  * enum sifa_status on failure, with err filled (code "db_busy", "db_constraint", "db_error"…). */
 #ifndef SIFA_DB_H
@@ -44,6 +52,34 @@ int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, stru
 void sifa_db_close(struct sifa_db *db);
 /* "sqlite" (later "postgresql"). */
 const char *sifa_db_engine(const struct sifa_db *db);
+
+/* The column type of an auto-numbered primary key id: "INTEGER PRIMARY KEY" (SQLite's rowid) or
+ * "BIGSERIAL PRIMARY KEY" (PostgreSQL). Static. */
+const char *sifa_db_sql_auto_id(const struct sifa_db *db);
+
+/* ---- search indexes ----
+ * A search index keeps one text (body) per record id and finds the ids whose body contains a
+ * word, Chinese included, two-character words too. SQLite keeps it in an FTS5 table with the
+ * trigram tokenizer (three characters and more go through the index, shorter words through LIKE
+ * over the index's own text); PostgreSQL would keep a table with a pg_trgm GIN index. The SQL of
+ * every operation comes from sifa_db_search_sql, so no caller names the engine's search syntax.
+ * `index` must be an identifier ([a-z][a-z0-9_]*); `select` (INSERT_SELECT, DELETE_SELECT) is a
+ * query text returning (id, body) or (id). Writes the statement into buf; 0, SIFA_EINVALID for
+ * a bad name, SIFA_ELIMIT when it does not fit. */
+enum sifa_db_search_op {
+    SIFA_DB_SEARCH_CREATE,           /* the index (fails when it exists) */
+    SIFA_DB_SEARCH_CREATE_IF_MISSING,
+    SIFA_DB_SEARCH_CLEAR,            /* every entry removed */
+    SIFA_DB_SEARCH_INSERT,           /* one entry: ?1 id, ?2 body */
+    SIFA_DB_SEARCH_INSERT_SELECT,    /* the (id, body) rows of `select` */
+    SIFA_DB_SEARCH_DELETE_SELECT,    /* the entries of the ids `select` returns */
+};
+int sifa_db_search_sql(const struct sifa_db *db, enum sifa_db_search_op op, const char *index, const char *select,
+                       char *buf, size_t size, struct sifa_error *err);
+/* A subquery selecting the ids of index whose body contains word (2 to 256 bytes), written into
+ * buf, and in *ret_param (new) the one value to bind for it. */
+int sifa_db_search_match(const struct sifa_db *db, const char *index, const char *word, char *buf, size_t size,
+                         char **ret_param, struct sifa_error *err);
 
 /* Runs one or more statements without parameters (DDL, PRAGMA-free engine-neutral SQL). */
 int sifa_db_exec(struct sifa_db *db, const char *sql, struct sifa_error *err);

@@ -538,6 +538,92 @@ int64_t sifa_db_changes(struct sifa_db *db)
 
 /* ---- exec, transactions ---- */
 
+const char *sifa_db_sql_auto_id(const struct sifa_db *db)
+{
+    (void)db;
+    return "INTEGER PRIMARY KEY";
+}
+
+static bool identifier_ok(const char *s)
+{
+    if (s == NULL || !(*s >= 'a' && *s <= 'z'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+int sifa_db_search_sql(const struct sifa_db *db, enum sifa_db_search_op op, const char *index, const char *select,
+                       char *buf, size_t size, struct sifa_error *err)
+{
+    (void)db;
+    if (!identifier_ok(index))
+        return sifa_error_set(err, SIFA_EINVALID, "db_bad_name", "检索索引名 \"%s\" 不合法", index ? index : "");
+    int n = -1;
+    switch (op) {
+    case SIFA_DB_SEARCH_CREATE:
+    case SIFA_DB_SEARCH_CREATE_IF_MISSING:
+        n = snprintf(buf, size, "CREATE VIRTUAL TABLE %s%s USING fts5(body, tokenize = 'trigram')",
+                     op == SIFA_DB_SEARCH_CREATE_IF_MISSING ? "IF NOT EXISTS " : "", index);
+        break;
+    case SIFA_DB_SEARCH_CLEAR:
+        n = snprintf(buf, size, "DELETE FROM %s", index);
+        break;
+    case SIFA_DB_SEARCH_INSERT:
+        n = snprintf(buf, size, "INSERT INTO %s (rowid, body) VALUES (?, ?)", index);
+        break;
+    case SIFA_DB_SEARCH_INSERT_SELECT:
+        if (select != NULL)
+            n = snprintf(buf, size, "INSERT INTO %s (rowid, body) %s", index, select);
+        break;
+    case SIFA_DB_SEARCH_DELETE_SELECT:
+        if (select != NULL)
+            n = snprintf(buf, size, "DELETE FROM %s WHERE rowid IN (%s)", index, select);
+        break;
+    }
+    if (n < 0)
+        return sifa_error_set(err, SIFA_EINVALID, "db_bad_search_op", "检索索引操作不合法");
+    if ((size_t)n >= size)
+        return sifa_error_set(err, SIFA_ELIMIT, "db_sql_too_long", "SQL 语句过长");
+    return 0;
+}
+
+int sifa_db_search_match(const struct sifa_db *db, const char *index, const char *word, char *buf, size_t size,
+                         char **ret_param, struct sifa_error *err)
+{
+    (void)db;
+    if (!identifier_ok(index))
+        return sifa_error_set(err, SIFA_EINVALID, "db_bad_name", "检索索引名 \"%s\" 不合法", index ? index : "");
+    size_t len = word ? strlen(word) : 0, chars = 0;
+    if (len < 2 || len > 256)
+        return sifa_error_set(err, SIFA_EINVALID, "db_bad_search_word", "检索词应为 2 到 256 字节");
+    for (size_t k = 0; k < len; k++)
+        chars += ((unsigned char)word[k] & 0xc0) != 0x80;
+    /* The trigram index answers three characters and more, as one quoted phrase (a quote doubled);
+     * shorter words (张三, 离婚) are a LIKE over the index's own text, with % _ \ escaped. */
+    bool phrase = chars >= 3;
+    char *param = sifa_xmalloc(len * 2 + 3), *q = param;
+    *q++ = phrase ? '"' : '%';
+    for (const char *p = word; *p; p++) {
+        if (phrase && *p == '"')
+            *q++ = '"';
+        else if (!phrase && (*p == '%' || *p == '_' || *p == '\\'))
+            *q++ = '\\';
+        *q++ = *p;
+    }
+    *q++ = phrase ? '"' : '%';
+    *q = '\0';
+    int n = phrase ? snprintf(buf, size, "SELECT rowid FROM %s WHERE %s MATCH ?", index, index)
+                   : snprintf(buf, size, "SELECT rowid FROM %s WHERE body LIKE ? ESCAPE '\\'", index);
+    if (n < 0 || (size_t)n >= size) {
+        free(param);
+        return sifa_error_set(err, SIFA_ELIMIT, "db_sql_too_long", "SQL 语句过长");
+    }
+    *ret_param = param;
+    return 0;
+}
+
 int sifa_db_exec(struct sifa_db *db, const char *sql, struct sifa_error *err)
 {
     int rc = sqlite3_exec(db->handle, sql, NULL, NULL, NULL);

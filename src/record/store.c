@@ -164,16 +164,22 @@ static char *search_fields_signature(const struct sifa_module *m)
 
 static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err);
 
+/* The name of a module's search index (see sifa_db_search_sql). */
+static const char *search_index(const struct sifa_module *m, char *buf, size_t size)
+{
+    snprintf(buf, size, "m_%s_fts", sifa_rec_name_ok(m->code));
+    return buf;
+}
+
 static int create_module_table(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
     struct sql s = {0};
     const char *code = sifa_rec_name_ok(m->code);
-    bool pg = strcmp(sifa_db_engine(db), "postgresql") == 0;
     sifa_sql_add(&s,
-            "CREATE TABLE m_%s (id %s PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, org TEXT, "
+            "CREATE TABLE m_%s (id %s, version INTEGER NOT NULL, state TEXT NOT NULL, org TEXT, "
             "created_at TEXT NOT NULL, created_by TEXT, updated_at TEXT NOT NULL, updated_by TEXT, deleted_at TEXT, "
             "deleted_by TEXT",
-            code, pg ? "BIGSERIAL" : "INTEGER");
+            code, sifa_db_sql_auto_id(db));
     for (size_t i = 0; i < m->nfields; i++)
         sifa_sql_add(&s, ", f_%s %s", sifa_rec_name_ok(m->fields[i].code), storage_sql(sifa_rec_field_storage(&m->fields[i])));
     for (size_t i = 0; i < m->ndeadlines; i++)
@@ -242,10 +248,10 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (rc >= 0)
             json_array_append_new(changes, json_pack("{s:s,s:s}", "module", m->code, "change", "create_table"));
         if (rc >= 0 && (rc = add_indexes(db, m, err)) >= 0 && module_has_search(m)) {
-            struct sql s = {0};
-            sifa_sql_add(&s, "CREATE VIRTUAL TABLE m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
-            rc = exec_sql(db, &s, err);
-            sifa_sql_release(&s);
+            char ddl[256], index[SIFA_MODEL_CODE_MAX + 8];
+            if ((rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_CREATE, search_index(m, index, sizeof(index)), NULL, ddl,
+                                         sizeof(ddl), err)) >= 0)
+                rc = sifa_db_exec(db, ddl, err);
             char *sig = search_fields_signature(m);
             if (rc >= 0)
                 rc = registry_set(db, m->code, "@search", sig, err);
@@ -365,10 +371,10 @@ static int sync_module(struct sifa_db *db, const struct sifa_module *m, json_t *
         json_t *old = json_object_get(cols, "@search");
         bool want = module_has_search(m);
         if (want && (old == NULL || strcmp(json_string_value(old), sig) != 0)) {
-            struct sql s = {0};
-            sifa_sql_add(&s, "CREATE VIRTUAL TABLE IF NOT EXISTS m_%s_fts USING fts5(body, tokenize = 'trigram');", code);
-            rc = exec_sql(db, &s, err);
-            sifa_sql_release(&s);
+            char ddl[256], index[SIFA_MODEL_CODE_MAX + 8];
+            if ((rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_CREATE_IF_MISSING, search_index(m, index, sizeof(index)),
+                                         NULL, ddl, sizeof(ddl), err)) >= 0)
+                rc = sifa_db_exec(db, ddl, err);
             if (rc >= 0)
                 rc = fts_rebuild(db, m, err);
             if (rc >= 0)
@@ -980,23 +986,24 @@ int sifa_record_flush_search(struct sifa_db *db, const struct sifa_model *model,
     sifa_db_stmt_done(st);
     for (size_t i = 0; i < ntouched && rc >= 0; i++) {
         const struct sifa_module *m = touched[i];
-        char sql[512];
-        const char *code = sifa_rec_name_ok(m->code);
+        char sql[512], index[SIFA_MODEL_CODE_MAX + 8];
+        search_index(m, index, sizeof(index));
         /* Rows written before this batch ("fresh" = 0) lose their old index entry first; a record
          * created in this batch has none (its later changes in the batch keep fresh = 0, and the
          * delete then finds nothing). */
-        snprintf(sql, sizeof(sql),
-                 "DELETE FROM m_%s_fts WHERE rowid IN (SELECT id FROM temp.sifa_search_pending WHERE module = ? AND "
-                 "fresh = 0)",
-                 code);
-        rc = exec_for_module(db, sql, m->code, err);
+        rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_DELETE_SELECT, index,
+                                "SELECT id FROM temp.sifa_search_pending WHERE module = ? AND fresh = 0", sql,
+                                sizeof(sql), err);
+        if (rc >= 0)
+            rc = exec_for_module(db, sql, m->code, err);
         if (rc < 0)
             break;
-        snprintf(sql, sizeof(sql),
-                 "INSERT INTO m_%s_fts (rowid, body) SELECT id, body FROM temp.sifa_search_pending "
-                 "WHERE module = ? AND body IS NOT NULL ORDER BY id",
-                 code);
-        rc = exec_for_module(db, sql, m->code, err);
+        rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_INSERT_SELECT, index,
+                                "SELECT id, body FROM temp.sifa_search_pending WHERE module = ? AND body IS NOT NULL "
+                                "ORDER BY id",
+                                sql, sizeof(sql), err);
+        if (rc >= 0)
+            rc = exec_for_module(db, sql, m->code, err);
     }
     free(touched);
     if (rc >= 0 && ntouched > 0)
@@ -1017,10 +1024,11 @@ int sifa_record_writer_before_commit(struct sifa_db *db, void *model, struct sif
 
 static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct sifa_error *err)
 {
-    char sql[512];
-    const char *code = sifa_rec_name_ok(m->code);
-    snprintf(sql, sizeof(sql), "DELETE FROM m_%s_fts", code);
-    int rc = sifa_db_exec(db, sql, err);
+    char sql[512], index[SIFA_MODEL_CODE_MAX + 8];
+    search_index(m, index, sizeof(index));
+    int rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_CLEAR, index, NULL, sql, sizeof(sql), err);
+    if (rc >= 0)
+        rc = sifa_db_exec(db, sql, err);
     if (rc < 0)
         return rc;
     struct sql s = {0};
@@ -1036,7 +1044,10 @@ static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct s
     while ((rc = sifa_db_step(st, err)) == SIFA_DB_ROW)
         json_array_append_new(records, record_from_row(&rc0, m, st));
     sifa_db_stmt_done(st);
-    snprintf(sql, sizeof(sql), "INSERT INTO m_%s_fts (rowid, body) VALUES (?, ?)", code);
+    if ((rc = sifa_db_search_sql(db, SIFA_DB_SEARCH_INSERT, index, NULL, sql, sizeof(sql), err)) < 0) {
+        json_decref(records);
+        return rc;
+    }
     size_t i;
     json_t *r;
     json_array_foreach(records, i, r)
@@ -2209,26 +2220,13 @@ static int list_records(struct sifa_db *db, const struct sifa_record_ctx *rc, co
             } else if (chars < 2 || len > 256) {
                 r = bad_filter(err, key, "搜索词应为 2 到 256 字节之间,至少两个字");
             } else if (nb + 1 < MAX_BOUND) {
-                /* The trigram index answers three characters and more; two-character words (common
-                 * in Chinese: 张三, 离婚) fall back to LIKE over the index's own text. */
-                struct sql pat = {0};
-                if (chars >= 3) {
-                    sifa_sql_add(&pat, "\"");
-                    for (const char *p = value; *p; p++)
-                        sifa_sql_add(&pat, *p == '"' ? "\"\"" : "%c", *p);
-                    sifa_sql_add(&pat, "\"");
-                    sifa_sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE m_%s_fts MATCH ?)", sifa_rec_name_ok(m->code),
-                            m->code);
-                } else {
-                    sifa_sql_add(&pat, "%%");
-                    for (const char *p = value; *p; p++)
-                        sifa_sql_add(&pat, (*p == '%' || *p == '_' || *p == '\\') ? "\\%c" : "%c", *p);
-                    sifa_sql_add(&pat, "%%");
-                    sifa_sql_add(&where, " AND id IN (SELECT rowid FROM m_%s_fts WHERE body LIKE ? ESCAPE '\\')",
-                            sifa_rec_name_ok(m->code));
-                }
+                /* two-character words (common in Chinese: 张三, 离婚) too: see sifa_db_search_match */
+                char sub[256], index[SIFA_MODEL_CODE_MAX + 8], *param = NULL;
+                if ((r = sifa_db_search_match(db, search_index(m, index, sizeof(index)), value, sub, sizeof(sub), &param, err)) < 0)
+                    break;
+                sifa_sql_add(&where, " AND id IN (%s)", sub);
                 free(search_pattern);
-                search_pattern = pat.buf;
+                search_pattern = param;
                 bounds[nb++] = (struct bound){.kind = B_TEXT, .s = search_pattern};
             }
         }

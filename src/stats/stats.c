@@ -1141,13 +1141,15 @@ int sifa_stats_check_definitions(struct sifa_db *db, const struct sifa_model *mo
             continue;
         }
         if ((r = sifa_db_prepare(db,
-                                 "INSERT INTO stat_definitions (indicator, hash, built_at) VALUES (?, ?, "
-                                 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT (indicator) DO UPDATE SET "
-                                 "hash = excluded.hash, built_at = excluded.built_at",
+                                 "INSERT INTO stat_definitions (indicator, hash, built_at) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (indicator) DO UPDATE SET hash = excluded.hash, built_at = excluded.built_at",
                                  &st, err)) < 0)
             break;
+        char now[21];
+        sifa_utc_text(sifa_now_unix_ms() / 1000, now);
         sifa_db_bind_text(st, 1, ind->code, -1);
         sifa_db_bind_text(st, 2, ind->hash, -1);
+        sifa_db_bind_text(st, 3, now, -1);
         r = sifa_db_step(st, err);
         sifa_db_stmt_done(st);
         r = r < 0 ? r : 0;

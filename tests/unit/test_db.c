@@ -276,6 +276,86 @@ static void test_migrate(void **state)
 
 /* ---- values ---- */
 
+/* Counts the ids of index whose body contains word, through sifa_db_search_match. */
+static int64_t search_count(struct sifa_db *db, const char *index, const char *word)
+{
+    struct sifa_error err = {0};
+    char sub[256], sql[320], *param = NULL;
+    assert_int_equal(sifa_db_search_match(db, index, word, sub, sizeof(sub), &param, &err), 0);
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s)", sub);
+    struct sifa_db_stmt *st;
+    assert_int_equal(sifa_db_prepare(db, sql, &st, &err), 0);
+    sifa_db_bind_text(st, 1, param, -1);
+    assert_int_equal(sifa_db_step(st, &err), SIFA_DB_ROW);
+    int64_t n = sifa_db_column_int64(st, 0);
+    sifa_db_stmt_done(st);
+    free(param);
+    return n;
+}
+
+/* Search indexes through the engine-neutral texts: create, insert, insert from a query, delete by
+ * a query, clear; words of three characters and more, two-character words, quotes and LIKE's
+ * special characters as plain text; bad names refused before any SQL. */
+static void test_search_index(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_db *db = open_db(f->path, true);
+    struct sifa_error err = {0};
+    char sql[512];
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_CREATE, "idx", NULL, sql, sizeof(sql), &err), 0);
+    exec_ok(db, sql);
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_CREATE_IF_MISSING, "idx", NULL, sql, sizeof(sql), &err), 0);
+    exec_ok(db, sql);
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_INSERT, "idx", NULL, sql, sizeof(sql), &err), 0);
+    const char *bodies[] = {"张三与李四相邻通行纠纷", "婚姻家庭纠纷 王五", "100%_\"引号\"纠纷"};
+    for (int i = 0; i < 3; i++) {
+        struct sifa_db_stmt *st;
+        assert_int_equal(sifa_db_prepare(db, sql, &st, &err), 0);
+        sifa_db_bind_int64(st, 1, i + 1);
+        sifa_db_bind_text(st, 2, bodies[i], -1);
+        assert_int_equal(sifa_db_step(st, &err), SIFA_DB_DONE);
+        sifa_db_stmt_done(st);
+    }
+    assert_int_equal(search_count(db, "idx", "纠纷"), 3);      /* two characters */
+    assert_int_equal(search_count(db, "idx", "张三"), 1);
+    assert_int_equal(search_count(db, "idx", "婚姻家庭"), 1);  /* through the trigram index */
+    assert_int_equal(search_count(db, "idx", "通行纠纷"), 1);
+    assert_int_equal(search_count(db, "idx", "不存在的词"), 0);
+    assert_int_equal(search_count(db, "idx", "0%"), 1);       /* % is a character, not a wildcard */
+    assert_int_equal(search_count(db, "idx", "%_"), 1);
+    assert_int_equal(search_count(db, "idx", "纠%"), 0);
+    assert_int_equal(search_count(db, "idx", "\"引号\""), 1); /* quotes inside a phrase */
+
+    exec_ok(db, "CREATE TABLE gone (id INTEGER)");
+    exec_ok(db, "INSERT INTO gone VALUES (1), (3)");
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_DELETE_SELECT, "idx", "SELECT id FROM gone", sql,
+                                        sizeof(sql), &err), 0);
+    exec_ok(db, sql);
+    assert_int_equal(search_count(db, "idx", "纠纷"), 1);
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_INSERT_SELECT, "idx",
+                                        "SELECT id, '重新加入的纠纷' FROM gone", sql, sizeof(sql), &err), 0);
+    exec_ok(db, sql);
+    assert_int_equal(search_count(db, "idx", "重新加入"), 2);
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_CLEAR, "idx", NULL, sql, sizeof(sql), &err), 0);
+    exec_ok(db, sql);
+    assert_int_equal(search_count(db, "idx", "纠纷"), 0);
+
+    /* names are identifiers; words 2 to 256 bytes; a statement that does not fit is refused */
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_CLEAR, "idx; DROP", NULL, sql, sizeof(sql), &err),
+                     SIFA_EINVALID);
+    sifa_error_release(&err);
+    char *param = NULL;
+    assert_int_equal(sifa_db_search_match(db, "Idx", "纠纷", sql, sizeof(sql), &param, &err), SIFA_EINVALID);
+    sifa_error_release(&err);
+    assert_int_equal(sifa_db_search_match(db, "idx", "a", sql, sizeof(sql), &param, &err), SIFA_EINVALID);
+    sifa_error_release(&err);
+    assert_null(param);
+    assert_int_equal(sifa_db_search_sql(db, SIFA_DB_SEARCH_CREATE, "idx", NULL, sql, 10, &err), SIFA_ELIMIT);
+    sifa_error_release(&err);
+    assert_string_equal(sifa_db_sql_auto_id(db), "INTEGER PRIMARY KEY");
+    sifa_db_close(db);
+}
+
 static void test_roundtrip(void **state)
 {
     struct fixture *f = *state;
@@ -1035,6 +1115,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping_reads_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
