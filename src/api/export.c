@@ -74,18 +74,6 @@ static void job_free(struct export_job *j)
     free(j);
 }
 
-static bool module_has_personal(const struct sifa_module *m)
-{
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (m->fields[i].personal)
-            return true;
-        for (size_t k = 0; k < m->fields[i].nsub; k++)
-            if (m->fields[i].sub[k].personal)
-                return true;
-    }
-    return false;
-}
-
 /* ---------- values as people read them ---------- */
 
 static const char *enum_label(const struct sifa_field *f, const char *code)
@@ -427,7 +415,7 @@ int sifa_api_records_export(struct sifa_req *req, struct sifa_error *err)
     j->format = strcmp(format, "csv") == 0 ? SIFA_TABLE_CSV : SIFA_TABLE_XLSX;
     sifa_api_worker_db_config(api, &j->db, j->db_path, sizeof(j->db_path));
     sifa_api_record_ctx(req, code, "export", &j->scope, j->actor, sizeof(j->actor), &j->rc);
-    j->personal = j->rc.unmask && module_has_personal(m);
+    j->personal = j->rc.unmask && sifa_module_has_personal(m);
     j->params = sifa_xcalloc(q->count ? q->count : 1, sizeof(*j->params));
     j->filters = json_object();
     for (size_t i = 0; i < q->count; i++) {

@@ -115,18 +115,6 @@ static void send_error(struct sifa_req *req, const struct sifa_error *err)
 
 /* ---------- read auditing ---------- */
 
-static bool module_has_personal(const struct sifa_module *m)
-{
-    for (size_t i = 0; i < m->nfields; i++) {
-        if (m->fields[i].personal)
-            return true;
-        for (size_t k = 0; k < m->fields[i].nsub; k++)
-            if (m->fields[i].sub[k].personal)
-                return true;
-    }
-    return false;
-}
-
 /* Personal data read in clear is audited, and so is every read by a read-only (inspector) role:
  * who, from where, which records. Such a response is sent only once its audit entry is
  * committed. Returns the handler's status; the response is sent (now or after the audit). */
@@ -135,7 +123,7 @@ int sifa_api_respond_read(struct sifa_req *req, const struct sifa_record_ctx *rc
                         struct sifa_error *err)
 {
     const struct sifa_principal *p = sifa_req_principal(req);
-    bool personal = rc->unmask && module_has_personal(m) && json_array_size(ids_take) > 0;
+    bool personal = rc->unmask && sifa_module_has_personal(m) && json_array_size(ids_take) > 0;
     bool inspector = p != NULL && sifa_principal_read_only(p);
     if (p == NULL || (!personal && !inspector)) {
         json_decref(ids_take);
@@ -350,7 +338,7 @@ static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *er
      * write's own transaction: the response goes out only after both commit, and a rolled-back
      * write leaves neither. Masking the answer instead would make every form re-read the record
      * it just saved (one more request, the same audit entry) to show what was saved. */
-    if (rc >= 0 && w->result != NULL && w->rc.unmask && module_has_personal(w->module))
+    if (rc >= 0 && w->result != NULL && w->rc.unmask && sifa_module_has_personal(w->module))
         rc = sifa_api_audit(db, w->api, w->actor, w->address, "record.read_personal", target,
                             json_pack("{s:[I],s:s}", "ids", (json_int_t)id, "via", action), err);
     return rc;

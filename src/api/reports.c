@@ -48,10 +48,9 @@
 
 static void utc_now_text(char *buf, size_t size)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[21];
+    sifa_utc_text(time(NULL), text);
+    snprintf(buf, size, "%s", text);
 }
 
 static const struct {

@@ -22,10 +22,7 @@ static const char *const org_kinds[] = {"city",      "district",     "town",    
 
 static void iso_now(char out[32])
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sifa_utc_text(time(NULL), out);
 }
 
 static bool simple_code(const char *s, size_t max, bool allow_upper)

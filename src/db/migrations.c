@@ -110,10 +110,9 @@ static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrat
 /* ISO 8601 UTC, made here rather than by an SQL function the engines spell differently. */
 static void now_iso8601(char *buf, size_t size)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[21];
+    sifa_utc_text(time(NULL), text);
+    snprintf(buf, size, "%s", text);
 }
 
 /* Prefixes err's message with which migration failed, keeping its code and details. The

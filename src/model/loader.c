@@ -1063,6 +1063,24 @@ const struct sifa_module *sifa_model_module(const struct sifa_model *model, cons
     return NULL;
 }
 
+bool sifa_field_has_personal(const struct sifa_field *field)
+{
+    if (field->personal)
+        return true;
+    for (size_t k = 0; k < field->nsub; k++)
+        if (field->sub[k].personal)
+            return true;
+    return false;
+}
+
+bool sifa_module_has_personal(const struct sifa_module *module)
+{
+    for (size_t i = 0; i < module->nfields; i++)
+        if (sifa_field_has_personal(&module->fields[i]))
+            return true;
+    return false;
+}
+
 const struct sifa_field *sifa_module_field(const struct sifa_module *module, const char *code)
 {
     for (size_t i = 0; i < module->nfields; i++)

@@ -270,6 +270,10 @@ json_t *sifa_indicator_to_json(const struct sifa_indicator *indicator);
 
 const struct sifa_module *sifa_model_module(const struct sifa_model *model, const char *code);
 const struct sifa_field *sifa_module_field(const struct sifa_module *module, const char *code);
+/* Whether the field, or one of its sub-fields (group, person), is personal data. */
+bool sifa_field_has_personal(const struct sifa_field *field);
+/* Whether any field of the module holds personal data. */
+bool sifa_module_has_personal(const struct sifa_module *module);
 const struct sifa_state *sifa_module_state(const struct sifa_module *module, const char *code);
 const struct sifa_transition *sifa_module_transition(const struct sifa_module *module, const char *code);
 const struct sifa_code_item *sifa_code_table_item(const struct sifa_code_table *table, const char *code);

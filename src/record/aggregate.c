@@ -521,10 +521,7 @@ int sifa_record_flush_aggregates(struct sifa_db *db, const struct sifa_model *mo
 
 static void now_text(char out[32])
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sifa_utc_text(time(NULL), out);
 }
 
 static bool selected(const char *code, const char *const *codes, size_t ncodes)

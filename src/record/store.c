@@ -43,22 +43,9 @@ static bool field_personal_indexed(const struct sifa_field *f)
                            f->type == SIFA_FIELD_TEXT || f->type == SIFA_FIELD_PERSON);
 }
 
-static bool field_has_personal(const struct sifa_field *f)
-{
-    if (f->personal)
-        return true;
-    for (size_t k = 0; k < f->nsub; k++)
-        if (f->sub[k].personal)
-            return true;
-    return false;
-}
-
 static void iso_time(int64_t t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sifa_utc_text(t, out);
 }
 
 static int32_t china_date(int64_t t)
@@ -593,7 +580,7 @@ static int protect_record(const struct sifa_record_ctx *rc, const struct sifa_mo
     for (size_t i = 0; rc->crypto != NULL && i < m->nfields && r >= 0; i++) {
         const struct sifa_field *f = &m->fields[i];
         json_t *v = json_object_get(out, f->code);
-        if (v == NULL || json_is_null(v) || !field_has_personal(f))
+        if (v == NULL || json_is_null(v) || !sifa_field_has_personal(f))
             continue;
         if (f->personal) {
             json_t *sealed;
@@ -655,7 +642,7 @@ static int reveal_record(const struct sifa_record_ctx *rc, const struct sifa_mod
     int r = 0;
     for (size_t i = 0; i < m->nfields && r >= 0; i++) {
         const struct sifa_field *f = &m->fields[i];
-        if (!field_has_personal(f))
+        if (!sifa_field_has_personal(f))
             continue;
         if (f->personal) {
             r = reveal_member(rc, f, record, f->code, err);
@@ -1218,7 +1205,7 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     json_object_foreach(changes_in, key, change)
     {
         const struct sifa_field *f = sifa_module_field(m, key);
-        if (f == NULL || !field_has_personal(f) || rc->crypto == NULL) {
+        if (f == NULL || !sifa_field_has_personal(f) || rc->crypto == NULL) {
             json_object_set(changes, key, change);
             continue;
         }
@@ -1762,7 +1749,7 @@ static int keep_masked_echoes(const struct sifa_record_ctx *rc, const struct sif
     for (size_t i = 0; i < m->nfields; i++) {
         const struct sifa_field *f = &m->fields[i];
         json_t *sent = json_object_get(values, f->code);
-        if (sent == NULL || json_is_null(sent) || !field_has_personal(f))
+        if (sent == NULL || json_is_null(sent) || !sifa_field_has_personal(f))
             continue;
         if (f->personal) {
             json_t *nv = unmask_echo(rc, f, sent, json_object_get(current, f->code));
@@ -2055,7 +2042,7 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
         json_object_foreach(changes, ckey, change)
         {
             const struct sifa_field *f = sifa_module_field(m, ckey);
-            if (f == NULL || !field_has_personal(f))
+            if (f == NULL || !sifa_field_has_personal(f))
                 continue;
             const char *side_names[] = {"old", "new"};
             for (size_t k = 0; k < 2; k++) {
