@@ -795,7 +795,7 @@ static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module
         }
         if (!ok)
             add_error(c, map_get(c, nn, "pattern"), "bad_pattern",
-                      "编号模式必须包含 {seq} 或 {seq:05} 形式的序号占位符,可选 {year}");
+                      "编号模式必须包含 {seq} 或 {seq:05} 形式的序号占位符,可选 {year} 和 {org_name}");
     }
     if ((v = map_get(c, nn, "year_from")) != NULL && (num.year_field = resolve_field(c, m, v, "year_from")) &&
         num.year_field->type != SIFA_FIELD_DATE && num.year_field->type != SIFA_FIELD_DATETIME) {
@@ -803,6 +803,13 @@ static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module
         num.year_field = NULL;
     }
     num.per_org = parse_bool(c, map_get(c, nn, "per_org"), "per_org", false);
+    /* A sequence per unit restarts at 1 in every unit: without the unit in the number, two units'
+     * first numbers would be the same text. */
+    if (num.per_org && m->org_field == NULL)
+        add_error(c, map_get(c, nn, "per_org"), "numbering_org_missing", "per_org: true 需要模块定义 org_field");
+    else if (num.per_org && num.pattern != NULL && strstr(num.pattern, "{org_name}") == NULL)
+        add_error(c, map_get(c, nn, "pattern"), "numbering_org_missing",
+                  "per_org: true 时编号模式必须包含 {org_name},否则不同单位的编号会重复");
     if (num.field == NULL || num.pattern == NULL) {
         free(num.pattern);
         return;

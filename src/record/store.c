@@ -1056,8 +1056,9 @@ static int fts_rebuild(struct sifa_db *db, const struct sifa_module *m, struct s
 
 /* ---------- numbering and deadlines ---------- */
 
-/* The number for seq under pattern ("({year})慈调字第{seq:05}号"); new string. */
-static char *format_number(const char *pattern, int year, int64_t seq)
+/* The number for seq under pattern ("({year})慈调字第{seq:05}号", "({year}){org_name}合审第{seq:04}号");
+ * org_name is the record's unit (per_org numbering) or NULL; new string. */
+static char *format_number(const char *pattern, int year, const char *org_name, int64_t seq)
 {
     struct sql out = {0};
     sifa_sql_add(&out, "%s", "");
@@ -1065,6 +1066,9 @@ static char *format_number(const char *pattern, int year, int64_t seq)
         if (strncmp(p, "{year}", 6) == 0) {
             sifa_sql_add(&out, "%d", year);
             p += 6;
+        } else if (strncmp(p, "{org_name}", 10) == 0) {
+            sifa_sql_add(&out, "%s", org_name ? org_name : "");
+            p += 10;
         } else if (strncmp(p, "{seq", 4) == 0 && strchr(p, '}') != NULL) {
             const char *end = strchr(p, '}');
             int width = p[4] == ':' ? (int)strtol(p + 5, NULL, 10) : 0;
@@ -1091,26 +1095,38 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
             year = ymd / 10000;
     }
     const char *org = "";
-    if (num->per_org && m->org_field != NULL && json_is_string(json_object_get(record, m->org_field->code)))
-        org = json_string_value(json_object_get(record, m->org_field->code));
+    char *org_name = NULL;
     struct sifa_db_stmt *st;
     int r;
+    if (num->per_org && m->org_field != NULL && json_is_string(json_object_get(record, m->org_field->code))) {
+        org = json_string_value(json_object_get(record, m->org_field->code));
+        if ((r = sifa_db_prepare(db, "SELECT name FROM orgs WHERE code = ?", &st, err)) < 0)
+            return r;
+        sifa_db_bind_text(st, 1, org, -1);
+        if ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
+            org_name = sifa_xstrdup(sifa_db_column_text(st, 0));
+        sifa_db_stmt_done(st);
+        if (r < 0)
+            return r;
+    }
     if ((r = sifa_db_prepare(db,
                              "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
                              "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
                              "RETURNING last",
-                             &st, err)) < 0)
+                             &st, err)) < 0) {
+        free(org_name);
         return r;
+    }
     sifa_db_bind_text(st, 1, m->code, -1);
     sifa_db_bind_int64(st, 2, year);
     sifa_db_bind_text(st, 3, org, -1);
     r = sifa_db_step(st, err);
     int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
     sifa_db_stmt_done(st);
-    if (r < 0)
-        return r;
-    *ret_number = format_number(num->pattern, year, seq);
-    return 0;
+    if (r >= 0)
+        *ret_number = format_number(num->pattern, year, org_name, seq);
+    free(org_name);
+    return r < 0 ? r : 0;
 }
 
 /* Is number already held by a record of m (deleted ones included, as the unique index counts)? */

@@ -952,3 +952,15 @@ def test_org_under_filters_a_subtree(server):
     r = requests.get(server.url(records_path("mediation_case", tail="/export")),
                      params={"org_under": "nowhere", "format": "csv"}, timeout=30)
     assert_envelope(r, 404, "org_not_found")
+
+
+def test_numbering_per_org_names_the_unit_and_counts_each_unit_apart(server):
+    """town_legality_review numbers per org unit: each unit's sequence starts at 1 and its name is in
+    the number, so two units' first numbers differ (they used to collide on the unique number)."""
+    def review(org, day):
+        return create(server, "town_legality_review", {"review_org": org, "matter_type": "normative_document",
+                                                        "title": "合法性审查", "submitted_on": day})["review_no"]
+    assert review("town_a", "2021-03-01") == "(2021)测试单位 town_a合审第0001号"
+    assert review("town_b", "2021-03-02") == "(2021)测试单位 town_b合审第0001号"
+    assert review("town_a", "2021-03-03") == "(2021)测试单位 town_a合审第0002号"
+    assert review("town_a", "2022-01-04") == "(2022)测试单位 town_a合审第0001号"

@@ -420,6 +420,38 @@ static void test_module_group(void **state)
     free(t);
 }
 
+/* a sequence per org unit needs the unit in the number, and a module that says which unit */
+static void test_numbering_per_org(void **state)
+{
+    (void)state;
+    static const char ok[] = "code: demo\nname: Demo\norg_field: unit\n"
+                             "numbering: {field: title, pattern: \"({year}){org_name}第{seq:03}号\", per_org: true}\n"
+                             "fields:\n  - {code: title, name: Title, type: text}\n  - {code: unit, name: Unit, type: org}\n"
+                             "states:\n  - {code: open, name: Open, initial: true}\n";
+    struct loaded l = load(ok);
+    if (l.rc != 0)
+        print_errors(l.errors);
+    assert_int_equal(l.rc, 0);
+    assert_true(sifa_model_module(l.model, "demo")->numbering->per_org);
+    loaded_release(&l);
+    static const char no_name[] = "code: demo\nname: Demo\norg_field: unit\n"
+                                  "numbering: {field: title, pattern: \"第{seq:03}号\", per_org: true}\n"
+                                  "fields:\n  - {code: title, name: Title, type: text}\n  - {code: unit, name: Unit, type: org}\n"
+                                  "states:\n  - {code: open, name: Open, initial: true}\n";
+    l = load(no_name);
+    assert_int_equal(l.rc, SIFA_EINVALID);
+    assert_non_null(find_error(l.errors, "numbering_org_missing"));
+    loaded_release(&l);
+    static const char no_org[] = "code: demo\nname: Demo\n"
+                                 "numbering: {field: title, pattern: \"{org_name}第{seq:03}号\", per_org: true}\n"
+                                 "fields:\n  - {code: title, name: Title, type: text}\n"
+                                 "states:\n  - {code: open, name: Open, initial: true}\n";
+    l = load(no_org);
+    assert_int_equal(l.rc, SIFA_EINVALID);
+    assert_non_null(find_error(l.errors, "numbering_org_missing"));
+    loaded_release(&l);
+}
+
 static void test_unknown_type(void **state)
 {
     (void)state;
@@ -794,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_load_dir_errors_name_files),
         cmocka_unit_test(test_base_loads),
         cmocka_unit_test(test_module_group),
+        cmocka_unit_test(test_numbering_per_org),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_duplicate_field),
         cmocka_unit_test(test_transition_to_unknown_state),
