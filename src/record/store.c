@@ -1271,8 +1271,37 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     return r < 0 ? r : 0;
 }
 
+/* May this write cite file_id in field f? Citing a file makes it readable to whoever reads the
+ * record, so knowing a file's id must not be enough: the file must already be in the record's
+ * stored value, or be one the writer may read now (cited by a record in the writer's scope, or
+ * uploaded by the writer and cited by no record yet). The CLI and system jobs (all records) may
+ * cite any file. */
+static int may_cite_file(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_field *f,
+                         json_t *current, const char *file_id, bool *ret_ok, struct sifa_error *err)
+{
+    const char *old_id = json_string_value(json_object_get(json_object_get(current, f->code), "file_id"));
+    if ((old_id != NULL && strcmp(old_id, file_id) == 0) || rc->scope == SIFA_RECORD_SCOPE_ALL) {
+        *ret_ok = true;
+        return 0;
+    }
+    bool readable = false, cited = false;
+    int r = sifa_record_file_cited(db, rc, file_id, &readable, &cited, err);
+    if (r < 0)
+        return r;
+    if (readable || cited) {
+        *ret_ok = readable;
+        return 0;
+    }
+    char *uploader = NULL;
+    if ((r = sifa_record_file_created_by(db, file_id, &uploader, err)) < 0)
+        return r;
+    *ret_ok = uploader != NULL && rc->actor != NULL && strcmp(uploader, rc->actor) == 0;
+    free(uploader);
+    return 0;
+}
+
 static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, json_t *values,
-                      struct sifa_error *err)
+                      json_t *current, struct sifa_error *err)
 {
     json_t *problems = json_array();
     for (size_t i = 0; i < m->nfields; i++) {
@@ -1283,6 +1312,7 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
             json_t *file = NULL;
             struct sifa_error ferr = {0};
             char msg[256];
+            const char *problem = "file";
             msg[0] = '\0';
             int fr = file_id ? sifa_record_file_get(db, "", file_id, &file, NULL, &ferr) : SIFA_ENOTFOUND;
             if (fr == SIFA_ENOTFOUND) {
@@ -1294,10 +1324,20 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
                 return fr;
             } else {
                 const char *ct = json_string_value(json_object_get(file, "content_type"));
-                bool type_ok = f->ntypes == 0;
+                bool type_ok = f->ntypes == 0, citable = false;
+                if ((fr = may_cite_file(db, rc, f, current, file_id, &citable, &ferr)) < 0) {
+                    sifa_error_release(err);
+                    *err = ferr;
+                    json_decref(file);
+                    json_decref(problems);
+                    return fr;
+                }
                 for (size_t k = 0; k < f->ntypes; k++)
                     type_ok = type_ok || strcmp(f->types[k], ct) == 0;
-                if (!type_ok)
+                if (!citable && (problem = "file_not_citable"))
+                    snprintf(msg, sizeof(msg), "%s:只能引用自己上传且尚未被其他记录引用的文件,或您有权查看的文件",
+                             f->name);
+                else if (!type_ok)
                     snprintf(msg, sizeof(msg), "%s 不接受 %s 类型的文件", f->name, ct);
                 else if (f->has_max && json_integer_value(json_object_get(file, "size")) > f->max)
                     snprintf(msg, sizeof(msg), "%s 不能超过 %lld 字节", f->name, (long long)f->max);
@@ -1310,7 +1350,7 @@ static int check_refs(struct sifa_db *db, const struct sifa_record_ctx *rc, cons
             sifa_error_release(&ferr);
             json_decref(file);
             if (msg[0])
-                json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", f->code, "code", "file", "message",
+                json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "field", f->code, "code", problem, "message",
                                                           msg));
             continue;
         }
@@ -1566,7 +1606,7 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
     int r = check_org_scope(db, rc, m, NULL, values, err);
     if (r < 0)
         return r;
-    r = check_refs(db, rc, m, values, err);
+    r = check_refs(db, rc, m, values, NULL, err);
     if (r < 0)
         return r;
     json_t *record = json_deep_copy(values);
@@ -1875,7 +1915,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     }
     if (own_values != NULL)
         values = own_values;
-    if ((r = check_refs(db, rc, m, values, err)) < 0) {
+    if ((r = check_refs(db, rc, m, values, current, err)) < 0) {
         json_decref(own_values);
         json_decref(current);
         return r;

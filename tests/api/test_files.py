@@ -165,13 +165,28 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
     sa.case("ta", fa)
     assert sa.sees(fa) == 200 and lead.sees(fa) == 200 and sb.sees(fa) == 404
 
-    # a file sa uploaded but that only tb's record cites: no longer sa's to read
+    # knowing a file's id is not enough to cite it (citing makes it readable to the record's
+    # readers): not another user's upload, not a file cited by a record the writer cannot read;
+    # the uploader may cite its own upload once, and a record keeps the file it already has
     fx = sa.upload(PDF, "application/pdf", "转交.pdf")
-    r = requests.post(server.url("/api/v1/modules/mediation_case/records"),
-                      json={"committee": "tb", "source": "walk_in", "title": "转交", "received_on": "2021-05-06",
-                            "agreement_file": {"file_id": fx}}, timeout=10)
-    assert r.status_code == 201, r.text
-    assert sa.sees(fx) == 404 and sb.sees(fx) == 200
+    for who, body in ((sb, {"committee": "tb"}), (None, {"committee": "tb"}), (sb, {"committee": "tb", "fb": True})):
+        file_id = fa if body.pop("fb", False) else fx
+        body.update({"source": "walk_in", "title": "转交", "received_on": "2021-05-06",
+                     "agreement_file": {"file_id": file_id}})
+        if who is None:  # the admin's token: may read everything, but not an uncited upload of sa's
+            r = requests.post(server.url("/api/v1/modules/mediation_case/records"), json=body, timeout=10)
+        else:
+            r = who.s.post(server.url("/api/v1/modules/mediation_case/records"), json=body, headers=who.csrf,
+                           timeout=10)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"][0] == {"field": "agreement_file", "code": "file_not_citable",
+                                                   "message": r.json()["error"]["details"][0]["message"]}
+    assert sb.sees(fx) == 404 and sa.sees(fx) == 200
+    rec = sa.case("ta", fx)
+    r = sa.s.patch(server.url("/api/v1/modules/mediation_case/records/%d" % rec["id"]),
+                   json={"title": "转交(改)", "agreement_file": {"file_id": fx}},
+                   headers=dict(sa.csrf, **{"If-Match": '"1"'}), timeout=10)
+    assert r.status_code == 200, r.text
     assert sa.sees("0123456789abcdef01234567") == 404
 
     # an inspector reads every line's files, each read audited before it is answered; others' are not
