@@ -387,15 +387,18 @@ static void export_done(struct sifa_req *req, void *ctx, int status, const struc
     if (req != NULL) {
         if (status < 0) {
             sifa_resp_error(req, 0, err);
-        } else if (sifa_resp_file(req, w->file, "text/csv; charset=utf-8", "审计日志.csv") < 0) {
-            struct sifa_error e = {0};
-            sifa_error_set(&e, SIFA_EINTERNAL, "audit_export_io", "导出文件已丢失,请重试");
-            sifa_resp_error(req, 500, &e);
-            sifa_error_release(&e);
         } else {
-            sifa_api_audit_later(req, "audit.export", "audit_log",
-                                 json_pack("{s:o,s:I}", "filters", audit_filter_json(&w->filter), "rows",
-                                           (json_int_t)w->rows));
+            /* The log leaves only once its export is in the log: sent after the entry commits
+             * (as record and statistics exports are), never with the entry merely queued. */
+            struct sifa_error e = {0};
+            if (sifa_api_send_file_audited(req, w->file, "text/csv; charset=utf-8", "审计日志.csv", true,
+                                           "audit.export", "audit_log",
+                                           json_pack("{s:o,s:I}", "filters", audit_filter_json(&w->filter), "rows",
+                                                     (json_int_t)w->rows),
+                                           &e) < 0)
+                sifa_resp_error(req, 0, &e);
+            sifa_error_release(&e);
+            w->file[0] = '\0'; /* removed by the sender */
         }
     }
     export_free(w);
