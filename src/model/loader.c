@@ -487,6 +487,12 @@ static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *
     } else if (sub != NULL) {
         add_error(c, sub, "not_group", "只有 group 字段可以有 fields");
     }
+    /* An attachment's value is a reference ({"file_id", name, size, type}); sealing it would hide
+     * the reference from the check that a file is read only through a record the reader may read
+     * (sifa_record_file_cited), and the file's bytes are protected by that scope, not by sealing. */
+    if (type_ok && f->personal && f->type == SIFA_FIELD_ATTACHMENT)
+        add_error(c, n, "personal_attachment",
+                  "附件字段 %s 不能标记为个人信息 (personal):附件按记录的数据范围控制访问", f->code ? f->code : "?");
     if (type_ok && f->personal && f->searchable && f->type != SIFA_FIELD_GROUP)
         add_error(c, n, "personal_searchable",
                   "字段 %s 是个人信息 (personal),不能全文检索 (searchable);个人信息只能精确查找", f->code ? f->code : "?");

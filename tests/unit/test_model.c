@@ -452,6 +452,15 @@ static void test_numbering_per_org(void **state)
     loaded_release(&l);
 }
 
+/* an attachment is protected by its record's scope; sealing its reference would hide it from that check */
+static void test_personal_attachment_refused(void **state)
+{
+    (void)state;
+    char *t = with_line(7, "  - {code: scan, name: Scan, type: attachment, personal: true}");
+    expect_error(t, 1, "personal_attachment", 7, col_of(t, 7, "{"));
+    free(t);
+}
+
 static void test_unknown_type(void **state)
 {
     (void)state;
@@ -827,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_base_loads),
         cmocka_unit_test(test_module_group),
         cmocka_unit_test(test_numbering_per_org),
+        cmocka_unit_test(test_personal_attachment_refused),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_duplicate_field),
         cmocka_unit_test(test_transition_to_unknown_state),
