@@ -402,18 +402,27 @@ int sifa_keyring_create_file(const char *path, struct sifa_error *err)
     return r;
 }
 
-int sifa_keyring_rotate_file(const char *path, struct sifa_error *err)
+/* The key file at path, read and parsed for a rewrite: *ret_text new (even when parsing fails,
+ * so the caller frees it), st filled. */
+static int key_file_load(const char *path, char **ret_text, size_t *ret_len, struct parse_state *st,
+                         struct sifa_error *err)
 {
     int r = crypto_ready(err);
     if (r < 0)
         return r;
-    char *old;
-    size_t old_len;
-    r = file_read(path, &old, &old_len, err);
-    if (r < 0)
+    if ((r = file_read(path, ret_text, ret_len, err)) < 0)
         return r;
+    return parse_file(*ret_text, *ret_len, NULL, st, err);
+}
+
+int sifa_keyring_rotate_file(const char *path, struct sifa_error *err)
+{
+    char *old = NULL;
+    size_t old_len;
     struct parse_state st;
-    r = parse_file(old, old_len, NULL, &st, err);
+    int r = key_file_load(path, &old, &old_len, &st, err);
+    if (r < 0 && old == NULL)
+        return r;
     if (r == 0 && st.nkeys == SIFA_KEYRING_MAX_KEYS)
         r = sifa_error_set(err, SIFA_ELIMIT, "key_file_too_large", "密钥已达 %d 个，请先删除不再使用的旧密钥",
                            SIFA_KEYRING_MAX_KEYS);
@@ -470,16 +479,12 @@ static bool id_listed(const int *ids, size_t n, int id)
 
 int sifa_keyring_retire_file(const char *path, const int *ids, size_t nids, struct sifa_error *err)
 {
-    int r = crypto_ready(err);
-    if (r < 0)
-        return r;
-    char *old;
+    char *old = NULL;
     size_t old_len;
-    r = file_read(path, &old, &old_len, err);
-    if (r < 0)
-        return r;
     struct parse_state st;
-    r = parse_file(old, old_len, NULL, &st, err);
+    int r = key_file_load(path, &old, &old_len, &st, err);
+    if (r < 0 && old == NULL)
+        return r;
     /* Every id must be a key of the file, and never the current one: what is written now is
      * encrypted under it. */
     for (size_t k = 0; r == 0 && k < nids; k++) {
