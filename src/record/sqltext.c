@@ -1,5 +1,6 @@
 /* sqltext.c — the record layer's SQL text builder, field storage classes and bound values
  * (see internal.h). Layer: record. Text is built only from validated names and fixed keywords. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,44 @@ void sifa_sql_release(struct sql *s)
 {
     free(s->buf);
     memset(s, 0, sizeof(*s));
+}
+
+/* A direct-mapped table: a colliding entry replaces the one in its slot (it is rebuilt when next
+ * needed). Entries borrow nothing from the model: the key's pointer is only compared, together
+ * with the model's id (never reused), so a freed model's entries are never hits. */
+struct module_sql_entry {
+    uint64_t model_id;
+    const struct sifa_module *m;
+    enum sifa_module_sql kind;
+    char *text; /* owned */
+};
+#define MODULE_SQL_SLOTS 1024 /* 3 kinds of every module of a model (at most 256) with room to spare */
+static struct module_sql_entry module_sql[MODULE_SQL_SLOTS];
+static pthread_mutex_t module_sql_lock = PTHREAD_MUTEX_INITIALIZER;
+
+char *sifa_rec_module_sql(const struct sifa_model *model, const struct sifa_module *m, enum sifa_module_sql kind,
+                          void (*build)(struct sql *s, const struct sifa_module *m))
+{
+    struct sql s = {0};
+    if (model == NULL) {
+        build(&s, m);
+        return s.buf;
+    }
+    uint64_t h = (model->id * 0x9E3779B97F4A7C15ull) ^ ((uintptr_t)m >> 4) * 0xC2B2AE3D27D4EB4Full ^ (uint64_t)kind;
+    struct module_sql_entry *e = &module_sql[(h ^ (h >> 29)) % MODULE_SQL_SLOTS];
+    pthread_mutex_lock(&module_sql_lock);
+    if (e->text != NULL && e->model_id == model->id && e->m == m && e->kind == kind) {
+        char *copy = sifa_xstrdup(e->text);
+        pthread_mutex_unlock(&module_sql_lock);
+        return copy;
+    }
+    pthread_mutex_unlock(&module_sql_lock);
+    build(&s, m); /* outside the lock: other modules' lookups need not wait for it */
+    pthread_mutex_lock(&module_sql_lock);
+    free(e->text);
+    *e = (struct module_sql_entry){.model_id = model->id, .m = m, .kind = kind, .text = sifa_xstrdup(s.buf)};
+    pthread_mutex_unlock(&module_sql_lock);
+    return s.buf;
 }
 
 const char *sifa_rec_name_ok(const char *code)

@@ -804,8 +804,9 @@ static int scope_allows_org(struct sifa_db *db, const struct sifa_record_scope *
 static int load_record(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                        json_t **ret, struct sifa_error *err)
 {
-    struct sql s = {0};
-    select_columns(&s, m);
+    struct sql s = {.buf = sifa_rec_module_sql(rc->model, m, SIFA_MODULE_SQL_SELECT, select_columns)};
+    s.len = strlen(s.buf);
+    s.cap = s.len + 1;
     sifa_sql_add(&s, " WHERE id = ? AND deleted_at IS NULL");
     const char *params[SCOPE_PARAMS_MAX];
     size_t np = 0;
@@ -1228,7 +1229,13 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         json_t *sealed = json_object();
         const char *side_names[] = {"old", "new"};
         for (size_t k = 0; k < 2 && r >= 0; k++) {
-            json_t *tmp = json_pack("{s:O}", key, json_object_get(change, side_names[k]) ? json_object_get(change, side_names[k]) : json_null());
+            json_t *side = json_object_get(change, side_names[k]);
+            if (side == NULL || json_is_null(side)) { /* nothing to seal (a create's old side) */
+                json_object_set_new(sealed, side_names[k], json_null());
+                continue;
+            }
+            json_t *tmp = json_object();
+            json_object_set(tmp, key, side);
             json_t *out = NULL;
             if ((r = protect_record(rc, m, tmp, &out, err)) >= 0)
                 json_object_set(sealed, side_names[k], json_object_get(out, key));
@@ -1419,6 +1426,26 @@ static void add_row_columns(struct sql *s, const struct sifa_module *m, const ch
             sifa_sql_add(s, ", h_%s%s", sifa_rec_name_ok(m->fields[i].code), suffix);
 }
 
+static void insert_sql(struct sql *s, const struct sifa_module *m)
+{
+    size_t nindexed = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        nindexed += field_personal_indexed(&m->fields[i]);
+    sifa_sql_add(s, "INSERT INTO m_%s (state, org, updated_at, updated_by", sifa_rec_name_ok(m->code));
+    add_row_columns(s, m, "");
+    sifa_sql_add(s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
+    for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
+        sifa_sql_add(s, ", ?");
+    sifa_sql_add(s, ", 1, ?, ?) RETURNING id");
+}
+
+static void update_sql(struct sql *s, const struct sifa_module *m)
+{
+    sifa_sql_add(s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", sifa_rec_name_ok(m->code));
+    add_row_columns(s, m, " = ?");
+    sifa_sql_add(s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
+}
+
 /* Writes every field and deadline column of record (the merged new state): a new row when
  * id == 0 (*ret_id receives it), otherwise row id at expected_version (*ret_changed = rows
  * changed, 0 when the version moved on). Creates and updates share this one path so that a
@@ -1436,26 +1463,12 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
     json_t *stored = NULL;
     if (r >= 0)
         r = protect_record(rc, m, record, &stored, err);
-    size_t nindexed = 0;
-    for (size_t i = 0; i < m->nfields; i++)
-        nindexed += field_personal_indexed(&m->fields[i]);
     if (r >= 0) {
-        struct sql s = {0};
-        if (id == 0) {
-            sifa_sql_add(&s, "INSERT INTO m_%s (state, org, updated_at, updated_by", sifa_rec_name_ok(m->code));
-            add_row_columns(&s, m, "");
-            sifa_sql_add(&s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
-            for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
-                sifa_sql_add(&s, ", ?");
-            sifa_sql_add(&s, ", 1, ?, ?) RETURNING id");
-        } else {
-            sifa_sql_add(&s, "UPDATE m_%s SET state = ?, org = ?, updated_at = ?, updated_by = ?", sifa_rec_name_ok(m->code));
-            add_row_columns(&s, m, " = ?");
-            sifa_sql_add(&s, ", version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL");
-        }
+        char *sql = id == 0 ? sifa_rec_module_sql(rc->model, m, SIFA_MODULE_SQL_INSERT, insert_sql)
+                            : sifa_rec_module_sql(rc->model, m, SIFA_MODULE_SQL_UPDATE, update_sql);
         struct sifa_db_stmt *st;
-        r = sifa_db_prepare(db, s.buf, &st, err);
-        sifa_sql_release(&s);
+        r = sifa_db_prepare(db, sql, &st, err);
+        free(sql);
         if (r >= 0) {
             char at[32];
             iso_time(rc->now, at);
@@ -1638,8 +1651,12 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
     json_t *v;
     json_object_foreach(record, key, v)
     {
-        if (!json_is_null(v))
-            json_object_set_new(changes, key, json_pack("{s:n,s:O}", "old", "new", v));
+        if (json_is_null(v))
+            continue;
+        json_t *change = json_object(); /* {"old": null, "new": v}, without json_pack's format parsing per field */
+        json_object_set_new(change, "old", json_null());
+        json_object_set(change, "new", v);
+        json_object_set_new(changes, key, change);
     }
     if (state != m->initial)
         json_object_set_new(changes, "state", json_pack("{s:n,s:s}", "old", "new", state->code));

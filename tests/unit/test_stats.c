@@ -400,6 +400,81 @@ static void test_every_kind_follows_the_records(void **state)
     assert_verified(f, 0);
 }
 
+/* Batches of more than FLUSH_GROUPED_MAX (128) records of a module are flushed contribution by
+ * contribution, smaller ones grouped first: both must give the same figures. 300 records in one
+ * transaction (many sharing a figure), then 200 of them changed in another (some twice, some
+ * moved between units and years, some deleted), then one small batch. */
+static void test_large_batches_give_the_same_figures(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_error err = {0};
+    static const char *const units[] = {"u1", "u2", "u3"};
+    int64_t ids[300];
+    long long a_2021 = 0, all_2021 = 0, t1_2021 = 0;
+    assert_int_equal(sifa_db_begin(f->db, &err), 0);
+    for (int i = 0; i < 300; i++) {
+        char person[16], day[16];
+        snprintf(person, sizeof(person), "P%d", i % 50);
+        snprintf(day, sizeof(day), "%d-%02d-%02d", i % 4 == 0 ? 2020 : 2021, 1 + i % 12, 1 + i % 5);
+        json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s}", "unit", units[i % 3], "person", person, "kind",
+                               i % 3 == 1 ? "b" : "a", "entered_on", day, "amount", "1.25");
+        json_t *values = NULL, *rec = NULL;
+        assert_int_equal(sifa_record_validate(&f->rc, f->m, in, false, &values, &err), 0);
+        assert_int_equal(sifa_record_create(f->db, &f->rc, f->m, values, &rec, &err), 0);
+        ids[i] = json_integer_value(json_object_get(rec, "id"));
+        json_decref(in);
+        json_decref(values);
+        json_decref(rec);
+    }
+    assert_int_equal(sifa_record_flush_search(f->db, f->model, &err), 0);
+    assert_int_equal(sifa_db_commit(f->db, &err), 0);
+    assert_verified(f, 0);
+
+    assert_int_equal(sifa_db_begin(f->db, &err), 0);
+    for (int i = 0; i < 200; i++) {
+        json_t *in = i % 2 == 0 ? json_pack("{s:s}", "unit", "u2") : json_pack("{s:s,s:s}", "kind", "b", "entered_on", "2021-12-31");
+        for (int pass = 0; pass < (i % 7 == 0 ? 2 : 1); pass++) {
+            json_t *values = NULL, *rec = NULL;
+            assert_int_equal(sifa_record_validate(&f->rc, f->m, in, true, &values, &err), 0);
+            assert_int_equal(sifa_record_update(f->db, &f->rc, f->m, ids[i], -1, values, &rec, &err), 0);
+            json_decref(values);
+            json_decref(rec);
+        }
+        json_decref(in);
+    }
+    for (int i = 200; i < 220; i++)
+        assert_int_equal(sifa_record_delete(f->db, &f->rc, f->m, ids[i], -1, &err), 0);
+    assert_int_equal(sifa_record_flush_search(f->db, f->model, &err), 0);
+    assert_int_equal(sifa_db_commit(f->db, &err), 0);
+    assert_verified(f, 0);
+    update(f, ids[0], json_pack("{s:s}", "unit", "u3")); /* a batch of one: grouped */
+    assert_verified(f, 0);
+
+    /* the same figures counted here from what the loops above did */
+    for (int i = 0; i < 300; i++) {
+        if (i >= 200 && i < 220)
+            continue;
+        bool changed_odd = i < 200 && i % 2 == 1;
+        int year = changed_odd ? 2021 : i % 4 == 0 ? 2020 : 2021;
+        const char *unit = i == 0 ? "u3" : i < 200 && i % 2 == 0 ? "u2" : units[i % 3];
+        bool is_a = !changed_odd && i % 3 != 1;
+        if (year == 2021) {
+            all_2021++;
+            a_2021 += is_a;
+            t1_2021 += strcmp(unit, "u3") != 0;
+        }
+    }
+    char want[32];
+    snprintf(want, sizeof(want), "%lld", all_2021);
+    assert_figure(f, "entries", NULL, "2021", want);
+    snprintf(want, sizeof(want), "%lld", a_2021);
+    assert_figure(f, "a_entries", NULL, "2021", want);
+    snprintf(want, sizeof(want), "%lld", t1_2021);
+    assert_figure(f, "entries", "t1", "2021", want);
+    snprintf(want, sizeof(want), "%.2f", (double)all_2021 * 1.25);
+    assert_figure(f, "amount", NULL, "2021", want);
+}
+
 static void test_verify_finds_tampering_and_rebuild_repairs_it(void **state)
 {
     struct fixture *f = *state;
@@ -523,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_period_pieces),
         cmocka_unit_test(test_rounding_at_the_boundaries),
         cmocka_unit_test_setup_teardown(test_every_kind_follows_the_records, setup_db, teardown_db),
+        cmocka_unit_test_setup_teardown(test_large_batches_give_the_same_figures, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_verify_finds_tampering_and_rebuild_repairs_it, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_scope_limits_the_roll_up, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_many_figures_in_one_read, setup_db, teardown_db),
