@@ -236,10 +236,15 @@ int sifa_api_indicators_definitions(struct sifa_req *req, struct sifa_error *err
         json_array_append_new(list, j);
     }
     json_decref(stale);
+    json_t *years = NULL;
+    if (sifa_stats_years_with_data(sifa_req_db(req), api->model, &years, err) < 0) {
+        json_decref(list);
+        return err->status;
+    }
     json_t *tables = json_array();
     for (size_t i = 0; api->model != NULL && i < api->model->ntables; i++)
         json_array_append_new(tables, sifa_stat_table_to_json(&api->model->tables[i]));
-    sifa_resp_json(req, 200, json_pack("{s:o,s:o}", "indicators", list, "tables", tables));
+    sifa_resp_json(req, 200, json_pack("{s:o,s:o,s:o}", "indicators", list, "tables", tables, "years", years));
     return 0;
 }
 

@@ -419,9 +419,11 @@ static int job_insert_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
 }
 
 /* The pool refused the job after its row was written: mark the row failed (a write of its own, as
- * this runs on the loop), so that nobody waits for it. Takes job. */
+ * this runs on the loop), so that nobody waits for it. The row keeps who asked (result's
+ * created_by): without it the owner polling the job would be told it does not exist. Takes job. */
 struct job_failure {
     struct job_update u;
+    json_t *result; /* owned; u.result borrows it */
     char message[512];
 };
 
@@ -437,6 +439,7 @@ static void job_failure_done(void *ctx, int status, const struct sifa_error *err
     if (status < 0 && err != NULL)
         fprintf(stderr, "sifa: 报告任务 %s 状态写入失败:%s [%s]\n", f->u.job->id, err->message, err->code);
     report_job_free(f->u.job);
+    json_decref(f->result);
     free(f);
 }
 
@@ -444,9 +447,12 @@ static void mark_failed_later(struct report_job *job, const char *message)
 {
     struct job_failure *f = sifa_xcalloc(1, sizeof(*f));
     snprintf(f->message, sizeof(f->message), "%s", message);
-    f->u = (struct job_update){job, "failed", NULL, f->message, true, NULL};
+    f->result = progress_json(job, 100, "失败");
+    json_object_set_new(f->result, "code", json_string("busy"));
+    f->u = (struct job_update){job, "failed", f->result, f->message, true, NULL};
     if (sifa_db_writer_submit(sifa_server_writer(job->server), job_failure_run, job_failure_done, f) < 0) {
         report_job_free(job);
+        json_decref(f->result);
         free(f);
     }
 }

@@ -1108,6 +1108,64 @@ int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, js
     return 0;
 }
 
+static int compare_years_desc(const void *a, const void *b)
+{
+    return *(const int *)b - *(const int *)a;
+}
+
+/* Per indicator and series, one seek per year present (the next period after the last one
+ * found), not a scan of every org unit's rows: a few hundred index lookups for a county. */
+int sifa_stats_years_with_data(struct sifa_db *db, const struct sifa_model *model, json_t **ret_years,
+                               struct sifa_error *err)
+{
+    enum { YEARS_MAX = 200 };
+    int years[YEARS_MAX];
+    size_t nyears = 0;
+    int r = 0;
+    for (size_t i = 0; model != NULL && i < model->nindicators && r >= 0; i++) {
+        const struct sifa_indicator *ind = &model->indicators[i];
+        if (ind->module == NULL || ind->kind == SIFA_IND_DISTINCT)
+            continue;
+        const char *series = ind->kind == SIFA_IND_STOCK ? "i" : "v";
+        char after[8] = "";
+        for (int guard = 0; guard < YEARS_MAX && r >= 0; guard++) {
+            struct sifa_db_stmt *st;
+            r = sifa_db_prepare(db,
+                                "SELECT period FROM stat_values WHERE indicator = ?1 AND series = ?2 AND level = 'Y' "
+                                "AND period > ?3 AND n <> 0 ORDER BY period LIMIT 1",
+                                &st, err);
+            if (r < 0)
+                break;
+            sifa_db_bind_text(st, 1, ind->code, -1);
+            sifa_db_bind_text(st, 2, series, -1);
+            sifa_db_bind_text(st, 3, after, -1);
+            r = sifa_db_step(st, err);
+            const char *period = r == SIFA_DB_ROW ? sifa_db_column_text(st, 0) : NULL;
+            int year = 0;
+            for (int d = 0; period != NULL && strlen(period) == 4 && d < 4 && period[d] >= '0' && period[d] <= '9'; d++)
+                year = year * 10 + (period[d] - '0');
+            if (period != NULL)
+                snprintf(after, sizeof(after), "%.4s", period);
+            sifa_db_stmt_done(st);
+            if (r != SIFA_DB_ROW)
+                break;
+            bool known = false;
+            for (size_t k = 0; k < nyears; k++)
+                known = known || years[k] == year;
+            if (year > 0 && !known && nyears < YEARS_MAX)
+                years[nyears++] = year;
+        }
+    }
+    if (r < 0)
+        return r;
+    qsort(years, nyears, sizeof(years[0]), compare_years_desc);
+    json_t *list = json_array();
+    for (size_t k = 0; k < nyears; k++)
+        json_array_append_new(list, json_integer(years[k]));
+    *ret_years = list;
+    return 0;
+}
+
 int sifa_stats_check_definitions(struct sifa_db *db, const struct sifa_model *model, bool register_empty,
                                  json_t **ret_stale, struct sifa_error *err)
 {

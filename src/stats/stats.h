@@ -104,6 +104,14 @@ bool sifa_stats_indicator_readable(const struct sifa_stats_request *req, const s
  * "org_not_found" (an org unit unknown or wholly outside the caller's scope). */
 int sifa_stats_read(struct sifa_db *db, const struct sifa_stats_request *req, json_t **ret, struct sifa_error *err);
 
+/* The calendar years for which some base indicator has figures (a year-level aggregate with
+ * records behind it), newest first: what a page defaults to when the last calendar year has
+ * none (a county that keeps its records elsewhere until it moves). Counts and sums, stock
+ * entries; a year with only distinct-count keys is not listed. Says nothing about which unit
+ * the figures belong to. *ret_years is new: a JSON array of integers. */
+int sifa_stats_years_with_data(struct sifa_db *db, const struct sifa_model *model, json_t **ret_years,
+                               struct sifa_error *err);
+
 /* Base indicators whose aggregates were built from another definition (stat_definitions) and
  * need `sifa stats rebuild`. An indicator over a module with no records at all is simply
  * registered (nothing to rebuild). Must run on a writable connection when register is true.

@@ -797,7 +797,8 @@ static const char *stream_text(const char *s, char **ret_owned)
         size_t n = sifa_utf8_decode((const unsigned char *)s + i, len - i, NULL);
         if (n == 0)
             n = 1; /* callers pass valid UTF-8; never loop on bad bytes */
-        if (++chars == SIFA_TABLE_MAX_TEXT_CHARS) {
+        /* the last character that fits: keep it unless more follow (then "…" takes its place) */
+        if (++chars == SIFA_TABLE_MAX_TEXT_CHARS && i + n < len) {
             char *cut = sifa_xmalloc(i + 4);
             memcpy(cut, s, i);
             memcpy(cut + i, "\xe2\x80\xa6", 4); /* "…" and the NUL */

@@ -354,6 +354,10 @@ def test_definitions_and_cli_show(world):
     assert r.status_code == 200, r.text
     defs = {d["code"]: d for d in r.json()["indicators"]}
     assert defs["mediation_success_rate"]["kind"] == "ratio" and defs["mediation_success_rate"]["stale"] is False
+    # the years with figures, newest first (a page opens on the newest past one, not on an empty year)
+    years = r.json()["years"]
+    assert years == sorted(years, reverse=True) and 2021 in years and 2020 in years, years
+    assert 2019 not in years and all(isinstance(y, int) for y in years), years
     r = s.cli("stats", "show", "--period", "2021", "--org", "ta", "--codes", "mediation_cases,mediation_success_rate")
     assert r.returncode == 0, r.stderr
     assert "72.7" in r.stdout and "11" in r.stdout

@@ -118,6 +118,27 @@ test('统计指标: a quarter and an org unit chosen on the page give the API\'s
   await context.close()
 })
 
+test('统计指标: opened without a period, the page shows the newest year that has figures, not an empty last year', async () => {
+  const { context, page } = await loginAs(browser, 'lead')
+  const defs = await apiCall(page, 'GET', '/api/v1/indicators/definitions')
+  assert.equal(defs.status, 200, defs.text)
+  const years = defs.json.years
+  assert.ok(years.includes(2021) && years.includes(2020), `the demo county's years: ${years}`)
+  assert.deepEqual([...years].sort((a, b) => b - a), years, 'newest first')
+  const last = new Date().getFullYear() - 1
+  const want = years.includes(last) ? last : years.find((y) => y <= last) ?? years[0]
+  await page.goto(`${BASE}/#/reports/indicators`)
+  const cases = figure(page, 'mediation_cases')
+  await cases.waitFor({ timeout: 15000 })
+  await page.locator('[data-test="period-year"]', { hasText: `${want}年` }).waitFor({ timeout: 15000 })
+  const api = await apiCall(page, 'GET', `/api/v1/indicators?period=${want}&codes=mediation_cases`)
+  await page.waitForFunction((v) => document.querySelector('[data-test="figure-mediation_cases"]')?.getAttribute('data-value') === String(v),
+    api.json.items[0].value, { timeout: 15000 })
+  assert.ok(api.json.items[0].value > 0, 'the year opened has figures')
+  assertNoPageErrors(page)
+  await context.close()
+})
+
 test('统计指标: a town\'s judicial office sees its own town\'s figure, a 【无数据】 tag for an empty period, and no annual report menu', async () => {
   const { context, page } = await loginAs(browser, 'hushan')
   await openIndicators(page, '2021')

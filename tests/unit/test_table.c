@@ -642,6 +642,57 @@ static void test_stream_csv(void **state)
     tmp_remove(&d);
 }
 
+/* A streamed text of exactly the cell limit is written whole; one character more and it is cut
+ * to the limit, its last character replaced by "…". Multi-byte characters are counted as one. */
+static void stream_one_text(const char *path, const char *text)
+{
+    static const char *const headers[] = {"备注"};
+    struct sifa_error err = {0};
+    struct sifa_table_stream *s = NULL;
+    assert_int_equal(sifa_table_stream_open(path, SIFA_TABLE_CSV, "测试", 1, headers, NULL, &s, &err), 0);
+    struct sifa_cell row[1] = {{.kind = SIFA_CELL_TEXT, .text = (char *)text}};
+    assert_int_equal(sifa_table_stream_row(s, row, &err), 0);
+    assert_int_equal(sifa_table_stream_close(s, &err), 0);
+}
+
+static void test_stream_text_at_the_limit(void **state)
+{
+    (void)state;
+    struct tmp d;
+    tmp_make(&d);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/limit.csv", d.path);
+    const size_t head = strlen("\xef\xbb\xbf" "备注\r\n");
+    size_t max = SIFA_TABLE_MAX_TEXT_CHARS;
+    char *text = sifa_xmalloc(3 * (max + 1) + 1); /* "调" is 3 bytes */
+    for (size_t i = 0; i <= max; i++)
+        memcpy(text + 3 * i, "调", 3);
+    text[3 * max] = '\0'; /* exactly the limit */
+    stream_one_text(path, text);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *got = sifa_xcalloc(1, 3 * max + 64);
+    size_t n = fread(got, 1, 3 * max + 63, f);
+    fclose(f);
+    assert_int_equal(n, head + 3 * max + 2);
+    assert_memory_equal(got + head, text, 3 * max);
+    assert_memory_equal(got + head + 3 * max, "\r\n", 2);
+
+    memcpy(text + 3 * max, "调", 4); /* one more, and the NUL */
+    stream_one_text(path, text);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    n = fread(got, 1, 3 * max + 63, f);
+    fclose(f);
+    assert_int_equal(n, head + 3 * (max - 1) + 3 + 2); /* max - 1 characters, "…", CRLF */
+    assert_memory_equal(got + head, text, 3 * (max - 1));
+    assert_memory_equal(got + head + 3 * (max - 1), "\xe2\x80\xa6\r\n", 5);
+    free(got);
+    free(text);
+    unlink(path);
+    tmp_remove(&d);
+}
+
 static const char CHECK_STREAM_PY[] =
     "import sys, zipfile, xml.etree.ElementTree as ET\n"
     "NS = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}\n"
@@ -684,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_limit_columns),  cmocka_unit_test(test_limit_rows),
         cmocka_unit_test(test_limit_text),     cmocka_unit_test(test_bad_text),
         cmocka_unit_test(test_stream_csv),     cmocka_unit_test(test_stream_xlsx),
+        cmocka_unit_test(test_stream_text_at_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,7 @@ export function loadDefinitions() {
   if (!definitionsPromise) {
     definitionsPromise = get('/api/v1/indicators/definitions').then((r) => {
       const byCode = new Map(r.indicators.map((d) => [d.code, d]))
-      return { indicators: r.indicators, tables: r.tables || [], byCode }
+      return { indicators: r.indicators, tables: r.tables || [], byCode, years: r.years || [] }
     }).catch((e) => { definitionsPromise = null; throw e })
   }
   return definitionsPromise
@@ -106,6 +106,20 @@ export function moduleOf(code) {
 
 export function currentYear() {
   return new Date().getFullYear()
+}
+
+// The year a page opens on: the last calendar year when it has figures; otherwise the newest
+// earlier year that has (a county whose records in sifa stop before it), or the newest at all
+// (records that start this year); with no figures anywhere, the last calendar year.
+export async function defaultYear() {
+  const last = currentYear() - 1
+  try {
+    const { years } = await loadDefinitions()
+    if (!years.length || years.includes(last)) return last
+    return years.find((y) => y <= last) ?? years[0]
+  } catch {
+    return last
+  }
 }
 
 // the years offered by the year pickers: this year back to 2015
