@@ -289,8 +289,9 @@ struct record_write {
     const struct sifa_api *api;
     int64_t id, expected_version;
     char transition[SIFA_MODEL_CODE_MAX + 1];
-    json_t *values; /* owned */
-    json_t *result; /* owned; set by the writer */
+    json_t *values;  /* owned */
+    json_t *result;  /* owned; set by the writer, or for a create composed on the loop from written */
+    json_t *written; /* owned; a create's values as written (the writer does only the write) */
 };
 
 /* The change and its audit entry commit together (same job, same transaction). The entry names
@@ -302,7 +303,7 @@ static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *er
     const char *action = "record.change";
     switch (w->kind) {
     case W_CREATE:
-        rc = sifa_record_create(db, &w->rc, w->module, w->values, &w->result, err);
+        rc = sifa_record_create_written(db, &w->rc, w->module, w->values, &w->id, &w->written, err);
         action = "record.create";
         break;
     case W_UPDATE:
@@ -338,7 +339,7 @@ static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *er
      * write's own transaction: the response goes out only after both commit, and a rolled-back
      * write leaves neither. Masking the answer instead would make every form re-read the record
      * it just saved (one more request, the same audit entry) to show what was saved. */
-    if (rc >= 0 && w->result != NULL && w->rc.unmask && sifa_module_has_personal(w->module))
+    if (rc >= 0 && (w->result != NULL || w->written != NULL) && w->rc.unmask && sifa_module_has_personal(w->module))
         rc = sifa_api_audit(db, w->api, w->actor, w->address, "record.read_personal", target,
                             json_pack("{s:[I],s:s}", "ids", (json_int_t)id, "via", action), err);
     return rc;
@@ -349,12 +350,17 @@ static void record_write_free(struct record_write *w)
     sifa_api_scope_release(&w->scope);
     json_decref(w->values);
     json_decref(w->result);
+    json_decref(w->written);
     free(w);
 }
 
 static void record_write_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
 {
     struct record_write *w = ctx;
+    struct sifa_error cerr = {0};
+    if (req != NULL && status >= 0 && w->kind == W_CREATE &&
+        (status = sifa_record_compose_new(&w->rc, w->module, w->id, w->written, &w->result, &cerr)) < 0)
+        err = &cerr; /* written and committed, but no answer could be built (a deadline the calendar cannot count) */
     if (req != NULL) {
         if (status < 0) {
             send_error(req, err);
@@ -364,12 +370,13 @@ static void record_write_done(struct sifa_req *req, void *ctx, int status, const
             if (w->kind == W_CREATE) {
                 char location[160];
                 snprintf(location, sizeof(location), "/api/v1/modules/%s/records/%lld", w->module->code,
-                         (long long)json_integer_value(json_object_get(w->result, "id")));
+                         (long long)w->id);
                 sifa_resp_header(req, "location", location);
             }
             send_record(req, w->kind == W_CREATE ? 201 : 200, json_incref(w->result));
         }
     }
+    sifa_error_release(&cerr);
     record_write_free(w);
 }
 

@@ -124,6 +124,14 @@ int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, con
  * Unknown state: SIFA_EINVALID "unknown_state". */
 int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                                 json_t *values, const char *state_code, json_t **ret_record, struct sifa_error *err);
+/* A create in two halves, so that a writer thread does only the write: sifa_record_create_written
+ * writes the record (initial state) and gives its id and *ret_written (new: the values as
+ * stored, in clear, with the number it was given); sifa_record_compose_new then builds, on any
+ * thread, the answer sifa_record_create gives (the same rc, at the same rc->now). */
+int sifa_record_create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                               json_t *values, int64_t *ret_id, json_t **ret_written, struct sifa_error *err);
+int sifa_record_compose_new(const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id, json_t *written,
+                            json_t **ret_record, struct sifa_error *err);
 /* Reads one record (not deleted); SIFA_ENOTFOUND otherwise. */
 int sifa_record_get(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *module, int64_t id,
                     json_t **ret_record, struct sifa_error *err);

@@ -1603,14 +1603,47 @@ static int record_compose(const struct sifa_record_ctx *rc, const struct sifa_mo
     return 0;
 }
 
+static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          json_t *values, const char *state_code, int64_t *ret_id, json_t **ret_record,
+                          struct sifa_error *err);
+static int compose_created(const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                           const struct sifa_state *state, json_t *record, json_t **ret_record, struct sifa_error *err);
+
 int sifa_record_create(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                        json_t *values, json_t **ret_record, struct sifa_error *err)
 {
     return sifa_record_create_in_state(db, rc, m, values, NULL, ret_record, err);
 }
 
+int sifa_record_compose_new(const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id, json_t *written,
+                            json_t **ret_record, struct sifa_error *err)
+{
+    return compose_created(rc, m, id, m->initial, written, ret_record, err);
+}
+
 int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
                                 json_t *values, const char *state_code, json_t **ret_record, struct sifa_error *err)
+{
+    int64_t id = 0;
+    json_t *record = NULL;
+    int r = create_written(db, rc, m, values, state_code, &id, &record, err);
+    const struct sifa_state *state = state_code ? sifa_module_state(m, state_code) : m->initial;
+    if (r >= 0 && ret_record != NULL) /* bulk imports need no answer */
+        r = compose_created(rc, m, id, state, record, ret_record, err);
+    json_decref(record);
+    return r < 0 ? r : 0;
+}
+
+int sifa_record_create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                               json_t *values, int64_t *ret_id, json_t **ret_written, struct sifa_error *err)
+{
+    return create_written(db, rc, m, values, NULL, ret_id, ret_written, err);
+}
+
+/* Writes the record; *ret_record (new) is what was written, in clear. */
+static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          json_t *values, const char *state_code, int64_t *ret_id, json_t **ret_record,
+                          struct sifa_error *err)
 {
     const struct sifa_state *state = state_code ? sifa_module_state(m, state_code) : m->initial;
     if (state == NULL)
@@ -1675,16 +1708,21 @@ int sifa_record_create_in_state(struct sifa_db *db, const struct sifa_record_ctx
                                    m->numbering->field->name);
         return r;
     }
-    if (ret_record != NULL) { /* bulk imports need no answer */
-        char at[32];
-        iso_time(rc->now, at);
-        json_t *created_at = json_string(at), *created_by = rc->actor ? json_string(rc->actor) : json_null();
-        r = record_compose(rc, m, id, 1, state->code, record, created_at, created_by, ret_record, err);
-        json_decref(created_at);
-        json_decref(created_by);
-    }
-    json_decref(record);
-    return r < 0 ? r : 0;
+    *ret_id = id;
+    *ret_record = record;
+    return 0;
+}
+
+static int compose_created(const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
+                           const struct sifa_state *state, json_t *record, json_t **ret_record, struct sifa_error *err)
+{
+    char at[32];
+    iso_time(rc->now, at);
+    json_t *created_at = json_string(at), *created_by = rc->actor ? json_string(rc->actor) : json_null();
+    int r = record_compose(rc, m, id, 1, state->code, record, created_at, created_by, ret_record, err);
+    json_decref(created_at);
+    json_decref(created_by);
+    return r;
 }
 
 static json_t *stale_details(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id)
