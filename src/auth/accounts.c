@@ -311,6 +311,42 @@ int sifa_org_create(struct sifa_db *db, const char *code, const char *name, cons
     return rc < 0 ? rc : 0;
 }
 
+int sifa_org_import_line(struct sifa_db *db, const char *line, size_t len, const char *actor, struct sifa_error *err)
+{
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (len > SIFA_ORG_IMPORT_LINE_MAX)
+        return sifa_error_set(err, SIFA_ELIMIT, "line_too_long", "超过 %d 字节", SIFA_ORG_IMPORT_LINE_MAX);
+    size_t blank = 0;
+    while (blank < len && (line[blank] == ' ' || line[blank] == '\t'))
+        blank++;
+    if (blank == len)
+        return 1;
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    const char *code = json_string_value(json_object_get(o, "code"));
+    const char *name = json_string_value(json_object_get(o, "name"));
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    json_t *parent = json_object_get(o, "parent"), *division = json_object_get(o, "division");
+    int rc;
+    if (!json_is_object(o) || code == NULL || name == NULL || kind == NULL ||
+        (parent != NULL && !json_is_string(parent) && !json_is_null(parent)) ||
+        (division != NULL && !json_is_string(division) && !json_is_null(division)))
+        rc = sifa_error_set(err, SIFA_EINVALID, "bad_line",
+                            "应为 JSON 对象,含文字 code、name、kind(parent、division 可选,须为文字)");
+    else if ((rc = sifa_db_savepoint(db, "org_import_line", err)) >= 0) {
+        /* sifa_org_create checks division codes after writing: a refused line must leave nothing */
+        rc = sifa_org_create(db, code, name, kind, json_string_value(parent), json_string_value(division), actor, err);
+        if (rc < 0)
+            sifa_db_rollback_to(db, "org_import_line", NULL);
+        int released = sifa_db_release(db, "org_import_line", rc < 0 ? NULL : err);
+        if (rc >= 0)
+            rc = released;
+    }
+    json_decref(o);
+    return rc < 0 ? rc : 0;
+}
+
 int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent,
                     const char *division_code, const char *actor, struct sifa_error *err)
 {

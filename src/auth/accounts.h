@@ -37,6 +37,13 @@ int sifa_org_create(struct sifa_db *db, const char *code, const char *name, cons
 int sifa_org_update(struct sifa_db *db, const char *code, const char *name, const char *parent,
                     const char *division_code, const char *actor, struct sifa_error *err);
 int sifa_org_list(struct sifa_db *db, json_t **ret_list, struct sifa_error *err);
+/* One line of an org-unit import file (`sifa org import`): a JSON object {code, name, kind,
+ * parent?, division?} of at most SIFA_ORG_IMPORT_LINE_MAX bytes (line ending excluded), created
+ * like sifa_org_create, in a savepoint of its own: a refused line writes nothing. line need not be
+ * NUL-terminated. A blank line is skipped (returns 1). Errors as sifa_org_create's, plus
+ * SIFA_ELIMIT "line_too_long" and SIFA_EINVALID "bad_line". Must run inside a transaction. */
+#define SIFA_ORG_IMPORT_LINE_MAX 4096
+int sifa_org_import_line(struct sifa_db *db, const char *line, size_t len, const char *actor, struct sifa_error *err);
 int sifa_org_history(struct sifa_db *db, const char *code, json_t **ret_list, struct sifa_error *err);
 
 /* ---- users ---- */

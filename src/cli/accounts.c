@@ -296,58 +296,43 @@ static const char org_usage[] =
     "KIND: city district town street village community bureau department judicial_office\n"
     "      mediation_committee law_firm gov_unit enterprise other\n\n";
 
-#define ORG_IMPORT_LINE_MAX 4096
 #define ORG_IMPORT_MAX 100000
 
 /* Reads org units from a JSON-lines file (a parent before its children) into the open
- * transaction; the first bad line stops the import with its line number. */
+ * transaction; the first bad line stops the import with its line number. Each line is parsed by
+ * sifa_org_import_line (auth layer, fuzzed by tests/fuzz/fuzz_org_import.c). */
 static int import_orgs(struct session *s, const char *path, size_t *ret_count)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return sifa_error_set(&s->err, SIFA_ENOTFOUND, "file_missing", "无法打开文件 %s", path);
-    char line[ORG_IMPORT_LINE_MAX + 2];
+    char line[SIFA_ORG_IMPORT_LINE_MAX + 3]; /* the line, CRLF and the NUL */
     size_t lineno = 0;
     int rc = 0;
     while (rc >= 0 && fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         size_t len = strlen(line);
-        if (len > ORG_IMPORT_LINE_MAX) {
-            rc = sifa_error_set(&s->err, SIFA_ELIMIT, "line_too_long", "第 %zu 行超过 %d 字节", lineno, ORG_IMPORT_LINE_MAX);
+        if (len == sizeof(line) - 1 && line[len - 1] != '\n') { /* cut by fgets: longer than any allowed line */
+            rc = sifa_error_set(&s->err, SIFA_ELIMIT, "line_too_long", "第 %zu 行超过 %d 字节", lineno,
+                                SIFA_ORG_IMPORT_LINE_MAX);
             break;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
         if (*ret_count >= ORG_IMPORT_MAX) {
             rc = sifa_error_set(&s->err, SIFA_ELIMIT, "too_many_orgs", "一次最多导入 %d 个机构", ORG_IMPORT_MAX);
             break;
         }
-        json_error_t jerr;
-        json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-        const char *code = json_string_value(json_object_get(o, "code"));
-        const char *name = json_string_value(json_object_get(o, "name"));
-        const char *kind = json_string_value(json_object_get(o, "kind"));
-        if (!json_is_object(o) || code == NULL || name == NULL || kind == NULL) {
-            rc = sifa_error_set(&s->err, SIFA_EINVALID, "bad_line", "第 %zu 行应为含 code、name、kind 的 JSON 对象",
-                                lineno);
-        } else {
-            rc = sifa_org_create(s->db, code, name, kind, json_string_value(json_object_get(o, "parent")),
-                                 json_string_value(json_object_get(o, "division")), "cli", &s->err);
-            if (rc < 0) {
-                char msg[sizeof(s->err.message)], ecode[sizeof(s->err.code)];
-                snprintf(msg, sizeof(msg), "%s", s->err.message);
-                snprintf(ecode, sizeof(ecode), "%s", s->err.code);
-                sifa_error_set(&s->err, s->err.status, ecode, "第 %zu 行:%.400s", lineno, msg);
-            } else {
-                (*ret_count)++;
-            }
+        rc = sifa_org_import_line(s->db, line, len, "cli", &s->err);
+        if (rc < 0) {
+            char msg[sizeof(s->err.message)], ecode[sizeof(s->err.code)];
+            snprintf(msg, sizeof(msg), "%s", s->err.message);
+            snprintf(ecode, sizeof(ecode), "%s", s->err.code);
+            sifa_error_set(&s->err, s->err.status, ecode, "第 %zu 行:%.400s", lineno, msg);
+        } else if (rc == 0) {
+            (*ret_count)++;
         }
-        json_decref(o);
     }
     fclose(f);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int sifa_cli_org(int argc, char **argv)

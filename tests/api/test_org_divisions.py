@@ -135,3 +135,16 @@ def test_cli_add_division_and_import_check_division_codes(server, tmp_path):
     r = server.cli("org", "division", "t2", "--division", "")
     assert r.returncode == 0, r.stderr
     assert divisions(server) == {"c": "330282", "t1": "330282001", "t2": None, "v2": "330282002201"}
+
+    # blank lines and CRLF endings are fine; a line over 4096 bytes is refused with its number
+    good = json.dumps({"code": "t3", "name": "古塘街道", "kind": "street", "parent": "c"}, ensure_ascii=False)
+    path.write_bytes(("\r\n  \r\n" + good + "\r\n\r\n").encode("utf-8"))
+    r = server.cli("org", "import", path)
+    assert r.returncode == 0 and "1 个机构" in r.stdout, r.stdout + r.stderr
+    long_line = json.dumps({"code": "t4", "name": "长" * 1400, "kind": "street", "parent": "c"}, ensure_ascii=False)
+    assert len(long_line.encode("utf-8")) > 4096
+    path.write_text(json.dumps({"code": "t5", "name": "五", "kind": "street", "parent": "c"}) + "\n" + long_line + "\n",
+                    encoding="utf-8")
+    r = server.cli("org", "import", path)
+    assert r.returncode != 0 and "line_too_long" in r.stderr + r.stdout and "第 2 行" in r.stderr + r.stdout
+    assert "t5" not in divisions(server) and "t3" in divisions(server)
