@@ -754,8 +754,9 @@ static int key_retire(struct session *s, const struct opts *o)
         }
     }
     json_decref(census);
-    if (rc >= 0)
-        rc = sifa_keyring_retire_file(s->cfg.key_file, retire, n, &s->err);
+    /* The audit entry first, the file second, the commit last: an entry the log refuses (a
+     * tampered chain) leaves the file as it was. Only a failing COMMIT after the rewrite (disk
+     * full, I/O error) can leave the keys removed without the entry; that is said loudly. */
     json_t *list = json_array();
     for (size_t k = 0; k < n; k++)
         json_array_append_new(list, json_integer(retire[k]));
@@ -764,9 +765,15 @@ static int key_retire(struct session *s, const struct opts *o)
     else
         json_decref(list);
     if (rc >= 0)
+        rc = sifa_keyring_retire_file(s->cfg.key_file, retire, n, &s->err);
+    bool file_changed = rc >= 0;
+    if (rc >= 0)
         rc = sifa_db_commit(s->db, &s->err);
     else
         sifa_db_rollback(s->db, NULL);
+    if (rc < 0 && file_changed)
+        fprintf(stderr, "sifa: 密钥已从密钥文件删除,但审计记录未能写入 keys were removed from the key file but "
+                        "the audit entry was not committed\n");
     if (rc >= 0) {
         printf("sifa: 已删除密钥 retired key(s):");
         for (size_t k = 0; k < n; k++)

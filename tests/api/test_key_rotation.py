@@ -114,6 +114,21 @@ def test_rotate_reencrypt_retire(server):
     assert actions == ["key.rotate", "key.reencrypt", "key.reencrypt", "key.retire"]
 
 
+def test_retire_refused_by_the_audit_log_leaves_the_key_file_alone(server):
+    server.stop()
+    r = server.cli("key", "rotate")
+    assert r.returncode == 0, r.stderr
+    assert key_ids(server) == [1, 2]
+    with sqlite3.connect(str(server.paths["db"])) as db:  # a tampered chain refuses every new entry
+        db.execute("UPDATE audit_head SET last_hash = replace(last_hash, substr(last_hash, 1, 1), "
+                   "CASE substr(last_hash, 1, 1) WHEN 'a' THEN 'b' ELSE 'a' END)")
+    before = key_file_for(server.paths["db"]).read_bytes()
+    r = server.cli("key", "retire", "1")
+    assert r.returncode != 0 and "audit_broken" in r.stderr, r.stderr
+    assert key_file_for(server.paths["db"]).read_bytes() == before
+    assert key_ids(server) == [1, 2]
+
+
 def test_key_help_documents_reencrypt_and_retire(server):
     r = server.cli("key", "--help")
     assert r.returncode == 0
