@@ -357,10 +357,18 @@ static void record_write_free(struct record_write *w)
 static void record_write_done(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err)
 {
     struct record_write *w = ctx;
-    struct sifa_error cerr = {0};
-    if (req != NULL && status >= 0 && w->kind == W_CREATE &&
-        (status = sifa_record_compose_new(&w->rc, w->module, w->id, w->written, &w->result, &cerr)) < 0)
-        err = &cerr; /* written and committed, but no answer could be built (a deadline the calendar cannot count) */
+    if (req != NULL && status >= 0 && w->kind == W_CREATE) {
+        /* The record is committed: whatever happens here, the answer is 201 with its location (an
+         * error would invite a retry, and a second record). The writer already counted the
+         * deadlines; only opening a stored value could fail — then the answer is the id. */
+        struct sifa_error cerr = {0};
+        if (sifa_record_compose_new(&w->rc, w->module, w->id, w->written, &w->result, &cerr) < 0) {
+            fprintf(stderr, "sifa: 记录 %s/%lld 已创建,应答未能生成 created, answer not built: %s [%s]\n",
+                    w->module->code, (long long)w->id, cerr.message, cerr.code);
+            w->result = json_pack("{s:I,s:i}", "id", (json_int_t)w->id, "version", 1);
+        }
+        sifa_error_release(&cerr);
+    }
     if (req != NULL) {
         if (status < 0) {
             send_error(req, err);
@@ -376,7 +384,6 @@ static void record_write_done(struct sifa_req *req, void *ctx, int status, const
             send_record(req, w->kind == W_CREATE ? 201 : 200, json_incref(w->result));
         }
     }
-    sifa_error_release(&cerr);
     record_write_free(w);
 }
 

@@ -56,6 +56,9 @@ const char *sifa_db_engine(const struct sifa_db *db);
 /* The column type of an auto-numbered primary key id: "INTEGER PRIMARY KEY" (SQLite's rowid) or
  * "BIGSERIAL PRIMARY KEY" (PostgreSQL). Static. */
 const char *sifa_db_sql_auto_id(const struct sifa_db *db);
+/* Whether one INSERT … ON CONFLICT DO UPDATE may meet the same key in several of its rows (SQLite
+ * applies the rows in turn; PostgreSQL refuses to change a row twice in one command). */
+bool sifa_db_upsert_repeats_keys(const struct sifa_db *db);
 
 /* ---- search indexes ----
  * A search index keeps one text (body) per record id and finds the ids whose body contains a
@@ -149,6 +152,36 @@ int sifa_db_backup(struct sifa_db *db, const char *dest_path, struct sifa_error 
 /* Runs the engine's integrity check; SIFA_EINTERNAL with the first problem in err when it fails. */
 int sifa_db_integrity_check(struct sifa_db *db, struct sifa_error *err);
 
+/* ---- checkpoints (WAL) ---- (the writer starts a checkpointer for its connection) 
+ * sifa_db_checkpoint copies what it can of the write-ahead log into the database file without
+ * waiting for anyone (SQLite: a PASSIVE checkpoint); ret_log_pages and ret_copied_pages may be NULL.
+ * SIFA_EUNAVAILABLE when another checkpoint is running (not a failure: try again later).
+ * sifa_db_on_commit replaces the engine's own checkpoint after commits (SQLite's every 1000 WAL
+ * pages, run by the committing thread) by fn(ctx, log_pages) after each commit of db, on the
+ * committing thread; fn NULL restores the engine's own. fn may call sifa_db_checkpoint on db. */
+int sifa_db_checkpoint(struct sifa_db *db, int *ret_log_pages, int *ret_copied_pages, struct sifa_error *err);
+void sifa_db_on_commit(struct sifa_db *db, void (*fn)(void *ctx, int log_pages), void *ctx);
+
+/* A checkpointer: checkpoints on a thread and connection of its own, so that the thread that
+ * commits (the writer, an import) does not stop to copy pages into the database file. Once the
+ * log holds trigger_pages after a commit of db it wakes; if it falls behind (the log reaches
+ * limit_pages) the committing thread checkpoints itself as the engine would (the log stays
+ * bounded). db is borrowed: stop the checkpointer before closing it. *ret is new. */
+struct sifa_db_checkpointer;
+int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db *db, int trigger_pages,
+                               int limit_pages, struct sifa_db_checkpointer **ret, struct sifa_error *err);
+/* Runs a last checkpoint, joins the thread, gives db its own checkpoints back. Accepts NULL. */
+void sifa_db_checkpointer_stop(struct sifa_db_checkpointer *c);
+struct sifa_db_checkpointer_stats {
+    uint64_t background; /* checkpoints run on the checkpointer's thread */
+    uint64_t inline_;    /* run by the committing thread because the log reached its limit */
+    uint64_t pages;      /* pages copied into the database file by the checkpointer's thread */
+    int log_pages;       /* the log's length after the last commit */
+};
+void sifa_db_checkpointer_get_stats(struct sifa_db_checkpointer *c, struct sifa_db_checkpointer_stats *ret);
+#define SIFA_DB_CHECKPOINT_TRIGGER 1000 /* pages (4 MiB): the engine's own default interval */
+#define SIFA_DB_CHECKPOINT_LIMIT 16000  /* pages (64 MiB) */
+
 /* Counters of one connection, for /metrics. */
 struct sifa_db_stats {
     uint64_t statements_prepared; /* compiled from text */
@@ -200,6 +233,7 @@ struct sifa_db_writer_stats {
     uint64_t commits;       /* transactions committed (= fsyncs of the WAL with synchronous FULL) */
     uint64_t max_batch_seen;
     uint64_t queue_depth;   /* jobs waiting now */
+    struct sifa_db_checkpointer_stats checkpoints; /* of the writer's checkpointer */
 };
 void sifa_db_writer_get_stats(struct sifa_db_writer *w, struct sifa_db_writer_stats *ret_stats);
 

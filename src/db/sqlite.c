@@ -56,6 +56,7 @@ struct sifa_db {
     struct sifa_db_stmt **buckets;              /* hash index of idle statements */
     size_t bucket_mask;
     struct sifa_db_stats stats;
+    struct commit_hook *commit_hook; /* owned; sifa_db_on_commit's */
     bool have_file_id; /* dev and ino of the file opened, for sifa_db_ping */
     dev_t file_dev;
     ino_t file_ino;
@@ -253,6 +254,7 @@ void sifa_db_close(struct sifa_db *db)
         stmt_free(st);
     }
     sqlite3_close_v2(db->handle); /* accepts NULL */
+    free(db->commit_hook);
     free(db->buckets);
     free(db->path);
     free(db);
@@ -544,6 +546,12 @@ const char *sifa_db_sql_auto_id(const struct sifa_db *db)
     return "INTEGER PRIMARY KEY";
 }
 
+bool sifa_db_upsert_repeats_keys(const struct sifa_db *db)
+{
+    (void)db;
+    return true;
+}
+
 static bool identifier_ok(const char *s)
 {
     if (s == NULL || !(*s >= 'a' && *s <= 'z'))
@@ -697,6 +705,47 @@ int sifa_db_release(struct sifa_db *db, const char *name, struct sifa_error *err
 int sifa_db_rollback_to(struct sifa_db *db, const char *name, struct sifa_error *err)
 {
     return savepoint_cmd(db, "ROLLBACK TO", name, err);
+}
+
+int sifa_db_checkpoint(struct sifa_db *db, int *ret_log_pages, int *ret_copied_pages, struct sifa_error *err)
+{
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (ret_log_pages != NULL)
+        *ret_log_pages = log;
+    if (ret_copied_pages != NULL)
+        *ret_copied_pages = copied;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_checkpoint_busy", "另一个检查点正在进行");
+    return rc == SQLITE_OK ? 0 : db_fail(db, rc, "检查点", err);
+}
+
+struct commit_hook {
+    void (*fn)(void *ctx, int log_pages);
+    void *ctx;
+};
+
+static int on_wal_commit(void *arg, sqlite3 *handle, const char *schema, int log_pages)
+{
+    (void)handle;
+    (void)schema;
+    const struct commit_hook *h = arg;
+    h->fn(h->ctx, log_pages);
+    return SQLITE_OK;
+}
+
+void sifa_db_on_commit(struct sifa_db *db, void (*fn)(void *ctx, int log_pages), void *ctx)
+{
+    /* The hook's argument lives in the connection so that it needs no owner of its own. */
+    free(db->commit_hook);
+    db->commit_hook = NULL;
+    if (fn == NULL) {
+        sqlite3_wal_autocheckpoint(db->handle, 1000); /* SQLite's default */
+        return;
+    }
+    db->commit_hook = sifa_xmalloc(sizeof(*db->commit_hook));
+    *db->commit_hook = (struct commit_hook){fn, ctx};
+    sqlite3_wal_hook(db->handle, on_wal_commit, db->commit_hook); /* replaces the automatic checkpoints */
 }
 
 /* Three cheap checks, each catching what the others cannot. A query alone is not enough: SQLite

@@ -31,6 +31,7 @@ struct writer_job {
 
 struct sifa_db_writer {
     struct sifa_db *db; /* owned by the thread once started */
+    struct sifa_db_checkpointer *checkpointer; /* owned: checkpoints off the writer thread */
     struct sifa_db_writer_hooks hooks;
     pthread_t thread;
     size_t max_batch;
@@ -242,8 +243,15 @@ int sifa_db_writer_start_with(const struct sifa_db_config *cfg, size_t max_batch
         sifa_db_close(db);
         return r;
     }
+    struct sifa_db_checkpointer *checkpointer = NULL;
+    if ((r = sifa_db_checkpointer_start(cfg, db, SIFA_DB_CHECKPOINT_TRIGGER, SIFA_DB_CHECKPOINT_LIMIT, &checkpointer,
+                                        err)) < 0) {
+        sifa_db_close(db);
+        return r;
+    }
     struct sifa_db_writer *w = sifa_xcalloc(1, sizeof(*w));
     w->db = db;
+    w->checkpointer = checkpointer;
     if (hooks != NULL)
         w->hooks = *hooks;
     w->max_batch = max_batch;
@@ -262,6 +270,7 @@ int sifa_db_writer_start_with(const struct sifa_db_config *cfg, size_t max_batch
     int e = pthread_create(&w->thread, NULL, writer_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e != 0) {
+        sifa_db_checkpointer_stop(checkpointer);
         sifa_db_close(db);
         writer_free(w);
         char ebuf[128]; /* strerror is not thread-safe; this is GNU strerror_r (_GNU_SOURCE) */
@@ -372,6 +381,7 @@ void sifa_db_writer_stop(struct sifa_db_writer *w)
     pthread_cond_signal(&w->nonempty);
     pthread_join(w->thread, NULL);
     assert(w->count == 0);
+    sifa_db_checkpointer_stop(w->checkpointer);
     sifa_db_close(w->db);
     writer_free(w);
 }
@@ -382,4 +392,5 @@ void sifa_db_writer_get_stats(struct sifa_db_writer *w, struct sifa_db_writer_st
     *ret_stats = w->stats;
     ret_stats->queue_depth = w->count;
     pthread_mutex_unlock(&w->lock);
+    sifa_db_checkpointer_get_stats(w->checkpointer, &ret_stats->checkpoints);
 }

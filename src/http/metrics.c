@@ -184,6 +184,16 @@ void sifa_metrics_render(const struct sifa_metrics *m, const struct sifa_metrics
             "# TYPE sifa_db_write_queue_depth gauge\nsifa_db_write_queue_depth %" PRIu64 "\n",
             x->writer_jobs, x->writer_jobs_failed, x->writer_commits, x->writer_max_batch, x->writer_queue_depth);
     fprintf(f,
+            "# HELP sifa_db_checkpoints_total Checkpoints of the write-ahead log, by the thread that ran them.\n"
+            "# TYPE sifa_db_checkpoints_total counter\n"
+            "sifa_db_checkpoints_total{thread=\"checkpointer\"} %" PRIu64 "\n"
+            "sifa_db_checkpoints_total{thread=\"writer\"} %" PRIu64 "\n"
+            "# HELP sifa_db_checkpoint_pages_total Pages the checkpointer copied into the database file.\n"
+            "# TYPE sifa_db_checkpoint_pages_total counter\nsifa_db_checkpoint_pages_total %" PRIu64 "\n"
+            "# HELP sifa_db_wal_pages Pages in the write-ahead log after the last commit.\n"
+            "# TYPE sifa_db_wal_pages gauge\nsifa_db_wal_pages %" PRIu64 "\n",
+            x->checkpoints_background, x->checkpoints_inline, x->checkpoint_pages, x->wal_pages);
+    fprintf(f,
             "# HELP sifa_worker_jobs_queued Long jobs waiting for a worker.\n"
             "# TYPE sifa_worker_jobs_queued gauge\nsifa_worker_jobs_queued %" PRIu64 "\n"
             "# HELP sifa_worker_jobs_running Long jobs running.\n"

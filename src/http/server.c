@@ -1335,6 +1335,10 @@ int sifa_server_render_metrics(struct sifa_server *server, char **ret_text, size
     x.writer_commits = ws.commits;
     x.writer_max_batch = ws.max_batch_seen;
     x.writer_queue_depth = ws.queue_depth;
+    x.checkpoints_background = ws.checkpoints.background;
+    x.checkpoints_inline = ws.checkpoints.inline_;
+    x.checkpoint_pages = ws.checkpoints.pages;
+    x.wal_pages = (uint64_t)(ws.checkpoints.log_pages > 0 ? ws.checkpoints.log_pages : 0);
     struct sifa_workpool_stats ps;
     sifa_workpool_get_stats(server->pool, &ps);
     x.workers_queued = ps.queued;

@@ -20,7 +20,8 @@
  * contribution withdrawn) are kept and mean "no data"; readers and verify ignore them.
  *
  * SQL: stat_values and stat_keys are WITHOUT ROWID tables and the flush uses WITH … MATERIALIZED
- * (SQLite and PostgreSQL both accept it). Every value — indicator codes, condition values, days —
+ * (SQLite and PostgreSQL both accept it); its ungrouped form, whose rows may repeat a key, only
+ * where the engine allows that (sifa_db_upsert_repeats_keys). Every value — indicator codes, condition values, days —
  * is bound; names come from the validated definitions. */
 #include <errno.h>
 #include <pthread.h>
@@ -227,11 +228,11 @@ static int exec_bound(struct sifa_db *db, const char *sql, const struct bounds *
  * created in this batch) and, the first time an existing record is changed in the batch, copies
  * the columns the indicators read into temp.sifa_stat_old_<module>. Before COMMIT one statement per
  * module computes the contributions of the touched records as they are now (+) and as they were
- * (−), groups them and adds them to every level. A record changed ten times in a batch costs one
+ * (−) and adds them to every level (grouped first or not, see flush_sql). A record changed ten times in a batch costs one
  * snapshot and one evaluation. */
 
 /* What the flush of one module needs, built once per model: the columns of its old-rows table and
- * the two flush statements (with and without old rows) with their constant values. Values borrow
+ * the four flush statements (with and without old rows, grouped or not) with their constant values. Values borrow
  * the model's strings: a plan is used only while the model with that id is alive (ids are never
  * reused), and an evicted or stale plan is freed without touching them. */
 struct flush_plan {
@@ -512,7 +513,8 @@ int sifa_record_flush_aggregates(struct sifa_db *db, const struct sifa_model *mo
         const struct sifa_module *m = model ? sifa_model_module(model, sifa_db_column_text(st, 0)) : NULL;
         if (m != NULL && ntouched < model->nmodules)
             touched[ntouched++] = (struct touched_module){m, sifa_db_column_int64(st, 1) == 0,
-                                                          sifa_db_column_int64(st, 2) <= FLUSH_GROUPED_MAX};
+                                                          sifa_db_column_int64(st, 2) <= FLUSH_GROUPED_MAX ||
+                                                              !sifa_db_upsert_repeats_keys(db)};
     }
     sifa_db_stmt_done(st);
     pthread_mutex_lock(&plans_lock);

@@ -111,6 +111,9 @@ def test_metrics_content(server):
                          ("sifa_db_commits_total", "counter"),
                          ("sifa_db_write_jobs_total", "counter"),
                          ("sifa_db_commit_batch_max", "gauge"),
+                         ("sifa_db_checkpoints_total", "counter"),
+                         ("sifa_db_checkpoint_pages_total", "counter"),
+                         ("sifa_db_wal_pages", "gauge"),
                          ("sifa_worker_jobs_done_total", "counter")]:
         assert "# TYPE %s %s\n" % (family, kind) in text, family
     m = parse_metrics(text)
@@ -121,6 +124,7 @@ def test_metrics_content(server):
     assert m["sifa_http_requests_in_flight"] >= 1  # this /metrics request itself
     assert server.settled_in_flight() == 1
     assert m["sifa_http_open_connections"] >= 1
+    assert m['sifa_db_checkpoints_total{thread="checkpointer"}'] >= 0 and m['sifa_db_checkpoints_total{thread="writer"}'] >= 0
     # buckets are cumulative
     buckets = [(k, v) for k, v in m.items() if k.startswith('sifa_http_request_duration_seconds_bucket{route="healthz"')]
     assert len(buckets) >= 10

@@ -148,3 +148,11 @@ def test_cli_add_division_and_import_check_division_codes(server, tmp_path):
     r = server.cli("org", "import", path)
     assert r.returncode != 0 and "line_too_long" in r.stderr + r.stdout and "第 2 行" in r.stderr + r.stdout
     assert "t5" not in divisions(server) and "t3" in divisions(server)
+    # a spreadsheet's byte-order mark before the first line is skipped; a NUL inside a line is refused
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"code": "t6", "name": "六", "kind": "street", "parent": "c"}).encode() + b"\n")
+    r = server.cli("org", "import", path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    path.write_bytes(b'{"code": "t7", "name": "\xe4\xb8\x83", "kind": "street"}\x00{"x": 1}\n')
+    r = server.cli("org", "import", path)
+    assert r.returncode != 0 and "bad_line" in r.stderr + r.stdout and "第 1 行" in r.stderr + r.stdout
+    assert "t6" in divisions(server) and "t7" not in divisions(server)

@@ -1107,6 +1107,55 @@ static void test_writer_stop_drains(void **state)
     free(jobs);
 }
 
+/* The checkpointer copies the log into the database file on its own thread: after enough
+ * commits it has run, the log never grows far past its limit (the committing connection
+ * checkpoints itself then), every row is there afterwards, and the connection gets its own
+ * checkpoints back when it stops. */
+static void test_checkpointer(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_db *db = open_db(f->path, true);
+    struct sifa_error err = {0};
+    assert_int_equal(sifa_db_exec(db, "CREATE TABLE c (id INTEGER PRIMARY KEY, body BLOB)", &err), 0);
+    struct sifa_db_config cfg;
+    sifa_db_config_init(&cfg, f->path);
+    struct sifa_db_checkpointer *c = NULL;
+    assert_int_equal(sifa_db_checkpointer_start(&cfg, db, 20, 10, &c, &err), SIFA_EINVALID); /* limit <= trigger */
+    sifa_error_release(&err);
+    enum { TRIGGER = 20, LIMIT = 200, COMMITS = 400 };
+    assert_int_equal(sifa_db_checkpointer_start(&cfg, db, TRIGGER, LIMIT, &c, &err), 0);
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    off_t high = 0;
+    for (int i = 0; i < COMMITS; i++) {
+        assert_int_equal(sifa_db_begin(db, &err), 0);
+        struct sifa_db_stmt *st;
+        assert_int_equal(sifa_db_prepare(db, "INSERT INTO c (body) VALUES (zeroblob(12000))", &st, &err), 0);
+        assert_int_equal(sifa_db_step(st, &err), SIFA_DB_DONE);
+        sifa_db_stmt_done(st);
+        assert_int_equal(sifa_db_commit(db, &err), 0);
+        struct stat sb;
+        if (stat(wal, &sb) == 0 && sb.st_size > high)
+            high = sb.st_size;
+    }
+    struct sifa_db_checkpointer_stats cs;
+    sifa_db_checkpointer_get_stats(c, &cs);
+    assert_true(cs.background > 0);
+    assert_true(cs.pages > 0);
+    assert_true(cs.log_pages > 0 && cs.log_pages < LIMIT + 10);
+    /* 400 commits of 4 pages would make a log of 1600 pages; it stays near its limit (a few
+     * commits over it when the committing thread's checkpoint met the checkpointer's and yielded) */
+    assert_true(high > 0 && high <= (off_t)(LIMIT + 40) * (4096 + 24) + 32);
+    assert_true(cs.inline_ > 0);
+    sifa_db_checkpointer_stop(c);
+    assert_int_equal(sifa_db_exec(db, "INSERT INTO c (body) VALUES (x'00')", &err), 0); /* its own hook again */
+    struct sifa_db *reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM c"), COMMITS + 1);
+    assert_int_equal(sifa_db_integrity_check(reader, NULL), 0);
+    sifa_db_close(reader);
+    sifa_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1124,6 +1173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_failing_job_isolated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_stop_drains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpointer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

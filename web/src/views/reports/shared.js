@@ -109,14 +109,14 @@ export function currentYear() {
 }
 
 // The year a page opens on: the last calendar year when it has figures; otherwise the newest
-// earlier year that has (a county whose records in sifa stop before it), or the newest at all
-// (records that start this year); with no figures anywhere, the last calendar year.
+// earlier year that has (a county whose records in sifa stop before it), or this year (records
+// that start this year); with no figures anywhere — or only in years to come, a mistyped date —
+// the last calendar year.
 export async function defaultYear() {
   const last = currentYear() - 1
   try {
     const { years } = await loadDefinitions()
-    if (!years.length || years.includes(last)) return last
-    return years.find((y) => y <= last) ?? years[0]
+    return years.find((y) => y <= last) ?? years.find((y) => y === currentYear()) ?? last
   } catch {
     return last
   }
