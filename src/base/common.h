@@ -4,6 +4,7 @@
 #ifndef SIFA_COMMON_H
 #define SIFA_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,9 @@ char *sifa_xstrndup(const char *s, size_t n);
 /* Monotonic and wall clocks. */
 uint64_t sifa_now_monotonic_ns(void);
 int64_t sifa_now_unix_ms(void);
+/* Starts a thread that receives no signals (they are the main thread's to handle: shutdown).
+ * Returns 0 or pthread_create's error number. */
+int sifa_thread_start(pthread_t *ret_thread, void *(*fn)(void *), void *arg);
 /* unix_seconds as UTC text "2021-09-28T08:00:00Z" (20 bytes) into out (at least 21). */
 void sifa_utc_text(int64_t unix_seconds, char out[static 21]);
 

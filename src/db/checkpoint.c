@@ -9,7 +9,9 @@
  * a checkpoint has copied everything before the next write transaction begins. Under a
  * continuous stream of commits that moment may not come, so when the log reaches limit_pages
  * the committing thread checkpoints itself, as it would have without this thread — finding
- * most pages already copied — and the log stays bounded.
+ * most pages already copied; if the thread is in the middle of a checkpoint, it waits for that
+ * one to end first — and the log stays within the limit and one commit (unless readers keep old
+ * pages in use, as with the engine's own checkpoints).
  *
  * Invariants: the hook and the thread share only `lock`-guarded state; stop wakes the thread,
  * joins it and restores the connection's own checkpoints before returning. */
@@ -18,7 +20,6 @@
 #include "db/db.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,8 +29,8 @@ struct sifa_db_checkpointer {
     int trigger_pages, limit_pages;
     pthread_t thread;
     pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t wake;
-    bool wanted, stopping;
+    pthread_cond_t wake, idle;
+    bool wanted, stopping, running;
     struct sifa_db_checkpointer_stats stats;
 };
 
@@ -48,9 +49,17 @@ static void after_commit(void *ctx, int log_pages)
     if (wake)
         pthread_cond_signal(&c->wake);
     if (behind) {
-        /* Busy (the thread is checkpointing right now) is fine: the next commit tries again. */
         struct sifa_error err = {0};
-        sifa_db_checkpoint(c->committer, NULL, NULL, &err);
+        for (int attempt = 0; attempt < 4; attempt++) {
+            if (sifa_db_checkpoint(c->committer, NULL, NULL, &err) >= 0 || err.status != SIFA_EUNAVAILABLE)
+                break;
+            sifa_error_release(&err);
+            /* the thread holds the checkpoint: let it finish (it copies without waiting for us) */
+            pthread_mutex_lock(&c->lock);
+            while (c->running)
+                pthread_cond_wait(&c->idle, &c->lock);
+            pthread_mutex_unlock(&c->lock);
+        }
         sifa_error_release(&err);
     }
 }
@@ -66,6 +75,7 @@ static void *checkpointer_main(void *arg)
         if (c->stopping)
             break;
         c->wanted = false;
+        c->running = true;
         pthread_mutex_unlock(&c->lock);
         int copied = 0;
         struct sifa_error err = {0};
@@ -74,6 +84,8 @@ static void *checkpointer_main(void *arg)
             fprintf(stderr, "sifa: 检查点失败 checkpoint failed: %s [%s]\n", err.message, err.code);
         sifa_error_release(&err);
         pthread_mutex_lock(&c->lock);
+        c->running = false;
+        pthread_cond_broadcast(&c->idle);
         if (r >= 0) {
             c->stats.background++;
             c->stats.pages += (uint64_t)(copied > 0 ? copied : 0);
@@ -99,13 +111,11 @@ int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db 
     c->limit_pages = limit_pages;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
-    sigset_t all, old; /* signals stay with the main thread */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&c->thread, NULL, checkpointer_main, c);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_cond_init(&c->idle, NULL);
+    int e = sifa_thread_start(&c->thread, checkpointer_main, c);
     if (e != 0) {
         sifa_db_close(own);
+        pthread_cond_destroy(&c->idle);
         pthread_cond_destroy(&c->wake);
         pthread_mutex_destroy(&c->lock);
         free(c);
@@ -132,6 +142,7 @@ void sifa_db_checkpointer_stop(struct sifa_db_checkpointer *c)
     sifa_db_checkpoint(c->own, NULL, NULL, &err); /* what the last commits left */
     sifa_error_release(&err);
     sifa_db_close(c->own);
+    pthread_cond_destroy(&c->idle);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c);

@@ -11,7 +11,6 @@
 
 #include <assert.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -263,12 +262,7 @@ int sifa_db_writer_start_with(const struct sifa_db_config *cfg, size_t max_batch
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->nonempty, NULL);
 
-    /* Signals belong to the main thread (shutdown handling); the writer inherits a full mask. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&w->thread, NULL, writer_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int e = sifa_thread_start(&w->thread, writer_main, w);
     if (e != 0) {
         sifa_db_checkpointer_stop(checkpointer);
         sifa_db_close(db);
