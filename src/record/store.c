@@ -1210,11 +1210,16 @@ static int deadline_due(const struct sifa_record_ctx *rc, const struct sifa_dead
 
 /* ---------- writes ---------- */
 
+static int history_insert(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          int64_t id, int64_t version, const char *action, const char *transition, json_t *changes,
+                          struct sifa_error *err);
+
+/* changes_in: {field: {old, new}} in clear; personal values are sealed in the history as in the
+ * record itself. */
 static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                        int64_t version, const char *action, const char *transition, json_t *changes_in,
                        struct sifa_error *err)
 {
-    /* Personal values are sealed in the history as in the record itself. */
     json_t *changes = json_object();
     const char *key;
     json_t *change;
@@ -1244,16 +1249,24 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
         }
         json_object_set_new(changes, key, sealed);
     }
-    struct sifa_db_stmt *st;
     if (r >= 0)
-        r = sifa_db_prepare(db,
+        r = history_insert(db, rc, m, id, version, action, transition, changes, err);
+    json_decref(changes);
+    return r;
+}
+
+/* changes: already sealed. */
+static int history_insert(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m,
+                          int64_t id, int64_t version, const char *action, const char *transition, json_t *changes,
+                          struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db,
                             "INSERT INTO record_history (module, record_id, version, at, actor, action, transition, "
                             "changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             &st, err);
-    if (r < 0) {
-        json_decref(changes);
+    if (r < 0)
         return r;
-    }
     char at[32];
     iso_time(rc->now, at);
     char *text = json_dumps(changes, JSON_COMPACT);
@@ -1274,7 +1287,6 @@ static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     r = sifa_db_step(st, err);
     sifa_db_stmt_done(st);
     free(text);
-    json_decref(changes);
     return r < 0 ? r : 0;
 }
 
@@ -1452,7 +1464,7 @@ static void update_sql(struct sql *s, const struct sifa_module *m)
  * column can never be written one way on insert and another on update. */
 static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                      int64_t expected_version, json_t *record, const char *state, int64_t *ret_id,
-                     int64_t *ret_changed, struct sifa_error *err)
+                     int64_t *ret_changed, json_t **ret_stored, struct sifa_error *err)
 {
     char *dues_buf[32];
     char **dues = m->ndeadlines <= 32 ? dues_buf : sifa_xcalloc(m->ndeadlines, sizeof(char *));
@@ -1524,7 +1536,10 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 *ret_changed = sifa_db_changes(db);
         }
     }
-    json_decref(stored);
+    if (r >= 0 && ret_stored != NULL)
+        *ret_stored = stored;
+    else
+        json_decref(stored);
     for (size_t i = 0; i < m->ndeadlines; i++)
         free(dues[i]);
     if (dues != dues_buf)
@@ -1658,6 +1673,7 @@ static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, 
     json_t *record = json_deep_copy(values);
     bool numbered = m->numbering != NULL && !json_is_string(json_object_get(record, m->numbering->field->code));
     int64_t id = 0, changed = 0;
+    json_t *stored = NULL; /* the record as written: personal values sealed */
     for (int attempt = 0;; attempt++) {
         if (numbered) {
             char *number = NULL;
@@ -1668,7 +1684,7 @@ static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, 
             json_object_set_new(record, m->numbering->field->code, json_string(number));
             free(number);
         }
-        r = write_row(db, rc, m, 0, 0, record, state->code, &id, &changed, err);
+        r = write_row(db, rc, m, 0, 0, record, state->code, &id, &changed, &stored, err);
         /* A number typed by staff (an old case entered by hand) may hold the sequence's next value:
          * the unique index refuses it, the counter has moved on, try the next one. Checked only
          * on a refusal, so the common path costs no lookup. */
@@ -1679,10 +1695,12 @@ static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, 
             break;
         sifa_error_release(err);
     }
+    /* The history of a create: every value as written, sealed ones as they are in the row (sealing
+     * them again for the history would only cost another encryption each). */
     json_t *changes = json_object();
     const char *key;
     json_t *v;
-    json_object_foreach(record, key, v)
+    json_object_foreach(r >= 0 ? stored : record, key, v)
     {
         if (json_is_null(v))
             continue;
@@ -1698,8 +1716,9 @@ static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, 
     if (r >= 0)
         r = fts_write(db, m, id, record, FTS_INSERT, err);
     if (r >= 0)
-        r = history_add(db, rc, m, id, 1, "create", NULL, changes, err);
+        r = history_insert(db, rc, m, id, 1, "create", NULL, changes, err);
     json_decref(changes);
+    json_decref(stored);
     if (r < 0) {
         json_decref(record);
         if (err != NULL && strcmp(err->code, "db_constraint") == 0 && m->numbering != NULL)
@@ -2038,7 +2057,7 @@ static int apply_change(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     int64_t unused_id = 0;
     r = sifa_aggregate_capture(db, rc->model, m, id, -1, err);
     if (r >= 0)
-        r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, err);
+        r = write_row(db, rc, m, id, version, merged, state_copy, &unused_id, &changed, NULL, err);
     if (r >= 0 && changed == 0)
         r = sifa_error_set_details(err, SIFA_ECONFLICT, "stale_version", stale_details(db, rc, m, id),
                                    "记录已被他人修改,请刷新后重试");
