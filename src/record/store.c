@@ -1075,9 +1075,11 @@ static char *format_number(const char *pattern, int year, const char *org_name, 
             int width = p[4] == ':' ? (int)strtol(p + 5, NULL, 10) : 0;
             sifa_sql_add(&out, "%0*lld", width, (long long)seq);
             p = end + 1;
-        } else {
-            sifa_sql_add(&out, "%c", *p);
-            p++;
+        } else { /* the literal text up to the next placeholder, in one piece */
+            const char *brace = strchr(p + 1, '{');
+            size_t n = brace != NULL ? (size_t)(brace - p) : strlen(p);
+            sifa_sql_add(&out, "%.*s", (int)n, p);
+            p += n;
         }
     }
     return out.buf;
