@@ -433,8 +433,23 @@ static int append_locked(struct sifa_db *db, const unsigned char *key, struct en
     return head_write(db, key, h.present, t->id, hash, err);
 }
 
+static int append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
+                  const struct sifa_audit_entry *e, bool own_savepoint, int64_t *ret_id, struct sifa_error *err);
+
 int sifa_audit_append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
                       const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err)
+{
+    return append(db, key, e, true, ret_id, err);
+}
+
+int sifa_audit_append_in_savepoint(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
+                                   const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err)
+{
+    return append(db, key, e, false, ret_id, err);
+}
+
+static int append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
+                  const struct sifa_audit_entry *e, bool own_savepoint, int64_t *ret_id, struct sifa_error *err)
 {
     int r = crypto_ready(err);
     if (r < 0)
@@ -471,6 +486,13 @@ int sifa_audit_append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY
         .details_len = details_len,
     };
 
+    if (!own_savepoint) {
+        if ((r = append_locked(db, key, &t, err)) < 0)
+            return r;
+        if (ret_id != NULL)
+            *ret_id = t.id;
+        return 0;
+    }
     r = sifa_db_savepoint(db, "audit_append", err);
     if (r < 0)
         return r;

@@ -78,6 +78,11 @@ struct sifa_audit_entry {
  *   SIFA_EINTERNAL "audit_crypto" (libsodium failed to initialise), and db errors from db.h. */
 int sifa_audit_append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
                       const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err);
+/* The same for a caller already inside a savepoint that it rolls back when this fails (the
+ * writer's jobs: each runs in one): the entry and the head then move together in the caller's
+ * savepoint, and this one does not open its own (two statements fewer for every write). */
+int sifa_audit_append_in_savepoint(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
+                                   const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err);
 
 /* Walks every entry in id order and checks that ids run 1, 2, 3… without a gap, that each hash
  * is the keyed hash of its entry, that each prev_hash is the previous entry's hash, and that the

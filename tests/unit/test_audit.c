@@ -546,6 +546,38 @@ static void test_append_atomic(void **state)
     sifa_error_release(&err);
 }
 
+/* In the caller's savepoint (a write job): appended entries chain like any others; when the
+ * head cannot be written the caller rolls its savepoint back and the log is as it was. */
+static void test_append_in_savepoint(void **state)
+{
+    struct fixture *f = *state;
+    append_many(f->db, 3);
+    struct sifa_error err = {0};
+    struct sifa_audit_entry e = {.action = "record.create", .target = "mediation_case/1", .at_ms = T0};
+    int64_t id = 0;
+    assert_int_equal(sifa_db_begin(f->db, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sifa_db_savepoint(f->db, "job", &err), 0);
+        assert_int_equal(sifa_audit_append_in_savepoint(f->db, KEY, &e, &id, &err), 0);
+        assert_int_equal(id, 4 + i);
+        assert_int_equal(sifa_db_release(f->db, "job", &err), 0);
+    }
+    assert_int_equal(sifa_db_commit(f->db, &err), 0);
+    verify_ok(f->db, 6);
+
+    exec_ok(f->db, "CREATE TRIGGER no_head BEFORE UPDATE ON audit_head BEGIN SELECT RAISE(ABORT, 'no'); END;");
+    assert_int_equal(sifa_db_begin(f->db, &err), 0);
+    assert_int_equal(sifa_db_savepoint(f->db, "job", &err), 0);
+    assert_true(sifa_audit_append_in_savepoint(f->db, KEY, &e, NULL, &err) < 0);
+    assert_int_equal(sifa_db_rollback_to(f->db, "job", &err), 0);
+    assert_int_equal(sifa_db_release(f->db, "job", &err), 0);
+    assert_int_equal(sifa_db_commit(f->db, &err), 0);
+    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM audit_log"), 6);
+    exec_ok(f->db, "DROP TRIGGER no_head");
+    verify_ok(f->db, 6);
+    sifa_error_release(&err);
+}
+
 /* ---- list ---- */
 
 static json_t *list_ok(struct sifa_db *db, const struct sifa_audit_filter *flt)
@@ -796,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rehash_with_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_in_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
     };
