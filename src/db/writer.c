@@ -1,5 +1,6 @@
 /* writer.c — group commit: one thread owns the write connection and runs queued write jobs in
- * batches, one transaction (one fsync) per batch, each job in its own savepoint. Layer: db.
+ * batches, one transaction (one fsync) per batch, each job in its own savepoint (unless it is alone
+ * in its batch). Layer: db.
  * Written against db.h only, so it serves every engine. Invariants: the queue is a ring buffer
  * guarded by `lock`, never longer than WRITER_MAX_QUEUE; only the writer thread touches the
  * connection after start; every job accepted by submit gets exactly one done call, with the
@@ -81,9 +82,12 @@ static void run_batch(struct sifa_db_writer *w, size_t n)
     }
 
     bool broken = false; /* the transaction itself is gone or unusable */
+    /* A job alone in its batch needs no savepoint: if it fails, the whole transaction is rolled
+     * back (below, as when every job failed), which undoes exactly that job. */
+    bool isolate = n > 1;
     for (size_t i = 0; i < n && !broken; i++) {
         struct sifa_error *e = &w->errs[i];
-        r = sifa_db_savepoint(db, job_savepoint, e);
+        r = isolate ? sifa_db_savepoint(db, job_savepoint, e) : 0;
         if (r < 0) {
             w->status[i] = r;
             fail_job(&txerr, r, e);
@@ -95,6 +99,8 @@ static void run_batch(struct sifa_db_writer *w, size_t n)
             if (e->status == 0)
                 sifa_error_set(e, r, "db_job_failed", "写入操作失败（%s）", sifa_status_name(r));
             w->status[i] = r;
+            if (!isolate)
+                continue; /* ok stays 0: the transaction is rolled back */
             /* Undo this job alone. If that fails (an I/O error can roll back the whole
              * transaction in SQLite), nothing of the batch can be trusted to commit. */
             struct sifa_error sperr = {0};
@@ -106,7 +112,7 @@ static void run_batch(struct sifa_db_writer *w, size_t n)
             }
             continue;
         }
-        r = sifa_db_release(db, job_savepoint, e);
+        r = isolate ? sifa_db_release(db, job_savepoint, e) : 0;
         if (r < 0) {
             w->status[i] = r;
             fail_job(&txerr, r, e);

@@ -1048,6 +1048,18 @@ static void test_writer_failing_job_isolated(void **state)
     sifa_error_release(&err);
     sifa_db_writer_get_stats(w, &after);
     assert_int_equal(after.commits, 2);
+    /* A job alone in its batch runs without a savepoint: what it wrote before failing is undone
+     * with the transaction. */
+    struct result lone = {.tag = 2};
+    assert_int_equal(sifa_db_writer_run(w, tagged_fn, &lone, &err), SIFA_ECONFLICT);
+    assert_string_equal(err.code, "db_constraint");
+    sifa_error_release(&err);
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.commits, 2);
+    reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1002"), 0);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 2);
+    sifa_db_close(reader);
     sifa_db_writer_stop(w);
 }
 
