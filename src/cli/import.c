@@ -93,10 +93,11 @@ static int parse_line(const struct sifa_record_ctx *rc, const struct sifa_module
  * The reader fills a bounded ring in file order; the writer takes from it. The ring's entries are
  * handed over under `lock`; values then belong to the writer. The reader only reads the model
  * and calendar, which nothing changes during an import. */
-enum { PIPE_SLOTS = 1024 };
+enum { PIPE_SLOTS = 1024, PIPE_BYTES = 32 * 1024 * 1024 }; /* lines, and their bytes, read ahead at most */
 
 struct parsed_line {
     long long lineno;
+    size_t bytes;   /* the line's length, counted against PIPE_BYTES */
     int r;          /* parse_line's result: 0, 1 (blank) or negative */
     json_t *values; /* owned when r == 0 */
     char state[SIFA_MODEL_CODE_MAX + 1];
@@ -111,8 +112,8 @@ struct line_pipe {
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t filled, drained;
     struct parsed_line ring[PIPE_SLOTS];
-    size_t head, count;
-    bool at_end, stop;
+    size_t head, count, bytes;
+    bool at_end, stop, reader_waits;
 };
 
 static void *pipe_reader(void *arg)
@@ -122,16 +123,21 @@ static void *pipe_reader(void *arg)
     size_t cap = 0;
     long long lineno = 0;
     for (ssize_t len; (len = read_line(p->f, &line, &cap)) != -1;) {
-        struct parsed_line one = {.lineno = ++lineno};
+        struct parsed_line one = {.lineno = ++lineno, .bytes = len > 0 ? (size_t)len : 0};
         one.r = parse_line(p->rc, p->m, line, len, &one.values, one.state, sizeof(one.state), &one.err);
         pthread_mutex_lock(&p->lock);
-        while (p->count == PIPE_SLOTS && !p->stop)
+        /* a full ring, or lines (up to a MiB each) holding too much memory: wait for the writer */
+        while ((p->count == PIPE_SLOTS || p->bytes >= PIPE_BYTES) && !p->stop) {
+            p->reader_waits = true;
             pthread_cond_wait(&p->drained, &p->lock);
+        }
+        p->reader_waits = false;
         bool writer_waits = p->count == 0;
         bool stop = p->stop;
         if (!stop) {
             p->ring[(p->head + p->count) % PIPE_SLOTS] = one;
             p->count++;
+            p->bytes += one.bytes;
         }
         pthread_mutex_unlock(&p->lock);
         if (stop) {
@@ -183,10 +189,11 @@ static bool pipe_next(struct line_pipe *p, struct parsed_line *out)
         *out = p->ring[p->head];
         p->head = (p->head + 1) % PIPE_SLOTS;
         p->count--;
+        p->bytes -= out->bytes;
     }
     /* The reader, far ahead, sleeps on a full ring: woken when half of it is free, it refills that
      * half in one go, instead of a wake-up (a system call here) for every line taken. */
-    bool wake = got && p->count == PIPE_SLOTS / 2;
+    bool wake = got && p->reader_waits && p->count <= PIPE_SLOTS / 2 && p->bytes <= PIPE_BYTES / 2;
     pthread_mutex_unlock(&p->lock);
     if (wake)
         pthread_cond_signal(&p->drained);
@@ -347,7 +354,8 @@ int sifa_cli_import(int argc, char **argv)
             rc = sifa_record_flush_search(db, model, &err);
             if (rc >= 0)
                 rc = sifa_db_commit(db, &err);
-            in_batch = 0;
+            if (rc >= 0) /* otherwise the batch is rolled back below and not counted as committed */
+                in_batch = 0;
         }
     }
     if (pipe != NULL) {

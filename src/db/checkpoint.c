@@ -10,8 +10,10 @@
  * continuous stream of commits that moment may not come, so when the log reaches limit_pages
  * the committing thread checkpoints itself, as it would have without this thread — finding
  * most pages already copied; if the thread is in the middle of a checkpoint, it waits for that
- * one to end first — and the log stays within the limit and one commit (unless readers keep old
- * pages in use, as with the engine's own checkpoints).
+ * one to end first — and the log stays within the limit and one commit. As with the engine's own
+ * checkpoints, it can grow past that only while readers keep old pages in use or another process
+ * (a `sifa import` beside the server) holds the checkpoint. On disk the log is cut back to the
+ * connection's journal_size_limit whenever it starts over.
  *
  * Invariants: the hook and the thread share only `lock`-guarded state; stop wakes the thread,
  * joins it and restores the connection's own checkpoints before returning. */

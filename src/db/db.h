@@ -174,7 +174,7 @@ int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db 
 void sifa_db_checkpointer_stop(struct sifa_db_checkpointer *c);
 struct sifa_db_checkpointer_stats {
     uint64_t background; /* checkpoints run on the checkpointer's thread */
-    uint64_t inline_;    /* run by the committing thread because the log reached its limit */
+    uint64_t inline_;    /* commits that found the log at its limit and checkpointed themselves */
     uint64_t pages;      /* pages copied into the database file by the checkpointer's thread */
     int log_pages;       /* the log's length after the last commit */
 };

@@ -224,6 +224,10 @@ int sifa_db_open(const struct sifa_db_config *cfg, struct sifa_db **ret_db, stru
         r = pragma_query(db, "PRAGMA temp_store = MEMORY", NULL, 0, err);
     if (r >= 0)
         r = pragma_query(db, "PRAGMA cache_size = -32768", NULL, 0, err);
+    /* When the log starts over it is cut back to this size on disk; without a limit it would keep
+     * the largest size it ever reached (up to SIFA_DB_CHECKPOINT_LIMIT pages with a checkpointer). */
+    if (r >= 0 && !cfg->readonly)
+        r = pragma_query(db, "PRAGMA journal_size_limit = 16777216", NULL, 0, err);
     if (r < 0) {
         sifa_db_close(db);
         return r;
@@ -715,7 +719,7 @@ int sifa_db_checkpoint(struct sifa_db *db, int *ret_log_pages, int *ret_copied_p
         *ret_log_pages = log;
     if (ret_copied_pages != NULL)
         *ret_copied_pages = copied;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) /* extended codes are on */
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "db_checkpoint_busy", "另一个检查点正在进行");
     return rc == SQLITE_OK ? 0 : db_fail(db, rc, "检查点", err);
 }

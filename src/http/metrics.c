@@ -184,7 +184,8 @@ void sifa_metrics_render(const struct sifa_metrics *m, const struct sifa_metrics
             "# TYPE sifa_db_write_queue_depth gauge\nsifa_db_write_queue_depth %" PRIu64 "\n",
             x->writer_jobs, x->writer_jobs_failed, x->writer_commits, x->writer_max_batch, x->writer_queue_depth);
     fprintf(f,
-            "# HELP sifa_db_checkpoints_total Checkpoints of the write-ahead log, by the thread that ran them.\n"
+            "# HELP sifa_db_checkpoints_total Checkpoints of the write-ahead log: by the checkpointer thread, and "
+            "by the writer when a commit found the log at its limit.\n"
             "# TYPE sifa_db_checkpoints_total counter\n"
             "sifa_db_checkpoints_total{thread=\"checkpointer\"} %" PRIu64 "\n"
             "sifa_db_checkpoints_total{thread=\"writer\"} %" PRIu64 "\n"

@@ -113,3 +113,18 @@ def test_a_large_import_keeps_file_order_through_the_reading_thread(server, tmp_
     assert len(got) == 3000
     for i, (title, number) in enumerate(got):
         assert title == "第%d行" % i and number == "(2021)慈调字第%05d号" % (i + 1), (i, title, number)
+
+
+def test_long_lines_are_read_ahead_within_a_memory_cap(server, tmp_path):
+    """Lines of almost a MiB each (blank ones here) fill the reader's 32 MiB cap long before its
+    1024 slots: the reader waits for the writer instead of holding them all, and nothing is lost."""
+    orgs(server, tmp_path)
+    rows = []
+    for i in range(60):
+        rows.append(" " * (1024 * 1024 - 2))
+        rows.append({"committee": "m1", "source": "walk_in", "title": "长行之后%d" % i, "received_on": "2021-05-06"})
+    r = server.cli("import", "--module", "mediation_case", write_lines(tmp_path / "long.jsonl", rows))
+    assert r.returncode == 0, r.stderr
+    assert "60" in r.stdout
+    page = requests.get(server.url(RECORDS), params={"sort": "id", "page_size": 100}, timeout=10).json()
+    assert [i["title"] for i in page["items"]] == ["长行之后%d" % i for i in range(60)]
