@@ -98,6 +98,20 @@ const struct sifa_db_migration sifa_db_core_migrations[] = {
      "    hash TEXT NOT NULL,\n"
      "    built_at TEXT NOT NULL\n"
      ");\n"},
+    /* Which live records cite which stored file (record/store.c keeps it with every write), so
+     * that reading a file looks its records up instead of scanning every table with attachments. */
+    {8, "record_files",
+     "CREATE TABLE record_files (\n"
+     "    file_id TEXT NOT NULL,\n"
+     "    module TEXT NOT NULL,\n"
+     "    record_id INTEGER NOT NULL,\n"
+     "    PRIMARY KEY (file_id, module, record_id)\n"
+     ") WITHOUT ROWID;\n"
+     "CREATE INDEX record_files_record ON record_files (module, record_id);\n"
+     "CREATE TABLE record_files_filled (\n" /* one row once the records of before were indexed */
+     "    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),\n"
+     "    filled_at TEXT NOT NULL\n"
+     ");\n"},
 };
 const size_t sifa_db_core_migrations_count = SIFA_ARRAY_SIZE(sifa_db_core_migrations);
 

@@ -375,6 +375,8 @@ out:
     return rc;
 }
 
+static int files_backfill(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err);
+
 int sifa_record_sync_schema(struct sifa_db *db, const struct sifa_model *model, json_t **ret_changes,
                             struct sifa_error *err)
 {
@@ -382,6 +384,8 @@ int sifa_record_sync_schema(struct sifa_db *db, const struct sifa_model *model, 
     int rc = 0;
     for (size_t i = 0; rc >= 0 && i < model->nmodules; i++)
         rc = sync_module(db, &model->modules[i], changes, refusals, err);
+    if (rc >= 0 && json_array_size(refusals) == 0)
+        rc = files_backfill(db, model, err);
     if (rc >= 0 && json_array_size(refusals) > 0) {
         json_t *first = json_array_get(refusals, 0);
         rc = sifa_error_set_details(
@@ -1440,6 +1444,84 @@ static void add_row_columns(struct sql *s, const struct sifa_module *m, const ch
             sifa_sql_add(s, ", h_%s%s", sifa_rec_name_ok(m->fields[i].code), suffix);
 }
 
+/* ---------- the file index (record_files): which live records cite which stored file ---------- */
+
+static bool field_holds_attachment(const struct sifa_field *f);
+
+static bool module_holds_attachments(const struct sifa_module *m)
+{
+    for (size_t k = 0; k < m->nfields; k++)
+        if (field_holds_attachment(&m->fields[k]))
+            return true;
+    return false;
+}
+
+/* Every "file_id" string anywhere in v (an attachment, a list of them, a group's entries). */
+static void collect_file_ids(json_t *v, json_t *ids, int depth)
+{
+    if (depth > 8)
+        return;
+    if (json_is_object(v)) {
+        json_t *id = json_object_get(v, "file_id");
+        if (json_is_string(id) && sifa_record_file_id_valid(json_string_value(id)))
+            json_object_set_new(ids, json_string_value(id), json_true());
+        const char *key;
+        json_t *member;
+        json_object_foreach(v, key, member) collect_file_ids(member, ids, depth + 1);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *entry;
+        json_array_foreach(v, i, entry) collect_file_ids(entry, ids, depth + 1);
+    }
+}
+
+static int files_unindex(struct sifa_db *db, const struct sifa_module *m, int64_t id, struct sifa_error *err)
+{
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, "DELETE FROM record_files WHERE module = ? AND record_id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, m->code, -1);
+    sifa_db_bind_int64(st, 2, id);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
+}
+
+/* Indexes the files record (values in clear or as stored: attachments are never sealed) cites;
+ * replace: drop what the record cited before. */
+static int files_index(struct sifa_db *db, const struct sifa_module *m, int64_t id, json_t *record, bool replace,
+                       struct sifa_error *err)
+{
+    if (!module_holds_attachments(m))
+        return 0;
+    int r = replace ? files_unindex(db, m, id, err) : 0;
+    json_t *ids = json_object();
+    for (size_t k = 0; r >= 0 && k < m->nfields; k++)
+        if (field_holds_attachment(&m->fields[k]))
+            collect_file_ids(json_object_get(record, m->fields[k].code), ids, 0);
+    const char *file_id;
+    json_t *unused;
+    json_object_foreach(ids, file_id, unused)
+    {
+        if (r < 0)
+            break;
+        struct sifa_db_stmt *st;
+        if ((r = sifa_db_prepare(db,
+                                 "INSERT INTO record_files (file_id, module, record_id) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (file_id, module, record_id) DO NOTHING",
+                                 &st, err)) < 0)
+            break;
+        sifa_db_bind_text(st, 1, file_id, -1);
+        sifa_db_bind_text(st, 2, m->code, -1);
+        sifa_db_bind_int64(st, 3, id);
+        r = sifa_db_step(st, err);
+        sifa_db_stmt_done(st);
+    }
+    json_decref(ids);
+    return r < 0 ? r : 0;
+}
+
 static void insert_sql(struct sql *s, const struct sifa_module *m)
 {
     size_t nindexed = 0;
@@ -1531,11 +1613,14 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 sifa_db_bind_int64(st, idx++, expected_version);
             }
             r = sifa_db_step(st, err);
-            if (r == SIFA_DB_ROW && id == 0)
-                *ret_id = sifa_db_column_int64(st, 0);
+            int64_t new_id = r == SIFA_DB_ROW && id == 0 ? sifa_db_column_int64(st, 0) : 0;
+            if (id == 0)
+                *ret_id = new_id;
             sifa_db_stmt_done(st);
             if (r >= 0 && id != 0)
                 *ret_changed = sifa_db_changes(db);
+            if (r >= 0 && (id == 0 || *ret_changed > 0))
+                r = files_index(db, m, id == 0 ? new_id : id, stored, id != 0, err);
         }
     }
     if (r >= 0 && ret_stored != NULL)
@@ -2138,7 +2223,9 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     if (r < 0)
         return r;
     json_t *none = json_object();
-    r = fts_write(db, m, id, NULL, FTS_REMOVE, err);
+    r = module_holds_attachments(m) ? files_unindex(db, m, id, err) : 0; /* a deleted record shows no file */
+    if (r >= 0)
+        r = fts_write(db, m, id, NULL, FTS_REMOVE, err);
     if (r >= 0)
         r = history_add(db, rc, m, id, version + 1, "delete", NULL, none, err);
     json_decref(none);
@@ -2773,67 +2860,128 @@ static bool field_holds_attachment(const struct sifa_field *f)
     return false;
 }
 
-/* Attachment values are stored as compact JSON ({"file_id":"<24 hex>",…}, alone or inside a
- * group's entries), so one LIKE per field column finds them without a JSON function either
- * engine lacks; the id is hex, free of LIKE's wildcards. It scans the module's table: fine for a
- * county's records, and the reason a file index would come before a city's. */
+/* The records citing a file come from the file index (record_files, kept by every write), then
+ * each is looked up by id under the caller's scope for its module: a read costs a few index
+ * lookups however many records the modules hold. */
 int sifa_record_file_cited(struct sifa_db *db, const struct sifa_record_ctx *rc, const char *file_id,
                            bool *ret_readable, bool *ret_cited, struct sifa_error *err)
 {
     if (!sifa_record_file_id_valid(file_id))
         return sifa_error_set(err, SIFA_ENOTFOUND, "file_not_found", "文件不存在");
-    char pattern[SIFA_FILE_ID_LEN + 20];
-    snprintf(pattern, sizeof(pattern), "%%\"file_id\":\"%s\"%%", file_id);
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, "SELECT module, record_id FROM record_files WHERE file_id = ? LIMIT 1000", &st, err);
+    if (r < 0)
+        return r;
+    sifa_db_bind_text(st, 1, file_id, -1);
+    json_t *citing = json_array(); /* [[module, id]…]: read first, then looked up one by one */
+    while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW)
+        json_array_append_new(citing, json_pack("[s,I]", sifa_db_column_text(st, 0),
+                                                (json_int_t)sifa_db_column_int64(st, 1)));
+    sifa_db_stmt_done(st);
     bool readable = false, cited = false;
-    int r = 0;
-    for (size_t i = 0; rc->model != NULL && i < rc->model->nmodules && r >= 0 && !readable; i++) {
-        const struct sifa_module *m = &rc->model->modules[i];
-        size_t nattach = 0;
-        for (size_t k = 0; k < m->nfields; k++)
-            nattach += field_holds_attachment(&m->fields[k]);
-        if (nattach == 0)
-            continue;
+    size_t i;
+    json_t *pair;
+    json_array_foreach(citing, i, pair)
+    {
+        if (r < 0 || readable)
+            break;
+        const struct sifa_module *m =
+            rc->model ? sifa_model_module(rc->model, json_string_value(json_array_get(pair, 0))) : NULL;
+        if (m == NULL || !module_holds_attachments(m))
+            continue; /* a module no longer defined, or without attachments now: nothing shows the file */
+        cited = true;
         const struct sifa_record_scope *module_scope = rc->scope;
-        bool may_read = rc->module_scope == NULL || rc->module_scope(rc->module_scope_arg, m, &module_scope) == 0;
-        /* Pass 1 with the caller's scope; pass 2, unscoped, only to learn whether anything cites it. */
-        for (int pass = may_read ? 1 : 2; pass <= 2 && r >= 0 && !readable; pass++) {
-            if (pass == 2 && (cited || ret_cited == NULL))
-                break;
-            struct sql s = {0};
-            sifa_sql_add(&s, "SELECT 1 FROM m_%s WHERE deleted_at IS NULL AND (", sifa_rec_name_ok(m->code));
-            size_t n = 0;
-            for (size_t k = 0; k < m->nfields; k++)
-                if (field_holds_attachment(&m->fields[k]))
-                    sifa_sql_add(&s, "%sf_%s LIKE ?", n++ ? " OR " : "", sifa_rec_name_ok(m->fields[k].code));
-            sifa_sql_add(&s, ")");
-            const char *scope_params[SCOPE_PARAMS_MAX];
-            size_t nsp = 0;
-            if (pass == 1)
-                r = scope_sql(module_scope, &s, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
-            sifa_sql_add(&s, " LIMIT 1");
-            struct sifa_db_stmt *st;
-            if (r >= 0)
-                r = sifa_db_prepare(db, s.buf, &st, err);
-            sifa_sql_release(&s);
-            if (r < 0)
-                break;
-            int idx = 1;
-            for (size_t q = 0; q < n; q++)
-                sifa_db_bind_text(st, idx++, pattern, -1);
-            for (size_t q = 0; q < nsp; q++)
-                sifa_db_bind_text(st, idx++, scope_params[q], -1);
-            r = sifa_db_step(st, err);
-            sifa_db_stmt_done(st);
-            if (r == SIFA_DB_ROW) {
-                cited = true;
-                readable = readable || pass == 1;
-            }
-        }
+        if (rc->module_scope != NULL && rc->module_scope(rc->module_scope_arg, m, &module_scope) != 0)
+            continue; /* the caller may not read this module */
+        struct sql q = {0};
+        sifa_sql_add(&q, "SELECT 1 FROM m_%s WHERE id = ? AND deleted_at IS NULL", sifa_rec_name_ok(m->code));
+        const char *scope_params[SCOPE_PARAMS_MAX];
+        size_t nsp = 0;
+        r = scope_sql(module_scope, &q, scope_params, &nsp, SCOPE_PARAMS_MAX, err);
+        if (r >= 0)
+            r = sifa_db_prepare(db, q.buf, &st, err);
+        sifa_sql_release(&q);
+        if (r < 0)
+            break;
+        sifa_db_bind_int64(st, 1, json_integer_value(json_array_get(pair, 1)));
+        for (size_t k = 0; k < nsp; k++)
+            sifa_db_bind_text(st, (int)k + 2, scope_params[k], -1);
+        r = sifa_db_step(st, err);
+        readable = r == SIFA_DB_ROW;
+        sifa_db_stmt_done(st);
     }
+    json_decref(citing);
     if (r < 0)
         return r;
     *ret_readable = readable;
     if (ret_cited != NULL)
         *ret_cited = cited;
     return 0;
+}
+
+/* Fills the file index from the records when it has never been filled (a database from before
+ * it; record_files_filled says it was): attachments are read from every module's live rows. */
+static int files_backfill(struct sifa_db *db, const struct sifa_model *model, struct sifa_error *err)
+{
+    bool done = false;
+    struct sifa_db_stmt *st;
+    int r = sifa_db_prepare(db, "SELECT 1 FROM record_files_filled", &st, err);
+    if (r < 0)
+        return r;
+    r = sifa_db_step(st, err);
+    done = r == SIFA_DB_ROW;
+    sifa_db_stmt_done(st);
+    if (r < 0 || done)
+        return r < 0 ? r : 0;
+    for (size_t i = 0; r >= 0 && i < model->nmodules; i++) {
+        const struct sifa_module *m = &model->modules[i];
+        if (!module_holds_attachments(m))
+            continue;
+        struct sql q = {0};
+        sifa_sql_add(&q, "SELECT id");
+        for (size_t k = 0; k < m->nfields; k++)
+            if (field_holds_attachment(&m->fields[k]))
+                sifa_sql_add(&q, ", f_%s", sifa_rec_name_ok(m->fields[k].code));
+        sifa_sql_add(&q, " FROM m_%s WHERE deleted_at IS NULL", sifa_rec_name_ok(m->code));
+        r = sifa_db_prepare(db, q.buf, &st, err);
+        sifa_sql_release(&q);
+        if (r < 0)
+            break;
+        json_t *rows = json_array(); /* [id, {field: value}] read first, indexed after */
+        while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
+            json_t *values = json_object();
+            int col = 1;
+            for (size_t k = 0; k < m->nfields; k++) {
+                if (!field_holds_attachment(&m->fields[k]))
+                    continue;
+                const char *text = sifa_db_column_text(st, col++);
+                json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+                if (v != NULL)
+                    json_object_set_new(values, m->fields[k].code, v);
+            }
+            json_array_append_new(rows, json_pack("[I,o]", (json_int_t)sifa_db_column_int64(st, 0), values));
+        }
+        sifa_db_stmt_done(st);
+        size_t n;
+        json_t *row;
+        json_array_foreach(rows, n, row)
+        {
+            if (r < 0)
+                break;
+            r = files_index(db, m, json_integer_value(json_array_get(row, 0)), json_array_get(row, 1), true, err);
+        }
+        json_decref(rows);
+    }
+    if (r < 0)
+        return r;
+    char at[32];
+    iso_time(time(NULL), at);
+    if ((r = sifa_db_prepare(db,
+                             "INSERT INTO record_files_filled (singleton, filled_at) VALUES (1, ?)",
+                             &st, err)) < 0)
+        return r;
+    sifa_db_bind_text(st, 1, at, -1);
+    r = sifa_db_step(st, err);
+    sifa_db_stmt_done(st);
+    return r < 0 ? r : 0;
 }

@@ -1,6 +1,7 @@
 """Uploads, downloads and attachment fields: POST /api/v1/files, GET /api/v1/files/{id}[/content],
 and a record's attachment field checked against the stored file's type and size."""
 import hashlib
+import sqlite3
 import urllib.parse
 
 import pytest
@@ -199,6 +200,40 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
     assert sorted(file_reads()) == [("insp", "files/" + fb, "content"), ("insp", "files/" + fb, "metadata")]
     got = insp.s.get(server.url("/api/v1/files/%s/content" % fb), timeout=10)
     assert got.status_code == 200 and got.content == PDF
+
+    # the file index follows every write: a record moved to another town takes its file along, a
+    # file detached or a record deleted stops showing it
+    moved = sb.case("tb", sb.upload(PNG, "image/png", "移交.png"))
+    fm = moved["agreement_file"]["file_id"]
+    assert sa.sees(fm) == 404
+    r = requests.patch(server.url("/api/v1/modules/mediation_case/records/%d" % moved["id"]), json={"committee": "ta"},
+                       headers={"If-Match": '"1"'}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert sa.sees(fm) == 200 and sb.sees(fm) == 404
+    r = requests.patch(server.url("/api/v1/modules/mediation_case/records/%d" % moved["id"]),
+                       json={"agreement_file": None}, headers={"If-Match": '"2"'}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert sa.sees(fm) == 404 and lead.sees(fm) == 404
+    deleted = sb.case("tb", sb.upload(PDF, "application/pdf", "将删除.pdf"))
+    fd = deleted["agreement_file"]["file_id"]
+    assert lead.sees(fd) == 200
+    r = requests.delete(server.url("/api/v1/modules/mediation_case/records/%d" % deleted["id"]),
+                        headers={"If-Match": '"1"'}, timeout=10)
+    assert r.status_code == 204, r.text
+    assert lead.sees(fd) == 404
+
+    # a database from before the index: filled from the records at the next start
+    server.stop()
+    with sqlite3.connect(str(server.paths["db"])) as db:
+        before = sorted(db.execute("SELECT file_id, module, record_id FROM record_files").fetchall())
+        db.execute("DELETE FROM record_files")
+        db.execute("DELETE FROM record_files_filled")
+    server.start()
+    sa, sb, lead = (User(server, n) for n in ("sa", "sb", "lead"))
+    with sqlite3.connect(str(server.paths["db"])) as db:
+        assert sorted(db.execute("SELECT file_id, module, record_id FROM record_files").fetchall()) == before
+    assert sorted(f for f, _, _ in before) == sorted([fb, fa, fx])  # not the detached one, not the deleted one
+    assert sb.sees(fb) == 200 and sa.sees(fb) == 404 and lead.sees(fd) == 404
 
 
 def test_upload_needs_a_permission_that_writes_an_attachment(server):

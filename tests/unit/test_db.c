@@ -208,7 +208,7 @@ static void test_migrate(void **state)
     struct sifa_db *db = open_db(f->path, true);
     struct sifa_error err = {0};
 
-    assert_int_equal(sifa_db_core_migrations_count, 4);
+    assert_int_equal(sifa_db_core_migrations_count, 5);
     assert_int_equal(sifa_db_core_migrations[0].version, 1);
     assert_string_equal(sifa_db_core_migrations[0].name, "core");
     assert_int_equal(sifa_db_core_migrations[1].version, 2);
@@ -217,10 +217,12 @@ static void test_migrate(void **state)
     assert_string_equal(sifa_db_core_migrations[2].name, "files");
     assert_int_equal(sifa_db_core_migrations[3].version, 6); /* 4 and 5 are the auth layer's */
     assert_string_equal(sifa_db_core_migrations[3].name, "aggregates");
+    assert_int_equal(sifa_db_core_migrations[4].version, 8); /* 7 is the report layer's */
+    assert_string_equal(sifa_db_core_migrations[4].name, "record_files");
 
     assert_int_equal(sifa_db_migrate(db, sifa_db_core_migrations, sifa_db_core_migrations_count, &err), 0);
     assert_int_equal(sifa_db_migrate(db, sifa_db_core_migrations, sifa_db_core_migrations_count, &err), 0);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 4);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 5);
     char buf[64];
     query_text(db, "SELECT name FROM schema_migrations WHERE version = 1", buf, sizeof(buf));
     assert_string_equal(buf, "core");
@@ -257,7 +259,7 @@ static void test_migrate(void **state)
     assert_int_equal(sifa_db_migrate(db, more, SIFA_ARRAY_SIZE(more), &err), SIFA_EINTERNAL);
     assert_non_null(strstr(err.message, "数据库迁移 11（bad）失败"));
     sifa_error_release(&err);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 5); /* the core's 4 and "good" */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 6); /* the core's 5 and "good" */
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('t3', 't4')"), 0);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 't2'"), 1);
 
@@ -270,7 +272,7 @@ static void test_migrate(void **state)
     sifa_db_close(db);
     db = open_db(f->path, false);
     assert_int_equal(sifa_db_migrate(db, more, 4, &err), 0);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 5);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migrations"), 6);
     sifa_db_close(db);
 }
 
@@ -682,7 +684,7 @@ static void test_backup(void **state)
     char buf[64];
     query_text(copy, "SELECT name FROM r WHERE id = 42", buf, sizeof(buf));
     assert_string_equal(buf, "记录42");
-    assert_int_equal(query_int(copy, "SELECT count(*) FROM schema_migrations"), 4);
+    assert_int_equal(query_int(copy, "SELECT count(*) FROM schema_migrations"), 5);
     assert_int_equal(sifa_db_integrity_check(copy, &err), 0);
     assert_int_equal(sifa_db_migrate(copy, sifa_db_core_migrations, sifa_db_core_migrations_count, &err), 0);
     sifa_db_close(copy);
