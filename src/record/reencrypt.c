@@ -3,7 +3,8 @@
  * Layer: record. The engine seals values (see protect_record and history_add in store.c) in two
  * places: the f_ columns of module tables — a text column holds "pd1:…" itself, a JSON column
  * (person, group, attachment) holds it as a JSON string, at the top or inside a group's entries —
- * and the changes of record_history ({field: {old, new}} with the same shapes). The tables are
+ * and the changes of record_history ({field: {old, new}}, a create's {"*created": {field: value}},
+ * with the same shapes). The tables are
  * taken from module_columns, not from the loaded definitions, so a module or field whose
  * definition has since been removed, or whose personal flag was turned off, is still walked;
  * deleted records are walked too. What counts as sealed is only that a string starts with

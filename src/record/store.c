@@ -1220,6 +1220,10 @@ static int history_insert(struct sifa_db *db, const struct sifa_record_ctx *rc, 
                           int64_t id, int64_t version, const char *action, const char *transition, json_t *changes,
                           struct sifa_error *err);
 
+/* The key of a create's values in its history row ({"*created": {field: value…}}): no field code
+ * can start with "*", so it never meets a field's {old, new}. */
+#define HISTORY_CREATED "*created"
+
 /* changes_in: {field: {old, new}} in clear; personal values are sealed in the history as in the
  * record itself. */
 static int history_add(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
@@ -1783,19 +1787,18 @@ static int create_written(struct sifa_db *db, const struct sifa_record_ctx *rc, 
         sifa_error_release(err);
     }
     /* The history of a create: every value as written, sealed ones as they are in the row (sealing
-     * them again for the history would only cost another encryption each). */
-    json_t *changes = json_object();
+     * them again for the history would only cost another encryption each), in one object under
+     * HISTORY_CREATED rather than as {field: {old: null, new: value}} pairs: sifa_record_history
+     * answers the same, and the row is written in a third of the time and room. */
+    json_t *changes = json_object(), *created = json_object();
     const char *key;
     json_t *v;
     json_object_foreach(r >= 0 ? stored : record, key, v)
     {
-        if (json_is_null(v))
-            continue;
-        json_t *change = json_object(); /* {"old": null, "new": v}, without json_pack's format parsing per field */
-        json_object_set_new(change, "old", json_null());
-        json_object_set(change, "new", v);
-        json_object_set_new(changes, key, change);
+        if (!json_is_null(v))
+            json_object_set(created, key, v);
     }
+    json_object_set_new(changes, HISTORY_CREATED, created);
     if (state != m->initial)
         json_object_set_new(changes, "state", json_pack("{s:n,s:s}", "old", "new", state->code));
     if (r >= 0)
@@ -2232,6 +2235,26 @@ int sifa_record_delete(struct sifa_db *db, const struct sifa_record_ctx *rc, con
     return r < 0 ? r : 0;
 }
 
+/* A stored history row's changes as {field: {old, new}}: a create's values kept under
+ * HISTORY_CREATED become {old: null, new: value} each, first and in their order. Takes stored. */
+static json_t *history_changes(json_t *stored)
+{
+    json_t *created = json_object_get(stored, HISTORY_CREATED);
+    if (!json_is_object(created))
+        return stored;
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(created, key, v) json_object_set_new(out, key, json_pack("{s:n,s:O}", "old", "new", v));
+    json_object_foreach(stored, key, v)
+    {
+        if (strcmp(key, HISTORY_CREATED) != 0)
+            json_object_set(out, key, v);
+    }
+    json_decref(stored);
+    return out;
+}
+
 int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, const struct sifa_module *m, int64_t id,
                         json_t **ret_history, struct sifa_error *err)
 {
@@ -2255,7 +2278,7 @@ int sifa_record_history(struct sifa_db *db, const struct sifa_record_ctx *rc, co
     sifa_db_bind_int64(st, 2, id);
     json_t *list = json_array();
     while ((r = sifa_db_step(st, err)) == SIFA_DB_ROW) {
-        json_t *changes = json_loads(sifa_db_column_text(st, 5), 0, NULL);
+        json_t *changes = history_changes(json_loads(sifa_db_column_text(st, 5), 0, NULL));
         const char *ckey;
         json_t *change;
         json_object_foreach(changes, ckey, change)

@@ -3,6 +3,8 @@ Chinese search, filters, workflows with history, deadlines and numbering (src/ap
 src/record/store.c, src/record/validate.c, modules/*.yaml)."""
 
 import datetime
+import json
+import sqlite3
 
 import pytest
 import requests
@@ -291,6 +293,20 @@ def test_crud_round_trip_mediation(server):
     assert hist[2]["changes"] == {}
     for h in hist:
         datetime.datetime.strptime(h["at"], "%Y-%m-%dT%H:%M:%SZ")
+
+    # a create's row keeps its values in one object; a row written before that, with a pair per
+    # field, reads the same
+    server.stop()
+    with sqlite3.connect(str(server.paths["db"])) as db:
+        (stored,) = db.execute("SELECT changes FROM record_history WHERE record_id = ? AND action = 'create'",
+                               (rid,)).fetchone()
+        stored = json.loads(stored)
+        assert list(stored) == ["*created"] and stored["*created"]["title"] == "张三与李四相邻通行纠纷"
+        pairs = {k: {"old": None, "new": v} for k, v in stored["*created"].items()}
+        db.execute("UPDATE record_history SET changes = ? WHERE record_id = ? AND action = 'create'",
+                   (json.dumps(pairs, ensure_ascii=False), rid))
+    server.start()
+    assert history(server, "mediation_case", rid) == hist
 
 
 def test_create_invalid_lists_every_field_and_writes_nothing(server):
