@@ -298,28 +298,6 @@ static const char org_usage[] =
 
 #define ORG_IMPORT_MAX 100000
 
-/* One line of f into buf (size bytes, NUL-terminated, the newline kept), its true length in
- * *ret_len (a NUL inside counts). A longer line is consumed to its end and *ret_too_long set,
- * so memory stays bounded whatever the file holds. Returns false at the end of the file. */
-static bool read_bounded_line(FILE *f, char *buf, size_t size, size_t *ret_len, bool *ret_too_long)
-{
-    size_t n = 0;
-    bool any = false, too_long = false;
-    for (int c; (c = getc(f)) != EOF;) {
-        any = true;
-        if (n + 1 < size)
-            buf[n++] = (char)c;
-        else
-            too_long = true;
-        if (c == '\n')
-            break;
-    }
-    buf[n] = '\0';
-    *ret_len = n;
-    *ret_too_long = too_long;
-    return any;
-}
-
 /* Reads org units from a JSON-lines file (a parent before its children) into the open
  * transaction; the first bad line stops the import with its line number. Each line is parsed by
  * sifa_org_import_line (auth layer, fuzzed by tests/fuzz/fuzz_org_import.c); a UTF-8 byte-order
@@ -329,18 +307,18 @@ static int import_orgs(struct session *s, const char *path, size_t *ret_count)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return sifa_error_set(&s->err, SIFA_ENOTFOUND, "file_missing", "无法打开文件 %s", path);
-    char line[SIFA_ORG_IMPORT_LINE_MAX + 8]; /* the longest line, a BOM, CRLF and the NUL */
-    size_t lineno = 0, len;
-    bool too_long;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
     int rc = 0;
-    while (rc >= 0 && read_bounded_line(f, line, sizeof(line), &len, &too_long)) {
-        lineno++;
+    for (ssize_t got; rc >= 0 && (got = sifa_cli_read_line(f, &line, &cap, SIFA_ORG_IMPORT_LINE_MAX + 5)) != -1;) {
+        lineno++; /* the limit leaves room for a BOM and a CR; the line itself is checked below */
         const char *text = line;
+        size_t len = got >= 0 ? (size_t)got : 0;
         if (lineno == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
             text += 3;
             len -= 3;
         }
-        if (too_long)
+        if (got == -2)
             rc = sifa_error_set(&s->err, SIFA_ELIMIT, "line_too_long", "第 %zu 行超过 %d 字节", lineno,
                                 SIFA_ORG_IMPORT_LINE_MAX);
         else if (memchr(text, '\0', len) != NULL)
@@ -357,6 +335,7 @@ static int import_orgs(struct session *s, const char *path, size_t *ret_count)
             rc = sifa_error_set(&s->err, SIFA_ELIMIT, "too_many_orgs", "一次最多导入 %d 个机构", ORG_IMPORT_MAX);
         }
     }
+    free(line);
     fclose(f);
     return rc < 0 ? rc : 0;
 }

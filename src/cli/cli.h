@@ -4,6 +4,9 @@
 #ifndef SIFA_CLI_H
 #define SIFA_CLI_H
 
+#include <stdio.h>
+#include <sys/types.h>
+
 int sifa_cli_serve(int argc, char **argv);
 int sifa_cli_init(int argc, char **argv);
 int sifa_cli_backup(int argc, char **argv);
@@ -37,5 +40,9 @@ int sifa_cli_migrate(const struct sifa_db_config *dbcfg, struct sifa_error *err)
 
 /* Prints an error as "sifa: <message> [<code>]" to stderr. */
 void sifa_cli_print_error(const struct sifa_error *err);
+/* Reads the next line of f (without its '\n') into *buf, grown as needed up to max bytes. Returns
+ * its length (a NUL inside counts), -1 at the end of the file, or -2 when the line is longer than
+ * max - 1 bytes (the rest of it is read and dropped, so memory stays bounded). */
+ssize_t sifa_cli_read_line(FILE *f, char **buf, size_t *cap, size_t max);
 
 #endif

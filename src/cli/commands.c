@@ -23,6 +23,32 @@ void sifa_cli_print_error(const struct sifa_error *err)
     fprintf(stderr, "sifa: %s [%s]\n", err->message[0] ? err->message : "未知错误", err->code[0] ? err->code : "error");
 }
 
+ssize_t sifa_cli_read_line(FILE *f, char **buf, size_t *cap, size_t max)
+{
+    size_t len = 0;
+    bool too_long = false;
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        if (len + 1 >= max) {
+            too_long = true;
+            continue;
+        }
+        if (len + 2 > *cap) {
+            *cap = *cap ? *cap * 2 : 4096;
+            *buf = sifa_xrealloc(*buf, *cap);
+        }
+        (*buf)[len++] = (char)c;
+    }
+    if (c == EOF && len == 0 && !too_long)
+        return -1;
+    if (*buf == NULL) {
+        *cap = 16;
+        *buf = sifa_xmalloc(*cap);
+    }
+    (*buf)[len] = '\0';
+    return too_long ? -2 : (ssize_t)len;
+}
+
 static const char serve_usage[] =
     "用法 usage: sifa serve [--config FILE] [--KEY VALUE]...\n"
     "\n"

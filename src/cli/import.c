@@ -29,34 +29,6 @@ static const char import_usage[] =
     "is bad, then commits in batches of N (default 1000). A line may give \"state\": the state the record\n"
     "was in where it was kept before (default: the module's initial state).\n\n";
 
-/* Reads the next line into *buf (grown up to the limit). Returns its length, -1 at end of file,
- * -2 when the line is too long (the rest of it is skipped). */
-static ssize_t read_line(FILE *f, char **buf, size_t *cap)
-{
-    size_t len = 0;
-    bool too_long = false;
-    int c;
-    while ((c = fgetc(f)) != EOF && c != '\n') {
-        if (len + 1 >= SIFA_IMPORT_LINE_MAX) {
-            too_long = true;
-            continue;
-        }
-        if (len + 2 > *cap) {
-            *cap = *cap ? *cap * 2 : 4096;
-            *buf = sifa_xrealloc(*buf, *cap);
-        }
-        (*buf)[len++] = (char)c;
-    }
-    if (c == EOF && len == 0 && !too_long)
-        return -1;
-    if (*buf == NULL) {
-        *cap = 16;
-        *buf = sifa_xmalloc(*cap);
-    }
-    (*buf)[len] = '\0';
-    return too_long ? -2 : (ssize_t)len;
-}
-
 /* Parses and validates one line. Returns 1 for a blank line, 0 with *ret_values, or negative. */
 static int parse_line(const struct sifa_record_ctx *rc, const struct sifa_module *m, const char *line, ssize_t len,
                       json_t **ret_values, char *ret_state, size_t state_size, struct sifa_error *err)
@@ -122,7 +94,7 @@ static void *pipe_reader(void *arg)
     char *line = NULL;
     size_t cap = 0;
     long long lineno = 0;
-    for (ssize_t len; (len = read_line(p->f, &line, &cap)) != -1;) {
+    for (ssize_t len; (len = sifa_cli_read_line(p->f, &line, &cap, SIFA_IMPORT_LINE_MAX)) != -1;) {
         struct parsed_line one = {.lineno = ++lineno, .bytes = len > 0 ? (size_t)len : 0};
         one.r = parse_line(p->rc, p->m, line, len, &one.values, one.state, sizeof(one.state), &one.err);
         pthread_mutex_lock(&p->lock);
@@ -293,7 +265,7 @@ int sifa_cli_import(int argc, char **argv)
                                    .actor = "import", .now = time(NULL),
                                    .crypto = keyring ? &crypto : NULL};
     /* Pass 1: validate everything. */
-    for (ssize_t len; rc >= 0 && (len = read_line(f, &line, &cap)) != -1;) {
+    for (ssize_t len; rc >= 0 && (len = sifa_cli_read_line(f, &line, &cap, SIFA_IMPORT_LINE_MAX)) != -1;) {
         lineno++;
         json_t *values = NULL;
         struct sifa_error lerr = {0};
