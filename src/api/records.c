@@ -299,6 +299,15 @@ struct record_write {
 static int record_write_run(struct sifa_db *db, void *ctx, struct sifa_error *err)
 {
     struct record_write *w = ctx;
+    /* Submitted rerunnable (see submit): a run after a rolled-back one starts from nothing. The
+     * inputs are not changed by a run in a way a rerun would notice (check_refs fills in an
+     * attachment's file details again from its file_id). */
+    json_decref(w->result);
+    w->result = NULL;
+    json_decref(w->written);
+    w->written = NULL;
+    if (w->kind == W_CREATE)
+        w->id = 0;
     int rc = SIFA_EINTERNAL;
     const char *action = "record.change";
     switch (w->kind) {
@@ -389,7 +398,7 @@ static void record_write_done(struct sifa_req *req, void *ctx, int status, const
 
 static int submit(struct sifa_req *req, struct record_write *w, struct sifa_error *err)
 {
-    if (sifa_req_defer_write(req, record_write_run, record_write_done, w) < 0) {
+    if (sifa_req_defer_write_flags(req, record_write_run, record_write_done, w, SIFA_DB_JOB_RERUNNABLE) < 0) {
         record_write_free(w);
         return sifa_error_set(err, SIFA_EUNAVAILABLE, "busy", "写入队列已满,请稍后重试");
     }

@@ -542,6 +542,11 @@ int64_t sifa_db_changes(struct sifa_db *db)
     return (int64_t)sqlite3_changes64(db->handle);
 }
 
+int64_t sifa_db_last_insert_id(struct sifa_db *db)
+{
+    return (int64_t)sqlite3_last_insert_rowid(db->handle);
+}
+
 /* ---- exec, transactions ---- */
 
 const char *sifa_db_sql_auto_id(const struct sifa_db *db)

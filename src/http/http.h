@@ -135,5 +135,8 @@ void sifa_resp_error(struct sifa_req *req, int http_status, const struct sifa_er
 typedef void (*sifa_req_done_fn)(struct sifa_req *req, void *ctx, int status, const struct sifa_error *err);
 int sifa_req_defer_work(struct sifa_req *req, sifa_work_fn work, sifa_req_done_fn done, void *ctx);
 int sifa_req_defer_write(struct sifa_req *req, sifa_db_write_fn write, sifa_req_done_fn done, void *ctx);
+/* flags as sifa_db_writer_submit_flags's (SIFA_DB_JOB_RERUNNABLE). */
+int sifa_req_defer_write_flags(struct sifa_req *req, sifa_db_write_fn write, sifa_req_done_fn done, void *ctx,
+                               unsigned flags);
 
 #endif

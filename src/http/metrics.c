@@ -181,8 +181,13 @@ void sifa_metrics_render(const struct sifa_metrics *m, const struct sifa_metrics
             "# HELP sifa_db_commit_batch_max Most write jobs committed together so far.\n"
             "# TYPE sifa_db_commit_batch_max gauge\nsifa_db_commit_batch_max %" PRIu64 "\n"
             "# HELP sifa_db_write_queue_depth Write jobs waiting.\n"
-            "# TYPE sifa_db_write_queue_depth gauge\nsifa_db_write_queue_depth %" PRIu64 "\n",
-            x->writer_jobs, x->writer_jobs_failed, x->writer_commits, x->writer_max_batch, x->writer_queue_depth);
+            "# TYPE sifa_db_write_queue_depth gauge\nsifa_db_write_queue_depth %" PRIu64 "\n"
+            "# HELP sifa_db_write_batches_run_again_total Batches run a second time, each job in a savepoint, "
+            "because a job failed in the first run without savepoints.\n"
+            "# TYPE sifa_db_write_batches_run_again_total counter\nsifa_db_write_batches_run_again_total %" PRIu64
+            "\n",
+            x->writer_jobs, x->writer_jobs_failed, x->writer_commits, x->writer_max_batch, x->writer_queue_depth,
+            x->writer_batches_run_again);
     fprintf(f,
             "# HELP sifa_db_checkpoints_total Checkpoints of the write-ahead log: by the checkpointer thread, and "
             "by the writer when a commit found the log at its limit.\n"

@@ -23,6 +23,7 @@ int64_t sifa_metrics_open_connections(const struct sifa_metrics *m);
 struct sifa_metrics_extra {
     uint64_t db_statements_prepared, db_statement_cache_hits, db_steps, db_errors, db_busy;
     uint64_t writer_jobs, writer_jobs_failed, writer_commits, writer_max_batch, writer_queue_depth;
+    uint64_t writer_batches_run_again;
     uint64_t checkpoints_background, checkpoints_inline, checkpoint_pages, wal_pages;
     uint64_t workers_queued, workers_running, workers_done;
     int64_t requests_in_flight;

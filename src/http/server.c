@@ -727,9 +727,17 @@ int sifa_req_defer_work(struct sifa_req *req, sifa_work_fn work, sifa_req_done_f
 
 int sifa_req_defer_write(struct sifa_req *req, sifa_db_write_fn write, sifa_req_done_fn done, void *ctx)
 {
+    return sifa_req_defer_write_flags(req, write, done, ctx, 0);
+}
+
+/* deferred_run_write adds nothing a rerun could disturb, so the caller's flags hold for it. */
+int sifa_req_defer_write_flags(struct sifa_req *req, sifa_db_write_fn write, sifa_req_done_fn done, void *ctx,
+                               unsigned flags)
+{
     struct deferred *d = deferred_new(req, done, ctx);
     d->write = write;
-    if (sifa_db_writer_submit(req->loop->server->writer, deferred_run_write, deferred_after_write, d) != 0) {
+    if (sifa_db_writer_submit_flags(req->loop->server->writer, deferred_run_write, deferred_after_write, d, flags) !=
+        0) {
         free(d);
         return SIFA_EUNAVAILABLE;
     }
@@ -1333,6 +1341,7 @@ int sifa_server_render_metrics(struct sifa_server *server, char **ret_text, size
     x.writer_jobs = ws.jobs;
     x.writer_jobs_failed = ws.jobs_failed;
     x.writer_commits = ws.commits;
+    x.writer_batches_run_again = ws.batches_run_again;
     x.writer_max_batch = ws.max_batch_seen;
     x.writer_queue_depth = ws.queue_depth;
     x.checkpoints_background = ws.checkpoints.background;

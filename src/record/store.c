@@ -1116,10 +1116,11 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (r < 0)
             return r;
     }
+    /* Two statements rather than `… RETURNING last`: see sifa_db_last_insert_id. Both run in the
+     * writer's transaction, so no other create can come between them. */
     if ((r = sifa_db_prepare(db,
                              "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
-                             "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1 "
-                             "RETURNING last",
+                             "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1",
                              &st, err)) < 0) {
         free(org_name);
         return r;
@@ -1128,8 +1129,20 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
     sifa_db_bind_int64(st, 2, year);
     sifa_db_bind_text(st, 3, org, -1);
     r = sifa_db_step(st, err);
-    int64_t seq = r == SIFA_DB_ROW ? sifa_db_column_int64(st, 0) : 0;
     sifa_db_stmt_done(st);
+    int64_t seq = 0;
+    if (r >= 0 && (r = sifa_db_prepare(db, "SELECT last FROM record_numbers WHERE module = ? AND year = ? AND org = ?",
+                                       &st, err)) >= 0) {
+        sifa_db_bind_text(st, 1, m->code, -1);
+        sifa_db_bind_int64(st, 2, year);
+        sifa_db_bind_text(st, 3, org, -1);
+        r = sifa_db_step(st, err);
+        if (r == SIFA_DB_ROW)
+            seq = sifa_db_column_int64(st, 0);
+        else if (r >= 0)
+            r = sifa_error_set(err, SIFA_EINTERNAL, "numbering", "编号计数器缺失（%s %d）", m->code, year);
+        sifa_db_stmt_done(st);
+    }
     if (r >= 0)
         *ret_number = format_number(num->pattern, year, org_name, seq);
     free(org_name);
@@ -1536,7 +1549,7 @@ static void insert_sql(struct sql *s, const struct sifa_module *m)
     sifa_sql_add(s, ", version, created_at, created_by) VALUES (?, ?, ?, ?");
     for (size_t i = 0; i < m->nfields + m->ndeadlines + nindexed; i++)
         sifa_sql_add(s, ", ?");
-    sifa_sql_add(s, ", 1, ?, ?) RETURNING id");
+    sifa_sql_add(s, ", 1, ?, ?)"); /* no RETURNING: see sifa_db_last_insert_id */
 }
 
 static void update_sql(struct sql *s, const struct sifa_module *m)
@@ -1617,7 +1630,7 @@ static int write_row(struct sifa_db *db, const struct sifa_record_ctx *rc, const
                 sifa_db_bind_int64(st, idx++, expected_version);
             }
             r = sifa_db_step(st, err);
-            int64_t new_id = r == SIFA_DB_ROW && id == 0 ? sifa_db_column_int64(st, 0) : 0;
+            int64_t new_id = r >= 0 && id == 0 ? sifa_db_last_insert_id(db) : 0;
             if (id == 0)
                 *ret_id = new_id;
             sifa_db_stmt_done(st);

@@ -949,12 +949,14 @@ struct result {
     pthread_mutex_t *lock;
     pthread_cond_t *cond;
     int tag;
+    int runs; /* times tagged_fn ran (on the writer thread; read after done) */
 };
 
 /* Inserts its row, then (tag 2) a duplicate: its first insert must be undone with it. */
 static int tagged_fn(struct sifa_db *db, void *ctx, struct sifa_error *err)
 {
     struct result *res = ctx;
+    res->runs++;
     struct sifa_db_stmt *st;
     int r = sifa_db_prepare(db, "INSERT INTO w (thread, n) VALUES (?, ?)", &st, err);
     if (r < 0)
@@ -1061,6 +1063,93 @@ static void test_writer_failing_job_isolated(void **state)
     reader = open_db(f->path, false);
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1002"), 0);
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 2);
+    sifa_db_close(reader);
+    sifa_db_writer_stop(w);
+}
+
+/* Rerunnable jobs share a batch without savepoints; when one fails the batch is rolled back and
+ * run again with them, and only the second run counts. */
+static void test_writer_rerunnable_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct sifa_db_writer *w = start_writer(f->path, 64);
+    atomic_int done_count = 0;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+    struct result res[8];
+    for (int i = 0; i < 8; i++)
+        res[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond};
+
+    /* Round 1: tags 1, 2 (inserts, then fails on a duplicate), 3 — all rerunnable. */
+    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g), 0);
+    gate_wait_started(&g);
+    for (int i = 0; i < 3; i++) {
+        res[i].tag = i + 1;
+        assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[i], SIFA_DB_JOB_RERUNNABLE), 0);
+    }
+    struct sifa_db_writer_stats before;
+    sifa_db_writer_get_stats(w, &before);
+    gate_open(&g);
+    wait_count(&done_count, 3, &lock, &cond);
+    assert_int_equal(res[0].status, 0);
+    assert_int_equal(res[1].status, SIFA_ECONFLICT);
+    assert_string_equal(res[1].code, "db_constraint");
+    assert_int_equal(res[2].status, 0);
+    assert_int_equal(res[0].runs, 2); /* the plain run, rolled back, then the careful one */
+    assert_int_equal(res[1].runs, 2);
+    assert_int_equal(res[2].runs, 1); /* the plain run stopped before it */
+    struct sifa_db_writer_stats after;
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.batches_run_again, before.batches_run_again + 1);
+    assert_int_equal(after.commits, before.commits + 2); /* the gate's batch, then this one */
+    assert_int_equal(after.jobs_failed, before.jobs_failed + 1);
+    struct sifa_db *reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1001"), 1); /* once, not twice */
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1002"), 0);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1003"), 1);
+    sifa_db_close(reader);
+
+    /* Round 2: rerunnable jobs that all succeed run once, in one plain transaction. */
+    struct gate g2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g2), 0);
+    gate_wait_started(&g2);
+    for (int i = 3; i < 6; i++) {
+        res[i].tag = i + 1;
+        assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[i], SIFA_DB_JOB_RERUNNABLE), 0);
+    }
+    sifa_db_writer_get_stats(w, &before);
+    gate_open(&g2);
+    wait_count(&done_count, 6, &lock, &cond);
+    for (int i = 3; i < 6; i++) {
+        assert_int_equal(res[i].status, 0);
+        assert_int_equal(res[i].runs, 1);
+    }
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.batches_run_again, before.batches_run_again);
+    assert_int_equal(after.commits, before.commits + 2);
+
+    /* Round 3: one job that is not rerunnable puts the whole batch in savepoints from the start. */
+    struct gate g3 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g3), 0);
+    gate_wait_started(&g3);
+    res[6].tag = 2; /* fails: 1001 exists */
+    res[7].tag = 8;
+    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[6], SIFA_DB_JOB_RERUNNABLE), 0);
+    assert_int_equal(sifa_db_writer_submit(w, tagged_fn, tagged_done, &res[7]), 0);
+    sifa_db_writer_get_stats(w, &before);
+    gate_open(&g3);
+    wait_count(&done_count, 8, &lock, &cond);
+    assert_int_equal(res[6].status, SIFA_ECONFLICT);
+    assert_int_equal(res[6].runs, 1);
+    assert_int_equal(res[7].status, 0);
+    assert_int_equal(res[7].runs, 1);
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.batches_run_again, before.batches_run_again);
+    reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1002"), 0);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1008"), 1);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 6); /* 1001, 1003, 1004–1006, 1008 */
     sifa_db_close(reader);
     sifa_db_writer_stop(w);
 }
@@ -1187,6 +1276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_integrity_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_failing_job_isolated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_rerunnable_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpointer, setup, teardown),
     };
