@@ -42,8 +42,6 @@ static void after_commit(void *ctx, int log_pages)
     bool behind = log_pages >= c->limit_pages;
     pthread_mutex_lock(&c->lock);
     c->stats.log_pages = log_pages;
-    if (behind)
-        c->stats.inline_++;
     bool wake = !behind && log_pages >= c->trigger_pages && !c->wanted;
     if (wake)
         c->wanted = true;
@@ -53,7 +51,13 @@ static void after_commit(void *ctx, int log_pages)
     if (behind) {
         struct sifa_error err = {0};
         for (int attempt = 0; attempt < 4; attempt++) {
-            if (sifa_db_checkpoint(c->committer, NULL, NULL, &err) >= 0 || err.status != SIFA_EUNAVAILABLE)
+            if (sifa_db_checkpoint(c->committer, NULL, NULL, &err) >= 0) {
+                pthread_mutex_lock(&c->lock);
+                c->stats.inline_++; /* checkpoints done, not commits that found the log long */
+                pthread_mutex_unlock(&c->lock);
+                break;
+            }
+            if (err.status != SIFA_EUNAVAILABLE)
                 break;
             sifa_error_release(&err);
             /* the thread holds the checkpoint: let it finish (it copies without waiting for us) */
@@ -102,6 +106,10 @@ int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db 
 {
     if (cfg == NULL || cfg->readonly || db == NULL || trigger_pages < 1 || limit_pages <= trigger_pages)
         return sifa_error_set(err, SIFA_EINVALID, "db_config", "检查点线程的参数无效");
+    if (sifa_db_in_memory(db)) { /* a second connection would open another, empty database */
+        *ret = NULL;
+        return 0;
+    }
     struct sifa_db *own;
     int r = sifa_db_open(cfg, &own, err);
     if (r < 0)
@@ -152,6 +160,10 @@ void sifa_db_checkpointer_stop(struct sifa_db_checkpointer *c)
 
 void sifa_db_checkpointer_get_stats(struct sifa_db_checkpointer *c, struct sifa_db_checkpointer_stats *ret)
 {
+    if (c == NULL) {
+        *ret = (struct sifa_db_checkpointer_stats){0};
+        return;
+    }
     pthread_mutex_lock(&c->lock);
     *ret = c->stats;
     pthread_mutex_unlock(&c->lock);

@@ -114,6 +114,9 @@ const char *sifa_db_column_text(struct sifa_db_stmt *st, int col);
 const void *sifa_db_column_blob(struct sifa_db_stmt *st, int col);
 size_t sifa_db_column_bytes(struct sifa_db_stmt *st, int col);
 
+/* True when db lives in memory only (":memory:" or an empty path): it has no file and no log. */
+bool sifa_db_in_memory(const struct sifa_db *db);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
 int64_t sifa_db_changes(struct sifa_db *db);
 
@@ -173,7 +176,8 @@ void sifa_db_on_commit(struct sifa_db *db, void (*fn)(void *ctx, int log_pages),
  * commits (the writer, an import) does not stop to copy pages into the database file. Once the
  * log holds trigger_pages after a commit of db it wakes; if it falls behind (the log reaches
  * limit_pages) the committing thread checkpoints itself as the engine would (the log stays
- * bounded). db is borrowed: stop the checkpointer before closing it. *ret is new. */
+ * bounded). db is borrowed: stop the checkpointer before closing it. *ret is new, or NULL for a
+ * database in memory (it has no log; stop and get_stats accept NULL). */
 struct sifa_db_checkpointer;
 int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db *db, int trigger_pages,
                                int limit_pages, struct sifa_db_checkpointer **ret, struct sifa_error *err);
@@ -181,7 +185,7 @@ int sifa_db_checkpointer_start(const struct sifa_db_config *cfg, struct sifa_db 
 void sifa_db_checkpointer_stop(struct sifa_db_checkpointer *c);
 struct sifa_db_checkpointer_stats {
     uint64_t background; /* checkpoints run on the checkpointer's thread */
-    uint64_t inline_;    /* commits that found the log at its limit and checkpointed themselves */
+    uint64_t inline_;    /* checkpoints run by a committing thread that found the log at its limit */
     uint64_t pages;      /* pages copied into the database file by the checkpointer's thread */
     int log_pages;       /* the log's length after the last commit */
 };

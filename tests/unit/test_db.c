@@ -1214,6 +1214,47 @@ static void test_writer_stop_drains(void **state)
  * commits it has run, the log never grows far past its limit (the committing connection
  * checkpoints itself then), every row is there afterwards, and the connection gets its own
  * checkpoints back when it stops. */
+/* Threads of this process now (Linux: one directory each under /proc/self/task). */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static int create_w_fn(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    (void)ctx;
+    int r = sifa_db_exec(db, writer_schema, err);
+    return r < 0 ? r : sifa_db_exec(db, "INSERT INTO w (thread, n) VALUES (1, 1)", err);
+}
+
+/* A writer on a database in memory has no log to checkpoint: it starts its own thread only (a
+ * checkpointer's second connection would open another, empty database). */
+static void test_writer_in_memory(void **state)
+{
+    (void)state;
+    struct sifa_db_config cfg;
+    sifa_db_config_init(&cfg, ":memory:");
+    cfg.create = true;
+    struct sifa_error err = {0};
+    int before = thread_count();
+    struct sifa_db_writer *w = NULL;
+    assert_int_equal(sifa_db_writer_start(&cfg, 0, &w, &err), 0);
+    assert_int_equal(thread_count(), before + 1);
+    assert_int_equal(sifa_db_writer_run(w, create_w_fn, NULL, &err), 0);
+    struct sifa_db_writer_stats ws;
+    sifa_db_writer_get_stats(w, &ws);
+    assert_int_equal(ws.commits, 1);
+    assert_int_equal(ws.checkpoints.background + ws.checkpoints.inline_, 0);
+    sifa_db_writer_stop(w);
+    assert_int_equal(thread_count(), before);
+}
+
 static void test_checkpointer(void **state)
 {
     struct fixture *f = *state;
@@ -1277,6 +1318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_failing_job_isolated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_rerunnable_batch, setup, teardown),
+        cmocka_unit_test(test_writer_in_memory),
         cmocka_unit_test_setup_teardown(test_writer_stop_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpointer, setup, teardown),
     };
