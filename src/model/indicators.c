@@ -31,180 +31,28 @@
 #define WHERE_MAX 32        /* conditions of one indicator */
 #define VALUES_MAX 256      /* values of one in / not_in */
 #define BY_MAX 8            /* breakdown fields of one indicator */
-#define KEYS_MAX 64         /* keys of one mapping: more is not a definition */
 #define TEXT_MAX 1000       /* bytes of a name, unit, description or condition value */
-#define ERRORS_MAX 1000     /* errors listed; the rest are counted in one last entry */
 #define SCALE_MAX 1000000
 #define DIGITS_MAX 6
 #define NONE ((size_t)-1)
 
-/* ---------- errors ---------- */
-
-/* Appends one error to errors unless ERRORS_MAX are there already (then one last entry says so). */
-static void push_error(json_t *errors, const char *file, int line, int column, const char *code, const char *fmt,
-                       va_list ap) __attribute__((format(printf, 6, 0)));
-
-static void push_error(json_t *errors, const char *file, int line, int column, const char *code, const char *fmt,
-                       va_list ap)
-{
-    size_t n = json_array_size(errors);
-    if (n > ERRORS_MAX)
-        return;
-    char msg[512];
-    if (n == ERRORS_MAX) {
-        code = "too_many_errors";
-        snprintf(msg, sizeof(msg), "错误过多,只列出前 %d 处", ERRORS_MAX);
-    } else if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
-        /* The message quotes definition text of any length: drop a character cut in two. */
-        size_t lead = sizeof(msg) - 2;
-        while (lead > 0 && ((unsigned char)msg[lead] & 0xc0) == 0x80)
-            lead--;
-        unsigned char b = (unsigned char)msg[lead];
-        size_t need = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-        if (lead + need > sizeof(msg) - 1)
-            msg[lead] = '\0';
-    }
-    json_t *m = json_string(msg); /* NULL only for invalid UTF-8 */
-    json_array_append_new(errors, json_pack("{s:s,s:i,s:i,s:s,s:o}", "file", file, "line", line, "column", column,
-                                            "code", code, "message", m ? m : json_string("(消息含无效的 UTF-8)")));
-}
-
-static void add_error_at(json_t *errors, const char *file, int line, int column, const char *code, const char *fmt,
-                         ...) __attribute__((format(printf, 6, 7)));
-
-static void add_error_at(json_t *errors, const char *file, int line, int column, const char *code, const char *fmt,
-                         ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    push_error(errors, file, line, column, code, fmt, ap);
-    va_end(ap);
-}
-
-struct ctx {
-    const char *file;
-    yaml_document_t *doc;
-    json_t *errors; /* borrowed: the load's array */
-    size_t nerrors; /* errors found in this file, listed or not */
-    size_t budget;
-};
-
-static void add_error(struct ctx *c, const yaml_node_t *n, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add_error(struct ctx *c, const yaml_node_t *n, const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    c->nerrors++;
-    push_error(c->errors, c->file, n ? (int)n->start_mark.line + 1 : 1, n ? (int)n->start_mark.column + 1 : 1, code,
-               fmt, ap);
-    va_end(ap);
-}
-
-/* ---------- node access ---------- */
-
-/* The text of a scalar node, or NULL for other nodes and for a scalar holding an escaped NUL
- * ("\0"), which a C string cannot carry. */
-static const char *scalar(const yaml_node_t *n)
-{
-    if (n == NULL || n->type != YAML_SCALAR_NODE)
-        return NULL;
-    const char *s = (const char *)n->data.scalar.value;
-    return strlen(s) == n->data.scalar.length ? s : NULL;
-}
-
-static bool spend(struct ctx *c, size_t n)
-{
-    if (c->budget < n) {
-        c->budget = 0;
-        return false;
-    }
-    c->budget -= n;
-    return true;
-}
-
-static yaml_node_t *node_at(struct ctx *c, int index)
-{
-    return spend(c, 1) ? yaml_document_get_node(c->doc, index) : NULL;
-}
-
-static size_t map_size(const yaml_node_t *map)
-{
-    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-}
-
-static size_t seq_size(const yaml_node_t *seq)
-{
-    return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-}
-
-/* Value of key in a mapping, or NULL. Mappings reaching here passed check_keys: at most KEYS_MAX. */
-static yaml_node_t *map_get(struct ctx *c, yaml_node_t *map, const char *key)
-{
-    if (map == NULL || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const char *k = scalar(yaml_document_get_node(c->doc, p->key));
-        if (k != NULL && strcmp(k, key) == 0)
-            return node_at(c, p->value);
-    }
-    return NULL;
-}
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
-        if (strcmp(list[i], s) == 0)
-            return true;
-    return false;
-}
-
-/* Reports keys of map not in known (unknown_key: a typo must not be silently ignored), keys in
- * known but not in allowed when allowed is given (not_allowed: a key of another kind, kind_name
- * says which), and repeated keys. False when the mapping has more keys than any definition could
- * (then the caller skips it). */
-static bool check_keys(struct ctx *c, yaml_node_t *map, const char *what, const char *const *known,
-                       const char *const *allowed, const char *kind_name)
-{
-    size_t n = map_size(map);
-    if (n > KEYS_MAX) {
-        add_error(c, map, "unknown_key", "%s的键过多(超过 %d 个)", what, KEYS_MAX);
-        return false;
-    }
-    if (!spend(c, n)) /* aliases repeat a mapping: too_complex is reported at the end */
-        return false;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
-        const char *k = scalar(kn);
-        if (k == NULL || !in_list(known, k))
-            add_error(c, kn, "unknown_key", "%s中有未知的键 \"%s\"", what, k ? k : "(非标量)");
-        else if (allowed != NULL && !in_list(allowed, k))
-            add_error(c, kn, "not_allowed", "%s 类指标不能有 %s", kind_name, k);
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; k != NULL && q < p; q++) {
-            const char *k2 = scalar(yaml_document_get_node(c->doc, q->key));
-            if (k2 != NULL && strcmp(k, k2) == 0)
-                add_error(c, kn, "duplicate_key", "%s中的键 \"%s\" 重复", what, k);
-        }
-    }
-    return true;
-}
+/* ---------- node access (the walk itself: yamlwalk.c) ---------- */
 
 /* A copy of a scalar of at most TEXT_MAX bytes, or NULL after reporting why. */
-static char *dup_text(struct ctx *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
+static char *dup_text(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
 {
     if (n == NULL) {
         if (required)
-            add_error(c, parent, "missing_key", "缺少 %s", what);
+            sifa_yaml_error(c, parent, "missing_key", "缺少 %s", what);
         return NULL;
     }
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "not_scalar", "%s 必须是一个值,而不是列表或映射", what);
+        sifa_yaml_error(c, n, "not_scalar", "%s 必须是一个值,而不是列表或映射", what);
         return NULL;
     }
     if (strlen(s) > TEXT_MAX) {
-        add_error(c, n, "bad_value", "%s 不能超过 %d 字节", what, TEXT_MAX);
+        sifa_yaml_error(c, n, "bad_value", "%s 不能超过 %d 字节", what, TEXT_MAX);
         return NULL;
     }
     return sifa_xstrdup(s);
@@ -225,12 +73,13 @@ static bool int_text(const char *s, int64_t *ret)
     return true;
 }
 
-static bool parse_number(struct ctx *c, yaml_node_t *n, const char *what, int64_t lo, int64_t hi, int64_t *ret)
+static bool parse_number(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, int64_t lo, int64_t hi,
+                         int64_t *ret)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     int64_t v;
     if (s == NULL || !int_text(s, &v) || v < lo || v > hi) {
-        add_error(c, n, "bad_number", "%s 必须是 %lld 到 %lld 之间的整数", what, (long long)lo, (long long)hi);
+        sifa_yaml_error(c, n, "bad_number", "%s 必须是 %lld 到 %lld 之间的整数", what, (long long)lo, (long long)hi);
         return false;
     }
     *ret = v;
@@ -430,32 +279,32 @@ static struct pending *find_pending(struct load *l, const char *code)
 /* ---------- fields and conditions ---------- */
 
 /* The field of module m named by scalar n, or NULL after reporting why. */
-static const struct sifa_field *resolve_field(struct ctx *c, const struct sifa_module *m, yaml_node_t *n,
+static const struct sifa_field *resolve_field(struct sifa_yaml_walk *c, const struct sifa_module *m, yaml_node_t *n,
                                               const char *what)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "not_scalar", "%s 必须是一个字段代码", what);
+        sifa_yaml_error(c, n, "not_scalar", "%s 必须是一个字段代码", what);
         return NULL;
     }
     const struct sifa_field *f = sifa_module_field(m, s);
     if (f == NULL)
-        add_error(c, n, "unknown_field", "%s 引用了模块 %s 中不存在的字段 \"%s\"", what, m->code, s);
+        sifa_yaml_error(c, n, "unknown_field", "%s 引用了模块 %s 中不存在的字段 \"%s\"", what, m->code, s);
     return f;
 }
 
 /* A date or datetime field, not personal (its stored value is sealed), or NULL after reporting. */
-static const struct sifa_field *resolve_date_field(struct ctx *c, const struct sifa_module *m, yaml_node_t *n,
-                                                   const char *what)
+static const struct sifa_field *resolve_date_field(struct sifa_yaml_walk *c, const struct sifa_module *m,
+                                                   yaml_node_t *n, const char *what)
 {
     const struct sifa_field *f = resolve_field(c, m, n, what);
     if (f != NULL && f->type != SIFA_FIELD_DATE && f->type != SIFA_FIELD_DATETIME) {
-        add_error(c, n, "bad_field_type", "%s 必须是 date 或 datetime 字段,%s 是 %s", what, f->code,
-                  sifa_field_type_name(f->type));
+        sifa_yaml_error(c, n, "bad_field_type", "%s 必须是 date 或 datetime 字段,%s 是 %s", what, f->code,
+                        sifa_field_type_name(f->type));
         return NULL;
     }
     if (f != NULL && f->personal) {
-        add_error(c, n, "bad_field_type", "%s 不能是个人信息字段 (%s 是 personal)", what, f->code);
+        sifa_yaml_error(c, n, "bad_field_type", "%s 不能是个人信息字段 (%s 是 personal)", what, f->code);
         return NULL;
     }
     return f;
@@ -573,20 +422,21 @@ static char *upper_alnum(const char *s, size_t min, size_t max)
 
 /* The stored text form of value n for a condition on field f (NULL: the record's state) of
  * module m, or NULL after reporting why. */
-static char *cond_value(struct ctx *c, const struct sifa_module *m, const struct sifa_field *f, yaml_node_t *n)
+static char *cond_value(struct sifa_yaml_walk *c, const struct sifa_module *m, const struct sifa_field *f,
+                        yaml_node_t *n)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "bad_value", "条件的值必须是单个值,而不是列表或映射");
+        sifa_yaml_error(c, n, "bad_value", "条件的值必须是单个值,而不是列表或映射");
         return NULL;
     }
     if (strlen(s) > TEXT_MAX) {
-        add_error(c, n, "bad_value", "条件的值不能超过 %d 字节", TEXT_MAX);
+        sifa_yaml_error(c, n, "bad_value", "条件的值不能超过 %d 字节", TEXT_MAX);
         return NULL;
     }
     if (f == NULL) {
         if (sifa_module_state(m, s) == NULL) {
-            add_error(c, n, "unknown_state", "模块 %s 没有状态 \"%s\"", m->code, s);
+            sifa_yaml_error(c, n, "unknown_state", "模块 %s 没有状态 \"%s\"", m->code, s);
             return NULL;
         }
         return sifa_xstrdup(s);
@@ -600,70 +450,71 @@ static char *cond_value(struct ctx *c, const struct sifa_module *m, const struct
         /* Stored exactly as the code table writes the code (validate.c compares with strcmp). */
         if (sifa_code_table_item(f->codes, s) != NULL)
             return sifa_xstrdup(s);
-        add_error(c, n, "bad_value", "\"%s\" 不在字段 %s 的代码表 %s 中", s, f->code, f->codes->code);
+        sifa_yaml_error(c, n, "bad_value", "\"%s\" 不在字段 %s 的代码表 %s 中", s, f->code, f->codes->code);
         return NULL;
     case SIFA_FIELD_INTEGER:
         if (int_text(s, &v)) {
             snprintf(buf, sizeof(buf), "%lld", (long long)v);
             return sifa_xstrdup(buf);
         }
-        add_error(c, n, "bad_value", "字段 %s 是整数,条件的值 \"%s\" 不是整数", f->code, s);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 是整数,条件的值 \"%s\" 不是整数", f->code, s);
         return NULL;
     case SIFA_FIELD_MONEY:
         if (yuan_text(s, &v)) {
             snprintf(buf, sizeof(buf), "%lld", (long long)v);
             return sifa_xstrdup(buf);
         }
-        add_error(c, n, "bad_value", "字段 %s 是金额,条件的值应以元为单位、最多两位小数,如 10000.50,而不是 \"%s\"",
-                  f->code, s);
+        sifa_yaml_error(c, n, "bad_value",
+                        "字段 %s 是金额,条件的值应以元为单位、最多两位小数,如 10000.50,而不是 \"%s\"", f->code, s);
         return NULL;
     case SIFA_FIELD_DECIMAL:
         if (decimal_text(s, &d)) {
             snprintf(buf, sizeof(buf), "%.15g", d);
             return sifa_xstrdup(buf);
         }
-        add_error(c, n, "bad_value", "字段 %s 是数字,条件的值 \"%s\" 不是数字", f->code, s);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 是数字,条件的值 \"%s\" 不是数字", f->code, s);
         return NULL;
     case SIFA_FIELD_BOOL:
         if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0)
             return sifa_xstrdup("1");
         if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0)
             return sifa_xstrdup("0");
-        add_error(c, n, "bad_value", "字段 %s 是是非字段,条件的值必须是 true 或 false", f->code);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 是是非字段,条件的值必须是 true 或 false", f->code);
         return NULL;
     case SIFA_FIELD_DATE:
         if (date_text(s))
             return sifa_xstrdup(s);
-        add_error(c, n, "bad_value", "条件的值 \"%s\" 不是有效日期(YYYY-MM-DD,如 2024-01-31)", s);
+        sifa_yaml_error(c, n, "bad_value", "条件的值 \"%s\" 不是有效日期(YYYY-MM-DD,如 2024-01-31)", s);
         return NULL;
     case SIFA_FIELD_REF:
         if (int_text(s, &v) && v >= 1) {
             snprintf(buf, sizeof(buf), "%lld", (long long)v);
             return sifa_xstrdup(buf);
         }
-        add_error(c, n, "bad_value", "字段 %s 引用记录,条件的值应为记录编号(正整数)", f->code);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 引用记录,条件的值应为记录编号(正整数)", f->code);
         return NULL;
     case SIFA_FIELD_ORG:
     case SIFA_FIELD_USER:
         if (name_text(s))
             return sifa_xstrdup(s);
-        add_error(c, n, "bad_value", "条件的值 \"%s\" 不是有效的%s", s, f->type == SIFA_FIELD_ORG ? "机构代码" : "用户名");
+        sifa_yaml_error(c, n, "bad_value", "条件的值 \"%s\" 不是有效的%s", s,
+                        f->type == SIFA_FIELD_ORG ? "机构代码" : "用户名");
         return NULL;
     case SIFA_FIELD_ID_NUMBER:
     case SIFA_FIELD_USCC:
         if ((out = upper_alnum(s, f->type == SIFA_FIELD_USCC ? 18 : 15, 18)) != NULL)
             return out;
-        add_error(c, n, "bad_value", "字段 %s 的条件值格式不正确", f->code);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 的条件值格式不正确", f->code);
         return NULL;
     case SIFA_FIELD_PHONE:
         if (strlen(s) == 11 && s[0] == '1' && strspn(s, "0123456789") == 11)
             return sifa_xstrdup(s);
-        add_error(c, n, "bad_value", "字段 %s 的条件值应为 11 位手机号码", f->code);
+        sifa_yaml_error(c, n, "bad_value", "字段 %s 的条件值应为 11 位手机号码", f->code);
         return NULL;
     case SIFA_FIELD_TEXT:
         if (s[0] != '\0')
             return sifa_xstrdup(s);
-        add_error(c, n, "bad_value", "条件的值不能为空文字;判断是否填写请用 empty: true 或 not_empty: true");
+        sifa_yaml_error(c, n, "bad_value", "条件的值不能为空文字;判断是否填写请用 empty: true 或 not_empty: true");
         return NULL;
     case SIFA_FIELD_DATETIME:
     case SIFA_FIELD_LONGTEXT:
@@ -672,38 +523,39 @@ static char *cond_value(struct ctx *c, const struct sifa_module *m, const struct
     case SIFA_FIELD_GROUP:
         break; /* refused by parse_cond before any value is looked at */
     }
-    add_error(c, n, "bad_field_type", "字段 %s 不能带值作为条件", f->code);
+    sifa_yaml_error(c, n, "bad_field_type", "字段 %s 不能带值作为条件", f->code);
     return NULL;
 }
 
 /* One condition of where into *ret. False after reporting why. */
-static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *n, struct sifa_indicator_cond *ret)
+static bool parse_cond(struct sifa_yaml_walk *c, const struct sifa_module *m, yaml_node_t *n,
+                       struct sifa_indicator_cond *ret)
 {
     if (n->type != YAML_MAPPING_NODE) {
-        add_error(c, n, "bad_condition", "每个条件必须是一个映射,如 {field: state, in: [accepted]}");
+        sifa_yaml_error(c, n, "bad_condition", "每个条件必须是一个映射,如 {field: state, in: [accepted]}");
         return false;
     }
-    if (!check_keys(c, n, "条件", cond_keys, NULL, NULL))
+    if (!sifa_yaml_check_keys(c, n, "条件", cond_keys, NULL, NULL))
         return false;
     size_t before = c->nerrors;
-    yaml_node_t *dn = map_get(c, n, "deadline");
+    yaml_node_t *dn = sifa_yaml_map_get(c, n, "deadline");
     if (dn != NULL) {
         /* {deadline: online_reply, on_time: true}: only this form */
-        const char *ds = scalar(dn);
+        const char *ds = sifa_yaml_scalar(dn);
         const struct sifa_deadline *d = NULL;
         for (size_t i = 0; ds != NULL && i < m->ndeadlines; i++)
             if (strcmp(m->deadlines[i].code, ds) == 0)
                 d = &m->deadlines[i];
-        yaml_node_t *on = map_get(c, n, "on_time");
-        const char *os = scalar(on);
-        if (map_get(c, n, "field") != NULL || map_size(n) != 2 || on == NULL)
-            add_error(c, n, "bad_condition", "期限条件的写法是 {deadline: 期限代码, on_time: true|false}");
+        yaml_node_t *on = sifa_yaml_map_get(c, n, "on_time");
+        const char *os = sifa_yaml_scalar(on);
+        if (sifa_yaml_map_get(c, n, "field") != NULL || sifa_yaml_map_size(n) != 2 || on == NULL)
+            sifa_yaml_error(c, n, "bad_condition", "期限条件的写法是 {deadline: 期限代码, on_time: true|false}");
         else if (d == NULL)
-            add_error(c, dn, "unknown_field", "%s 没有名为 %s 的期限", m->code, ds ? ds : "(非标量)");
+            sifa_yaml_error(c, dn, "unknown_field", "%s 没有名为 %s 的期限", m->code, ds ? ds : "(非标量)");
         else if (d->met_field == NULL)
-            add_error(c, dn, "bad_condition", "期限 %s 没有 met(办结时间字段),无法判断是否按期", d->code);
+            sifa_yaml_error(c, dn, "bad_condition", "期限 %s 没有 met(办结时间字段),无法判断是否按期", d->code);
         else if (os == NULL || (strcmp(os, "true") != 0 && strcmp(os, "false") != 0))
-            add_error(c, on, "bad_value", "on_time 的值只能是 true 或 false");
+            sifa_yaml_error(c, on, "bad_value", "on_time 的值只能是 true 或 false");
         if (c->nerrors != before)
             return false;
         struct sifa_indicator_cond cond = {.deadline = d, .op = SIFA_COND_ON_TIME, .nvalues = 1};
@@ -712,12 +564,12 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
         *ret = cond;
         return true;
     }
-    yaml_node_t *fn = map_get(c, n, "field");
-    const char *fs = scalar(fn);
+    yaml_node_t *fn = sifa_yaml_map_get(c, n, "field");
+    const char *fs = sifa_yaml_scalar(fn);
     const struct sifa_field *f = NULL;
     bool state = false;
     if (fn == NULL)
-        add_error(c, n, "missing_key", "条件缺少 field(字段代码,或 state 表示记录的状态)");
+        sifa_yaml_error(c, n, "missing_key", "条件缺少 field(字段代码,或 state 表示记录的状态)");
     else if (fs != NULL && strcmp(fs, "state") == 0)
         state = true;
     else
@@ -727,7 +579,7 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
     enum sifa_cond_op op = SIFA_COND_EQ;
     yaml_node_t *vn = NULL;
     for (size_t i = 0; i < SIFA_ARRAY_SIZE(ops); i++) {
-        yaml_node_t *v = map_get(c, n, ops[i].name);
+        yaml_node_t *v = sifa_yaml_map_get(c, n, ops[i].name);
         if (v == NULL)
             continue;
         if (++nops == 1) {
@@ -736,43 +588,45 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
         }
     }
     if (nops == 0)
-        add_error(c, n, "bad_condition", "条件必须有一种比较:eq, ne, in, not_in, empty, not_empty, gte, lte, gt, lt");
+        sifa_yaml_error(c, n, "bad_condition",
+                        "条件必须有一种比较:eq, ne, in, not_in, empty, not_empty, gte, lte, gt, lt");
     else if (nops > 1)
-        add_error(c, n, "bad_condition", "一个条件只能有一种比较,现在有 %zu 种;多个条件请分开写", nops);
+        sifa_yaml_error(c, n, "bad_condition", "一个条件只能有一种比较,现在有 %zu 种;多个条件请分开写", nops);
     if (c->nerrors != before || (!state && f == NULL))
         return false;
 
     if (state && !(op == SIFA_COND_EQ || op == SIFA_COND_NE || op_list(op))) {
-        add_error(c, vn, "bad_condition", "状态条件只能用 eq, ne, in 或 not_in");
+        sifa_yaml_error(c, vn, "bad_condition", "状态条件只能用 eq, ne, in 或 not_in");
         return false;
     }
     if (f != NULL) {
         if (f->personal) {
-            add_error(c, fn, "bad_field_type", "字段 %s 是个人信息 (personal),其值加密保存,不能作为条件", f->code);
+            sifa_yaml_error(c, fn, "bad_field_type", "字段 %s 是个人信息 (personal),其值加密保存,不能作为条件",
+                            f->code);
             return false;
         }
         if (f->type == SIFA_FIELD_LONGTEXT || f->type == SIFA_FIELD_GROUP || f->type == SIFA_FIELD_PERSON ||
             f->type == SIFA_FIELD_ATTACHMENT) {
-            add_error(c, fn, "bad_field_type", "%s 字段 %s 不能作为条件", sifa_field_type_name(f->type), f->code);
+            sifa_yaml_error(c, fn, "bad_field_type", "%s 字段 %s 不能作为条件", sifa_field_type_name(f->type), f->code);
             return false;
         }
         if (f->type == SIFA_FIELD_DATETIME && !op_no_value(op)) {
-            add_error(c, vn, "bad_condition", "datetime 字段 %s 只能用 empty 或 not_empty 作条件", f->code);
+            sifa_yaml_error(c, vn, "bad_condition", "datetime 字段 %s 只能用 empty 或 not_empty 作条件", f->code);
             return false;
         }
         if (op_range(op) && f->type != SIFA_FIELD_INTEGER && f->type != SIFA_FIELD_MONEY &&
             f->type != SIFA_FIELD_DECIMAL && f->type != SIFA_FIELD_DATE) {
-            add_error(c, vn, "bad_condition", "%s 只能用于 integer, money, decimal 或 date 字段,%s 是 %s", op_name(op),
-                      f->code, sifa_field_type_name(f->type));
+            sifa_yaml_error(c, vn, "bad_condition", "%s 只能用于 integer, money, decimal 或 date 字段,%s 是 %s",
+                            op_name(op), f->code, sifa_field_type_name(f->type));
             return false;
         }
     }
 
     struct sifa_indicator_cond cond = {.field = f, .op = op};
     if (op_no_value(op)) {
-        const char *s = scalar(vn);
+        const char *s = sifa_yaml_scalar(vn);
         if (s == NULL || strcmp(s, "true") != 0) {
-            add_error(c, vn, "bad_value", "%s 的值只能是 true", op_name(op));
+            sifa_yaml_error(c, vn, "bad_value", "%s 的值只能是 true", op_name(op));
             return false;
         }
         *ret = cond;
@@ -781,14 +635,14 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
     yaml_node_t **items = NULL;
     size_t count = 1;
     if (op_list(op)) {
-        if (vn->type != YAML_SEQUENCE_NODE || seq_size(vn) == 0 || seq_size(vn) > VALUES_MAX) {
-            add_error(c, vn, "bad_value", "%s 的值必须是 1 到 %d 个值的列表,如 [a, b]", op_name(op), VALUES_MAX);
+        if (vn->type != YAML_SEQUENCE_NODE || sifa_yaml_seq_size(vn) == 0 || sifa_yaml_seq_size(vn) > VALUES_MAX) {
+            sifa_yaml_error(c, vn, "bad_value", "%s 的值必须是 1 到 %d 个值的列表,如 [a, b]", op_name(op), VALUES_MAX);
             return false;
         }
-        count = seq_size(vn);
+        count = sifa_yaml_seq_size(vn);
         items = sifa_xcalloc(count, sizeof(*items));
         for (size_t i = 0; i < count; i++)
-            items[i] = node_at(c, vn->data.sequence.items.start[i]);
+            items[i] = sifa_yaml_node(c, vn->data.sequence.items.start[i]);
     } else {
         items = sifa_xcalloc(1, sizeof(*items));
         items[0] = vn;
@@ -818,57 +672,57 @@ static bool parse_cond(struct ctx *c, const struct sifa_module *m, yaml_node_t *
     return true;
 }
 
-static void parse_where(struct ctx *c, yaml_node_t *n, struct sifa_indicator *ind)
+static void parse_where(struct sifa_yaml_walk *c, yaml_node_t *n, struct sifa_indicator *ind)
 {
-    yaml_node_t *wn = map_get(c, n, "where");
+    yaml_node_t *wn = sifa_yaml_map_get(c, n, "where");
     if (wn == NULL)
         return;
     if (wn->type != YAML_SEQUENCE_NODE) {
-        add_error(c, wn, "bad_condition", "where 必须是条件的列表,如 [{field: state, in: [accepted]}]");
+        sifa_yaml_error(c, wn, "bad_condition", "where 必须是条件的列表,如 [{field: state, in: [accepted]}]");
         return;
     }
-    size_t count = seq_size(wn);
+    size_t count = sifa_yaml_seq_size(wn);
     if (count > WHERE_MAX) {
-        add_error(c, wn, "bad_condition", "一个指标的条件不能超过 %d 个", WHERE_MAX);
+        sifa_yaml_error(c, wn, "bad_condition", "一个指标的条件不能超过 %d 个", WHERE_MAX);
         return;
     }
     ind->where = sifa_xcalloc(count, sizeof(*ind->where));
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = node_at(c, wn->data.sequence.items.start[i]);
+        yaml_node_t *item = sifa_yaml_node(c, wn->data.sequence.items.start[i]);
         if (item != NULL && parse_cond(c, ind->module, item, &ind->where[ind->nwhere]))
             ind->nwhere++;
     }
 }
 
-static void parse_by(struct ctx *c, yaml_node_t *n, struct sifa_indicator *ind)
+static void parse_by(struct sifa_yaml_walk *c, yaml_node_t *n, struct sifa_indicator *ind)
 {
-    yaml_node_t *bn = map_get(c, n, "by");
+    yaml_node_t *bn = sifa_yaml_map_get(c, n, "by");
     if (bn == NULL)
         return;
     bool one = bn->type == YAML_SCALAR_NODE; /* by: source, as loader.c reads one-item lists */
-    if (!one && (bn->type != YAML_SEQUENCE_NODE || seq_size(bn) > BY_MAX)) {
-        add_error(c, bn, "bad_value", "by 必须是至多 %d 个枚举字段代码的列表,如 [dispute_type, source]", BY_MAX);
+    if (!one && (bn->type != YAML_SEQUENCE_NODE || sifa_yaml_seq_size(bn) > BY_MAX)) {
+        sifa_yaml_error(c, bn, "bad_value", "by 必须是至多 %d 个枚举字段代码的列表,如 [dispute_type, source]", BY_MAX);
         return;
     }
-    size_t count = one ? 1 : seq_size(bn);
+    size_t count = one ? 1 : sifa_yaml_seq_size(bn);
     ind->by = sifa_xcalloc(count, sizeof(*ind->by));
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = one ? bn : node_at(c, bn->data.sequence.items.start[i]);
+        yaml_node_t *item = one ? bn : sifa_yaml_node(c, bn->data.sequence.items.start[i]);
         if (item == NULL)
             continue;
         const struct sifa_field *f = resolve_field(c, ind->module, item, "by");
         if (f == NULL)
             continue;
         if (f->type != SIFA_FIELD_ENUM || f->personal) {
-            add_error(c, item, "bad_field_type", "by 只能是非个人信息的 enum 字段,%s 是 %s%s", f->code,
-                      sifa_field_type_name(f->type), f->personal ? "(personal)" : "");
+            sifa_yaml_error(c, item, "bad_field_type", "by 只能是非个人信息的 enum 字段,%s 是 %s%s", f->code,
+                            sifa_field_type_name(f->type), f->personal ? "(personal)" : "");
             continue;
         }
         bool dup = false;
         for (size_t k = 0; k < ind->nby; k++)
             dup = dup || ind->by[k] == f;
         if (dup) {
-            add_error(c, item, "bad_value", "by 中的字段 %s 重复", f->code);
+            sifa_yaml_error(c, item, "bad_value", "by 中的字段 %s 重复", f->code);
             continue;
         }
         ind->by[ind->nby++] = f;
@@ -876,50 +730,50 @@ static void parse_by(struct ctx *c, yaml_node_t *n, struct sifa_indicator *ind)
 }
 
 /* count, sum, distinct, stock: a module, its fields and conditions. */
-static void parse_base(struct ctx *c, yaml_node_t *n, struct load *l, struct sifa_indicator *ind)
+static void parse_base(struct sifa_yaml_walk *c, yaml_node_t *n, struct load *l, struct sifa_indicator *ind)
 {
     const char *code = ind->code ? ind->code : "?";
-    yaml_node_t *mn = map_get(c, n, "module");
+    yaml_node_t *mn = sifa_yaml_map_get(c, n, "module");
     if (mn == NULL) {
-        add_error(c, n, "missing_key", "指标 %s 缺少 module(统计哪个业务模块的记录)", code);
+        sifa_yaml_error(c, n, "missing_key", "指标 %s 缺少 module(统计哪个业务模块的记录)", code);
         return;
     }
-    const char *ms = scalar(mn);
+    const char *ms = sifa_yaml_scalar(mn);
     if (ms == NULL) {
-        add_error(c, mn, "not_scalar", "module 必须是一个模块代码");
+        sifa_yaml_error(c, mn, "not_scalar", "module 必须是一个模块代码");
         return;
     }
     if ((ind->module = sifa_model_module(l->model, ms)) == NULL) {
-        add_error(c, mn, "unknown_module", "指标 %s 引用的模块 \"%s\" 不存在", code, ms);
+        sifa_yaml_error(c, mn, "unknown_module", "指标 %s 引用的模块 \"%s\" 不存在", code, ms);
         return;
     }
     const struct sifa_module *m = ind->module;
 
-    yaml_node_t *v = map_get(c, n, "date");
+    yaml_node_t *v = sifa_yaml_map_get(c, n, "date");
     if (v == NULL)
-        add_error(c, n, "missing_key", "指标 %s 缺少 date(记录按哪个日期字段计入统计期)", code);
+        sifa_yaml_error(c, n, "missing_key", "指标 %s 缺少 date(记录按哪个日期字段计入统计期)", code);
     else
         ind->date_field = resolve_date_field(c, m, v, "date");
-    if ((v = map_get(c, n, "end")) != NULL)
+    if ((v = sifa_yaml_map_get(c, n, "end")) != NULL)
         ind->end_field = resolve_date_field(c, m, v, "end");
 
-    if ((v = map_get(c, n, "org")) != NULL) {
+    if ((v = sifa_yaml_map_get(c, n, "org")) != NULL) {
         const struct sifa_field *f = resolve_field(c, m, v, "org");
         if (f != NULL && (f->type != SIFA_FIELD_ORG || f->personal))
-            add_error(c, v, "bad_field_type", "org 必须是非个人信息的 org 字段,%s 是 %s%s", f->code,
-                      sifa_field_type_name(f->type), f->personal ? "(personal)" : "");
+            sifa_yaml_error(c, v, "bad_field_type", "org 必须是非个人信息的 org 字段,%s 是 %s%s", f->code,
+                            sifa_field_type_name(f->type), f->personal ? "(personal)" : "");
         else
             ind->org_field = f;
     } else if ((ind->org_field = m->org_field) == NULL) {
-        add_error(c, n, "missing_key", "模块 %s 没有 org_field,指标 %s 须用 org 指定按哪个机构字段统计", m->code,
-                  code);
+        sifa_yaml_error(c, n, "missing_key", "模块 %s 没有 org_field,指标 %s 须用 org 指定按哪个机构字段统计", m->code,
+                        code);
     }
 
     if (ind->kind == SIFA_IND_SUM || ind->kind == SIFA_IND_DISTINCT) {
         bool sum = ind->kind == SIFA_IND_SUM;
-        if ((v = map_get(c, n, "field")) == NULL) {
-            add_error(c, n, "missing_key", "%s 指标 %s 缺少 field(%s)", sum ? "sum" : "distinct", code,
-                      sum ? "对哪个整数或金额字段求和" : "按哪个字段去重计数");
+        if ((v = sifa_yaml_map_get(c, n, "field")) == NULL) {
+            sifa_yaml_error(c, n, "missing_key", "%s 指标 %s 缺少 field(%s)", sum ? "sum" : "distinct", code,
+                            sum ? "对哪个整数或金额字段求和" : "按哪个字段去重计数");
         } else if ((ind->field = resolve_field(c, m, v, "field")) != NULL) {
             enum sifa_field_type t = ind->field->type;
             bool type_ok = sum ? (t == SIFA_FIELD_INTEGER || t == SIFA_FIELD_MONEY) && !ind->field->personal
@@ -928,11 +782,11 @@ static void parse_base(struct ctx *c, yaml_node_t *n, struct load *l, struct sif
                                      t == SIFA_FIELD_ID_NUMBER || t == SIFA_FIELD_USCC || t == SIFA_FIELD_PHONE ||
                                      t == SIFA_FIELD_DATE;
             if (!type_ok) {
-                add_error(c, v, "bad_field_type",
-                          sum ? "sum 的 field 必须是非个人信息的 integer 或 money 字段,%s 是 %s%s"
-                              : "distinct 的 field 必须是 text, integer, enum, ref, org, user, id_number, uscc, "
-                                "phone 或 date 字段,%s 是 %s%s",
-                          ind->field->code, sifa_field_type_name(t), ind->field->personal ? "(personal)" : "");
+                sifa_yaml_error(c, v, "bad_field_type",
+                                sum ? "sum 的 field 必须是非个人信息的 integer 或 money 字段,%s 是 %s%s"
+                                    : "distinct 的 field 必须是 text, integer, enum, ref, org, user, id_number, uscc, "
+                                      "phone 或 date 字段,%s 是 %s%s",
+                                ind->field->code, sifa_field_type_name(t), ind->field->personal ? "(personal)" : "");
                 ind->field = NULL;
             }
         }
@@ -942,27 +796,27 @@ static void parse_base(struct ctx *c, yaml_node_t *n, struct load *l, struct sif
 }
 
 /* ratio, difference, per_day, change: the indicators they use and how the result is shown. */
-static void parse_derived(struct ctx *c, yaml_node_t *n, struct pending *p)
+static void parse_derived(struct sifa_yaml_walk *c, yaml_node_t *n, struct pending *p)
 {
     struct sifa_indicator *ind = &p->ind;
     const char *code = ind->code ? ind->code : "?";
     bool two = ind->kind == SIFA_IND_RATIO || ind->kind == SIFA_IND_DIFFERENCE || ind->kind == SIFA_IND_TOTAL;
-    yaml_node_t *on = map_get(c, n, "of");
+    yaml_node_t *on = sifa_yaml_map_get(c, n, "of");
     if (on == NULL) {
-        add_error(c, n, "missing_key", "指标 %s 缺少 of(%s)", code, two ? "两个指标代码 [a, b]" : "一个指标代码");
-    } else if (two && (on->type != YAML_SEQUENCE_NODE || seq_size(on) != 2)) {
-        add_error(c, on, "bad_value", "%s 的 of 必须是恰好两个指标代码的列表 [a, b]",
-                  sifa_indicator_kind_name(ind->kind));
+        sifa_yaml_error(c, n, "missing_key", "指标 %s 缺少 of(%s)", code, two ? "两个指标代码 [a, b]" : "一个指标代码");
+    } else if (two && (on->type != YAML_SEQUENCE_NODE || sifa_yaml_seq_size(on) != 2)) {
+        sifa_yaml_error(c, on, "bad_value", "%s 的 of 必须是恰好两个指标代码的列表 [a, b]",
+                        sifa_indicator_kind_name(ind->kind));
     } else if (!two && on->type != YAML_SCALAR_NODE) {
-        add_error(c, on, "bad_value", "%s 的 of 必须是一个指标代码", sifa_indicator_kind_name(ind->kind));
+        sifa_yaml_error(c, on, "bad_value", "%s 的 of 必须是一个指标代码", sifa_indicator_kind_name(ind->kind));
     } else {
         for (size_t i = 0; i < (two ? 2u : 1u); i++) {
-            yaml_node_t *item = two ? node_at(c, on->data.sequence.items.start[i]) : on;
-            const char *s = scalar(item);
+            yaml_node_t *item = two ? sifa_yaml_node(c, on->data.sequence.items.start[i]) : on;
+            const char *s = sifa_yaml_scalar(item);
             if (item == NULL)
                 continue;
             if (s == NULL || !sifa_model_code_valid(s)) {
-                add_error(c, item, "bad_code", "of 中的 \"%s\" 不是有效的指标代码", s ? s : "(非标量)");
+                sifa_yaml_error(c, item, "bad_code", "of 中的 \"%s\" 不是有效的指标代码", s ? s : "(非标量)");
                 continue;
             }
             p->of[p->nof++] = (struct ref){.code = sifa_xstrdup(s),
@@ -978,76 +832,77 @@ static void parse_derived(struct ctx *c, yaml_node_t *n, struct pending *p)
                                                                                       : 2;
     if (ind->kind == SIFA_IND_RATIO)
         ind->scale = 100;
-    if ((x = map_get(c, n, "scale")) != NULL && parse_number(c, x, "scale", 1, SCALE_MAX, &v))
+    if ((x = sifa_yaml_map_get(c, n, "scale")) != NULL && parse_number(c, x, "scale", 1, SCALE_MAX, &v))
         ind->scale = v;
-    if ((x = map_get(c, n, "digits")) != NULL && parse_number(c, x, "digits", 0, DIGITS_MAX, &v))
+    if ((x = sifa_yaml_map_get(c, n, "digits")) != NULL && parse_number(c, x, "digits", 0, DIGITS_MAX, &v))
         ind->digits = (int)v;
-    if ((x = map_get(c, n, "rounding")) != NULL) {
-        const char *s = scalar(x);
+    if ((x = sifa_yaml_map_get(c, n, "rounding")) != NULL) {
+        const char *s = sifa_yaml_scalar(x);
         if (s != NULL && strcmp(s, "half_up") == 0)
             ind->rounding = SIFA_ROUND_HALF_UP;
         else if (s != NULL && strcmp(s, "down") == 0)
             ind->rounding = SIFA_ROUND_DOWN;
         else
-            add_error(c, x, "bad_value", "rounding 必须是 half_up(四舍五入)或 down(舍去)");
+            sifa_yaml_error(c, x, "bad_value", "rounding 必须是 half_up(四舍五入)或 down(舍去)");
     }
-    if ((x = map_get(c, n, "days")) != NULL) {
-        const char *s = scalar(x);
+    if ((x = sifa_yaml_map_get(c, n, "days")) != NULL) {
+        const char *s = sifa_yaml_scalar(x);
         if (s != NULL && strcmp(s, "calendar") == 0)
             ind->days = SIFA_DAYS_CALENDAR;
         else if (s != NULL && strcmp(s, "working") == 0)
             ind->days = SIFA_DAYS_WORKING;
         else
-            add_error(c, x, "bad_value", "days 必须是 calendar(自然日)或 working(工作日)");
+            sifa_yaml_error(c, x, "bad_value", "days 必须是 calendar(自然日)或 working(工作日)");
     }
-    if ((x = map_get(c, n, "compare")) != NULL) {
-        const char *s = scalar(x);
+    if ((x = sifa_yaml_map_get(c, n, "compare")) != NULL) {
+        const char *s = sifa_yaml_scalar(x);
         if (s != NULL && strcmp(s, "previous_year") == 0)
             ind->compare = SIFA_COMPARE_PREVIOUS_YEAR;
         else if (s != NULL && strcmp(s, "previous_period") == 0)
             ind->compare = SIFA_COMPARE_PREVIOUS_PERIOD;
         else
-            add_error(c, x, "bad_value", "compare 必须是 previous_year(同比)或 previous_period(环比)");
+            sifa_yaml_error(c, x, "bad_value", "compare 必须是 previous_year(同比)或 previous_period(环比)");
     }
 }
 
-static void parse_indicator(struct ctx *c, struct load *l, yaml_node_t *n)
+static void parse_indicator(struct sifa_yaml_walk *c, struct load *l, yaml_node_t *n)
 {
     if (n->type != YAML_MAPPING_NODE) {
-        add_error(c, n, "not_mapping", "每个指标必须是一个映射 (code, name, unit, kind…)");
+        sifa_yaml_error(c, n, "not_mapping", "每个指标必须是一个映射 (code, name, unit, kind…)");
         return;
     }
     size_t before = c->nerrors;
-    yaml_node_t *kn = map_get(c, n, "kind");
-    const char *ks = scalar(kn);
+    yaml_node_t *kn = sifa_yaml_map_get(c, n, "kind");
+    const char *ks = sifa_yaml_scalar(kn);
     const struct kind_def *kd = NULL;
     for (size_t i = 0; ks != NULL && i < SIFA_ARRAY_SIZE(kinds); i++)
         if (strcmp(kinds[i].name, ks) == 0)
             kd = &kinds[i];
-    if (!check_keys(c, n, "指标定义", all_keys, kd ? kd->keys : NULL, ks))
+    if (!sifa_yaml_check_keys(c, n, "指标定义", all_keys, kd ? kd->keys : NULL, ks))
         return;
     struct pending p = {0};
     struct sifa_indicator *ind = &p.ind;
     ind->file = sifa_xstrdup(c->file);
     ind->line = (int)n->start_mark.line + 1;
     ind->column = (int)n->start_mark.column + 1;
-    ind->code = dup_text(c, map_get(c, n, "code"), "指标 code", true, n);
+    ind->code = dup_text(c, sifa_yaml_map_get(c, n, "code"), "指标 code", true, n);
     if (ind->code != NULL && !sifa_model_code_valid(ind->code)) {
-        add_error(c, map_get(c, n, "code"), "bad_code",
-                  "指标 code \"%s\" 只能由小写字母、数字和下划线组成,以字母开头,最长 %d 个字符", ind->code,
-                  SIFA_MODEL_CODE_MAX);
+        sifa_yaml_error(c, sifa_yaml_map_get(c, n, "code"), "bad_code",
+                        "指标 code \"%s\" 只能由小写字母、数字和下划线组成,以字母开头,最长 %d 个字符", ind->code,
+                        SIFA_MODEL_CODE_MAX);
         free(ind->code);
         ind->code = NULL;
     }
-    ind->name = dup_text(c, map_get(c, n, "name"), "指标 name(中文名称)", true, n);
-    ind->unit = dup_text(c, map_get(c, n, "unit"), "指标 unit(计量单位,如 件、人、%)", true, n);
-    ind->description = dup_text(c, map_get(c, n, "description"), "description", false, n);
+    ind->name = dup_text(c, sifa_yaml_map_get(c, n, "name"), "指标 name(中文名称)", true, n);
+    ind->unit = dup_text(c, sifa_yaml_map_get(c, n, "unit"), "指标 unit(计量单位,如 件、人、%)", true, n);
+    ind->description = dup_text(c, sifa_yaml_map_get(c, n, "description"), "description", false, n);
     if (kn == NULL)
-        add_error(c, n, "missing_key", "指标 %s 缺少 kind", ind->code ? ind->code : "?");
+        sifa_yaml_error(c, n, "missing_key", "指标 %s 缺少 kind", ind->code ? ind->code : "?");
     else if (kd == NULL)
-        add_error(c, kn, "unknown_kind",
-                  "指标类型 \"%s\" 未知;可用类型:count, sum, distinct, stock, ratio, share, difference, total, per_day, change",
-                  ks ? ks : "(非标量)");
+        sifa_yaml_error(c, kn, "unknown_kind",
+                        "指标类型 \"%s\" 未知;可用类型:count, sum, distinct, stock, ratio, share, difference, total, "
+                        "per_day, change",
+                        ks ? ks : "(非标量)");
     if (kd != NULL) {
         ind->kind = kd->kind;
         if (kind_derived(kd->kind))
@@ -1059,10 +914,10 @@ static void parse_indicator(struct ctx *c, struct load *l, yaml_node_t *n)
 
     const struct pending *first = ind->code ? find_pending(l, ind->code) : NULL;
     if (first != NULL)
-        add_error(c, n, "duplicate_indicator", "指标 \"%s\" 重复定义(第一次在 %s 第 %d 行)", ind->code,
-                  first->ind.file, first->ind.line);
+        sifa_yaml_error(c, n, "duplicate_indicator", "指标 \"%s\" 重复定义(第一次在 %s 第 %d 行)", ind->code,
+                        first->ind.file, first->ind.line);
     if (ind->code != NULL && first == NULL && l->n >= INDICATORS_MAX && !l->full) {
-        add_error(c, n, "too_many_indicators", "指标不能超过 %d 个", INDICATORS_MAX);
+        sifa_yaml_error(c, n, "too_many_indicators", "指标不能超过 %d 个", INDICATORS_MAX);
         l->full = true;
     }
     if (ind->code == NULL || first != NULL || l->n >= INDICATORS_MAX) {
@@ -1088,39 +943,41 @@ static void pending_table_release(struct pending_table *p)
 }
 
 /* tables: [{code, title, columns: [indicator codes], rows: <org kind>}] */
-static void parse_table(struct ctx *c, struct load *l, yaml_node_t *n)
+static void parse_table(struct sifa_yaml_walk *c, struct load *l, yaml_node_t *n)
 {
     static const char *const keys[] = {"code", "title", "columns", "rows", NULL};
     if (n->type != YAML_MAPPING_NODE) {
-        add_error(c, n, "not_mapping", "每个统计表必须是一个映射 (code, title, columns, rows)");
+        sifa_yaml_error(c, n, "not_mapping", "每个统计表必须是一个映射 (code, title, columns, rows)");
         return;
     }
-    if (!check_keys(c, n, "统计表定义", keys, NULL, NULL))
+    if (!sifa_yaml_check_keys(c, n, "统计表定义", keys, NULL, NULL))
         return;
     struct pending_table p = {0};
     p.t.file = sifa_xstrdup(c->file);
     p.t.line = (int)n->start_mark.line + 1;
     p.t.column = (int)n->start_mark.column + 1;
-    p.t.code = dup_text(c, map_get(c, n, "code"), "统计表 code", true, n);
+    p.t.code = dup_text(c, sifa_yaml_map_get(c, n, "code"), "统计表 code", true, n);
     if (p.t.code != NULL && !sifa_model_code_valid(p.t.code)) {
-        add_error(c, map_get(c, n, "code"), "bad_code", "统计表 code \"%s\" 只能由小写字母、数字和下划线组成", p.t.code);
+        sifa_yaml_error(c, sifa_yaml_map_get(c, n, "code"), "bad_code",
+                        "统计表 code \"%s\" 只能由小写字母、数字和下划线组成", p.t.code);
         free(p.t.code);
         p.t.code = NULL;
     }
-    p.t.title = dup_text(c, map_get(c, n, "title"), "统计表 title(标题)", true, n);
-    yaml_node_t *rows = map_get(c, n, "rows");
+    p.t.title = dup_text(c, sifa_yaml_map_get(c, n, "title"), "统计表 title(标题)", true, n);
+    yaml_node_t *rows = sifa_yaml_map_get(c, n, "rows");
     p.t.row_kind = dup_text(c, rows, "rows(行所列单位的类别,如 gov_unit、town)", false, n);
     if (p.t.row_kind != NULL && !sifa_model_code_valid(p.t.row_kind))
-        add_error(c, rows, "bad_value", "rows 应为单位类别代码,如 gov_unit、town");
-    yaml_node_t *cols = map_get(c, n, "columns");
+        sifa_yaml_error(c, rows, "bad_value", "rows 应为单位类别代码,如 gov_unit、town");
+    yaml_node_t *cols = sifa_yaml_map_get(c, n, "columns");
     if (cols == NULL) {
-        add_error(c, n, "missing_key", "统计表缺少 columns(各列的指标代码)");
-    } else if (cols->type != YAML_SEQUENCE_NODE || seq_size(cols) == 0 || seq_size(cols) > TABLE_COLUMNS_MAX) {
-        add_error(c, cols, "not_sequence", "columns 必须是 1 到 %d 个指标代码的列表", TABLE_COLUMNS_MAX);
+        sifa_yaml_error(c, n, "missing_key", "统计表缺少 columns(各列的指标代码)");
+    } else if (cols->type != YAML_SEQUENCE_NODE || sifa_yaml_seq_size(cols) == 0 ||
+               sifa_yaml_seq_size(cols) > TABLE_COLUMNS_MAX) {
+        sifa_yaml_error(c, cols, "not_sequence", "columns 必须是 1 到 %d 个指标代码的列表", TABLE_COLUMNS_MAX);
     } else {
-        p.cols = sifa_xcalloc(seq_size(cols), sizeof(*p.cols));
+        p.cols = sifa_xcalloc(sifa_yaml_seq_size(cols), sizeof(*p.cols));
         for (yaml_node_item_t *it = cols->data.sequence.items.start; it < cols->data.sequence.items.top; it++) {
-            yaml_node_t *item = node_at(c, *it);
+            yaml_node_t *item = sifa_yaml_node(c, *it);
             if (item == NULL)
                 break;
             char *code = dup_text(c, item, "列的指标代码", true, cols);
@@ -1131,14 +988,14 @@ static void parse_table(struct ctx *c, struct load *l, yaml_node_t *n)
     }
     for (size_t i = 0; p.t.code != NULL && i < l->ntables; i++)
         if (strcmp(l->tables[i].t.code, p.t.code) == 0) {
-            add_error(c, n, "duplicate_table", "统计表 \"%s\" 重复定义(第一次在 %s 第 %d 行)", p.t.code,
-                      l->tables[i].t.file, l->tables[i].t.line);
+            sifa_yaml_error(c, n, "duplicate_table", "统计表 \"%s\" 重复定义(第一次在 %s 第 %d 行)", p.t.code,
+                            l->tables[i].t.file, l->tables[i].t.line);
             free(p.t.code);
             p.t.code = NULL;
         }
     if (p.t.code == NULL || p.t.title == NULL || l->ntables >= TABLES_MAX) {
         if (l->ntables >= TABLES_MAX)
-            add_error(c, n, "too_many_tables", "统计表不能超过 %d 个", TABLES_MAX);
+            sifa_yaml_error(c, n, "too_many_tables", "统计表不能超过 %d 个", TABLES_MAX);
         pending_table_release(&p);
         return;
     }
@@ -1146,38 +1003,38 @@ static void parse_table(struct ctx *c, struct load *l, yaml_node_t *n)
     l->tables[l->ntables++] = p;
 }
 
-static void parse_file(struct ctx *c, struct load *l, yaml_node_t *root)
+static void parse_file(struct sifa_yaml_walk *c, struct load *l, yaml_node_t *root)
 {
     static const char *const keys[] = {"indicators", "tables", NULL};
     if (root->type != YAML_MAPPING_NODE) {
-        add_error(c, root, "not_mapping", "指标定义文件必须是一个映射,键为 indicators 和 tables");
+        sifa_yaml_error(c, root, "not_mapping", "指标定义文件必须是一个映射,键为 indicators 和 tables");
         return;
     }
-    if (!check_keys(c, root, "指标定义文件", keys, NULL, NULL))
+    if (!sifa_yaml_check_keys(c, root, "指标定义文件", keys, NULL, NULL))
         return;
-    yaml_node_t *tables = map_get(c, root, "tables");
+    yaml_node_t *tables = sifa_yaml_map_get(c, root, "tables");
     if (tables != NULL && tables->type != YAML_SEQUENCE_NODE) {
-        add_error(c, tables, "not_sequence", "tables 必须是统计表定义的列表");
+        sifa_yaml_error(c, tables, "not_sequence", "tables 必须是统计表定义的列表");
     } else if (tables != NULL) {
         for (yaml_node_item_t *it = tables->data.sequence.items.start; it < tables->data.sequence.items.top; it++) {
-            yaml_node_t *item = node_at(c, *it);
+            yaml_node_t *item = sifa_yaml_node(c, *it);
             if (item == NULL)
                 break;
             parse_table(c, l, item);
         }
     }
-    yaml_node_t *list = map_get(c, root, "indicators");
+    yaml_node_t *list = sifa_yaml_map_get(c, root, "indicators");
     if (list == NULL) {
         if (tables == NULL)
-            add_error(c, root, "missing_key", "指标定义文件缺少 indicators");
+            sifa_yaml_error(c, root, "missing_key", "指标定义文件缺少 indicators");
         return;
     }
     if (list->type != YAML_SEQUENCE_NODE) {
-        add_error(c, list, "not_sequence", "indicators 必须是指标定义的列表");
+        sifa_yaml_error(c, list, "not_sequence", "indicators 必须是指标定义的列表");
         return;
     }
     for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++) {
-        yaml_node_t *item = node_at(c, *it);
+        yaml_node_t *item = sifa_yaml_node(c, *it);
         if (item == NULL)
             break;
         parse_indicator(c, l, item);
@@ -1186,9 +1043,9 @@ static void parse_file(struct ctx *c, struct load *l, yaml_node_t *root)
 
 static void load_doc(struct load *l, const char *file, const char *text, size_t len)
 {
-    struct ctx c = {.file = file, .errors = l->errors, .budget = NODE_BUDGET};
+    struct sifa_yaml_walk c = {.file = file, .errors = l->errors, .budget = NODE_BUDGET};
     if (len > SIFA_MODEL_FILE_MAX) {
-        add_error(&c, NULL, "file_too_large", "定义文件超过 %d 字节", SIFA_MODEL_FILE_MAX);
+        sifa_yaml_error(&c, NULL, "file_too_large", "定义文件超过 %d 字节", SIFA_MODEL_FILE_MAX);
         return;
     }
     yaml_parser_t parser;
@@ -1196,8 +1053,8 @@ static void load_doc(struct load *l, const char *file, const char *text, size_t 
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        add_error_at(l->errors, file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
-                     "yaml_syntax", "YAML 语法错误:%s", parser.problem ? parser.problem : "未知");
+        sifa_yaml_error_at(l->errors, file, (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
+                           "yaml_syntax", "YAML 语法错误:%s", parser.problem ? parser.problem : "未知");
         yaml_parser_delete(&parser);
         return;
     }
@@ -1207,11 +1064,11 @@ static void load_doc(struct load *l, const char *file, const char *text, size_t 
      * node budget bounds the work aliases could add. */
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root == NULL)
-        add_error(&c, NULL, "empty", "定义文件为空");
+        sifa_yaml_error(&c, NULL, "empty", "定义文件为空");
     else
         parse_file(&c, l, root);
     if (c.budget == 0)
-        add_error(&c, root, "too_complex", "定义过于复杂(节点或别名过多)");
+        sifa_yaml_error(&c, root, "too_complex", "定义过于复杂(节点或别名过多)");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
 }
@@ -1250,8 +1107,8 @@ static void resolve_refs(struct load *l)
                     hi = mid;
             }
             if (p->of[k].index == NONE)
-                add_error_at(l->errors, p->ind.file, p->of[k].line, p->of[k].column, "unknown_indicator",
-                             "指标 %s 引用的指标 \"%s\" 不存在", p->ind.code, p->of[k].code);
+                sifa_yaml_error_at(l->errors, p->ind.file, p->of[k].line, p->of[k].column, "unknown_indicator",
+                                   "指标 %s 引用的指标 \"%s\" 不存在", p->ind.code, p->of[k].code);
         }
     }
     free(sorted);
@@ -1309,7 +1166,8 @@ static void report_cycles(struct load *l)
                 snprintf(msg + end, sizeof(msg) - end, "…");
             }
             const struct sifa_indicator *ind = &l->items[path[first]].ind;
-            add_error_at(l->errors, ind->file, ind->line, ind->column, "cyclic_indicator", "指标循环引用:%s", msg);
+            sifa_yaml_error_at(l->errors, ind->file, ind->line, ind->column, "cyclic_indicator", "指标循环引用:%s",
+                               msg);
         }
         for (size_t k = 0; k < len; k++)
             l->items[path[k]].walk = 2;
@@ -1403,8 +1261,8 @@ static int finish(struct load *l, json_t **ret_errors, struct sifa_error *err)
             struct ref *ref = &l->tables[t].cols[k];
             const struct pending *target = find_pending(l, ref->code);
             if (target == NULL)
-                add_error_at(l->errors, l->tables[t].t.file, ref->line, ref->column, "unknown_indicator",
-                           "统计表 %s 的列 %s 不是已定义的指标", l->tables[t].t.code, ref->code);
+                sifa_yaml_error_at(l->errors, l->tables[t].t.file, ref->line, ref->column, "unknown_indicator",
+                                   "统计表 %s 的列 %s 不是已定义的指标", l->tables[t].t.code, ref->code);
             else
                 ref->index = (size_t)(target - l->items);
         }
@@ -1552,7 +1410,7 @@ int sifa_model_load_indicators(struct sifa_model *model, const char *dir, json_t
     char **names = NULL;
     size_t n = 0;
     if (list_yaml(dir, &names, &n) < 0)
-        add_error_at(l.errors, dir, 1, 1, "unreadable", "无法读取指标定义目录");
+        sifa_yaml_error_at(l.errors, dir, 1, 1, "unreadable", "无法读取指标定义目录");
     for (size_t i = 0; i < n; i++) {
         char file[4096];
         snprintf(file, sizeof(file), "%s/%s", dir, names[i]);
@@ -1562,7 +1420,7 @@ int sifa_model_load_indicators(struct sifa_model *model, const char *dir, json_t
             load_doc(&l, file, text, len);
             free(text);
         } else {
-            add_error_at(l.errors, file, 1, 1, "unreadable", "无法读取文件");
+            sifa_yaml_error_at(l.errors, file, 1, 1, "unreadable", "无法读取文件");
         }
         free(names[i]);
     }

@@ -22,146 +22,58 @@
 
 #define NODE_BUDGET 200000
 
-struct ctx {
-    const char *file;
-    yaml_document_t *doc;
-    json_t *errors; /* borrowed: the caller's array */
-    size_t budget;
-};
-
-static void add_error(struct ctx *c, const yaml_node_t *n, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void add_error(struct ctx *c, const yaml_node_t *n, const char *code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_t *e = json_pack("{s:s,s:i,s:i,s:s}", "file", c->file, "line", n ? (int)n->start_mark.line + 1 : 1, "column",
-                          n ? (int)n->start_mark.column + 1 : 1, "code", code);
-    json_t *m = json_string(msg);
-    json_object_set_new(e, "message", m != NULL ? m : json_string("(invalid UTF-8 in message)"));
-    json_array_append_new(c->errors, e);
-}
-
-static void add_error_at(struct ctx *c, int line, int column, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void add_error_at(struct ctx *c, int line, int column, const char *code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_t *m = json_string(msg);
-    json_array_append_new(c->errors, json_pack("{s:s,s:i,s:i,s:s,s:o}", "file", c->file, "line", line, "column", column,
-                                               "code", code, "message", m ? m : json_string("(invalid UTF-8)")));
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static yaml_node_t *node_at(struct ctx *c, int index)
-{
-    if (c->budget == 0)
-        return NULL;
-    c->budget--;
-    return yaml_document_get_node(c->doc, index);
-}
-
-/* Value of key in a mapping, or NULL. */
-static yaml_node_t *map_get(struct ctx *c, yaml_node_t *map, const char *key)
-{
-    if (map == NULL || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const char *k = scalar(yaml_document_get_node(c->doc, p->key));
-        if (k != NULL && strcmp(k, key) == 0)
-            return node_at(c, p->value);
-    }
-    return NULL;
-}
-
-/* Reports keys of map not in allowed (NULL-terminated): a typo must not be silently ignored. */
-static void check_keys(struct ctx *c, yaml_node_t *map, const char *what, const char *const *allowed)
-{
-    if (map == NULL || map->type != YAML_MAPPING_NODE)
-        return;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
-        const char *k = scalar(kn);
-        bool ok = false;
-        for (size_t i = 0; k != NULL && allowed[i] != NULL; i++)
-            if (strcmp(k, allowed[i]) == 0)
-                ok = true;
-        if (!ok)
-            add_error(c, kn, "unknown_key", "%s中有未知的键 \"%s\"", what, k ? k : "(非标量)");
-        /* duplicate keys */
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; k != NULL && q < p; q++) {
-            const char *k2 = scalar(yaml_document_get_node(c->doc, q->key));
-            if (k2 != NULL && strcmp(k, k2) == 0)
-                add_error(c, kn, "duplicate_key", "%s中的键 \"%s\" 重复", what, k);
-        }
-    }
-}
-
-static char *dup_scalar(struct ctx *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
+static char *dup_scalar(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
 {
     if (n == NULL) {
         if (required)
-            add_error(c, parent, "missing", "缺少 %s", what);
+            sifa_yaml_error(c, parent, "missing", "缺少 %s", what);
         return NULL;
     }
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "not_scalar", "%s 必须是一个值,而不是列表或映射", what);
+        sifa_yaml_error(c, n, "not_scalar", "%s 必须是一个值,而不是列表或映射", what);
         return NULL;
     }
     return sifa_xstrdup(s);
 }
 
-static char *dup_code(struct ctx *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
+static char *dup_code(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
 {
     char *s = dup_scalar(c, n, what, required, parent);
     if (s != NULL && !sifa_model_code_valid(s)) {
-        add_error(c, n, "bad_code", "%s \"%s\" 只能由小写字母、数字和下划线组成,以字母开头,最长 %d 个字符", what, s,
-                  SIFA_MODEL_CODE_MAX);
+        sifa_yaml_error(c, n, "bad_code", "%s \"%s\" 只能由小写字母、数字和下划线组成,以字母开头,最长 %d 个字符", what,
+                        s, SIFA_MODEL_CODE_MAX);
         free(s);
         return NULL;
     }
     return s;
 }
 
-static bool parse_bool(struct ctx *c, yaml_node_t *n, const char *what, bool dflt)
+static bool parse_bool(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, bool dflt)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (n == NULL)
         return dflt;
     if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
         return true;
     if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
         return false;
-    add_error(c, n, "bad_bool", "%s 必须是 true 或 false", what);
+    sifa_yaml_error(c, n, "bad_bool", "%s 必须是 true 或 false", what);
     return dflt;
 }
 
-static bool parse_int(struct ctx *c, yaml_node_t *n, const char *what, int64_t *ret)
+static bool parse_int(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, int64_t *ret)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "bad_integer", "%s 必须是整数", what);
+        sifa_yaml_error(c, n, "bad_integer", "%s 必须是整数", what);
         return false;
     }
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0') {
-        add_error(c, n, "bad_integer", "%s 必须是整数,而不是 \"%s\"", what, s);
+        sifa_yaml_error(c, n, "bad_integer", "%s 必须是整数,而不是 \"%s\"", what, s);
         return false;
     }
     *ret = v;
@@ -169,7 +81,7 @@ static bool parse_int(struct ctx *c, yaml_node_t *n, const char *what, int64_t *
 }
 
 /* A sequence's items, or a single scalar treated as a one-item list. */
-static size_t seq_items(struct ctx *c, yaml_node_t *n, yaml_node_t ***ret_items)
+static size_t seq_items(struct sifa_yaml_walk *c, yaml_node_t *n, yaml_node_t ***ret_items)
 {
     *ret_items = NULL;
     if (n == NULL)
@@ -185,7 +97,7 @@ static size_t seq_items(struct ctx *c, yaml_node_t *n, yaml_node_t ***ret_items)
     yaml_node_t **items = sifa_xcalloc(count ? count : 1, sizeof(*items));
     size_t k = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        yaml_node_t *item = node_at(c, *it);
+        yaml_node_t *item = sifa_yaml_node(c, *it);
         if (item != NULL)
             items[k++] = item;
     }
@@ -253,37 +165,37 @@ static bool item_code_valid(const char *s)
     return true;
 }
 
-static void parse_code_table(struct ctx *c, yaml_node_t *root, struct sifa_model *model)
+static void parse_code_table(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_model *model)
 {
     static const char *const keys[] = {"code", "name", "standard", "items", NULL};
     if (root == NULL || root->type != YAML_MAPPING_NODE) {
-        add_error(c, root, "not_mapping", "代码表文件必须是一个映射 (code, name, items)");
+        sifa_yaml_error(c, root, "not_mapping", "代码表文件必须是一个映射 (code, name, items)");
         return;
     }
-    check_keys(c, root, "代码表", keys);
+    sifa_yaml_check_keys(c, root, "代码表", keys, NULL, NULL);
     struct sifa_code_table t = {0};
-    t.code = dup_code(c, map_get(c, root, "code"), "代码表 code", true, root);
-    t.name = dup_scalar(c, map_get(c, root, "name"), "代码表 name", true, root);
-    t.standard = dup_scalar(c, map_get(c, root, "standard"), "standard", false, root);
+    t.code = dup_code(c, sifa_yaml_map_get(c, root, "code"), "代码表 code", true, root);
+    t.name = dup_scalar(c, sifa_yaml_map_get(c, root, "name"), "代码表 name", true, root);
+    t.standard = dup_scalar(c, sifa_yaml_map_get(c, root, "standard"), "standard", false, root);
     yaml_node_t **items;
-    yaml_node_t *items_node = map_get(c, root, "items");
+    yaml_node_t *items_node = sifa_yaml_map_get(c, root, "items");
     size_t n = seq_items(c, items_node, &items);
     if (n == 0)
-        add_error(c, items_node ? items_node : root, "empty_code_table", "代码表必须至少有一项 (items)");
+        sifa_yaml_error(c, items_node ? items_node : root, "empty_code_table", "代码表必须至少有一项 (items)");
     t.items = sifa_xcalloc(n ? n : 1, sizeof(*t.items));
     static const char *const item_keys[] = {"code", "label", NULL};
     for (size_t i = 0; i < n; i++) {
-        check_keys(c, items[i], "代码项", item_keys);
-        char *code = dup_scalar(c, map_get(c, items[i], "code"), "代码项 code", true, items[i]);
-        char *label = dup_scalar(c, map_get(c, items[i], "label"), "代码项 label", true, items[i]);
+        sifa_yaml_check_keys(c, items[i], "代码项", item_keys, NULL, NULL);
+        char *code = dup_scalar(c, sifa_yaml_map_get(c, items[i], "code"), "代码项 code", true, items[i]);
+        char *label = dup_scalar(c, sifa_yaml_map_get(c, items[i], "label"), "代码项 label", true, items[i]);
         if (code != NULL && !item_code_valid(code)) {
-            add_error(c, items[i], "bad_code", "代码项 \"%s\" 只能由字母、数字和下划线组成", code);
+            sifa_yaml_error(c, items[i], "bad_code", "代码项 \"%s\" 只能由字母、数字和下划线组成", code);
             free(code);
             code = NULL;
         }
         for (size_t j = 0; code != NULL && j < t.nitems; j++)
             if (strcmp(t.items[j].code, code) == 0) {
-                add_error(c, items[i], "duplicate_code", "代码项 \"%s\" 重复", code);
+                sifa_yaml_error(c, items[i], "duplicate_code", "代码项 \"%s\" 重复", code);
                 free(code);
                 code = NULL;
             }
@@ -299,7 +211,7 @@ static void parse_code_table(struct ctx *c, yaml_node_t *root, struct sifa_model
     free(items);
     for (size_t i = 0; t.code != NULL && i < model->ncode_tables; i++)
         if (strcmp(model->code_tables[i].code, t.code) == 0) {
-            add_error(c, root, "duplicate_code_table", "代码表 \"%s\" 重复定义", t.code);
+            sifa_yaml_error(c, root, "duplicate_code_table", "代码表 \"%s\" 重复定义", t.code);
             code_table_release(&t);
             return;
         }
@@ -371,26 +283,27 @@ static const struct sifa_code_table *find_code_table(const struct sifa_model *mo
     return NULL;
 }
 
-static bool parse_fields(struct ctx *c, yaml_node_t *list, const struct sifa_model *model, int depth,
+static bool parse_fields(struct sifa_yaml_walk *c, yaml_node_t *list, const struct sifa_model *model, int depth,
                          struct sifa_field **ret_fields, size_t *ret_n);
 
-static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *model, int depth, struct sifa_field *f)
+static bool parse_field(struct sifa_yaml_walk *c, yaml_node_t *n, const struct sifa_model *model, int depth,
+                        struct sifa_field *f)
 {
     static const char *const keys[] = {"code", "name", "type", "required", "personal", "searchable", "min", "max",
                                        "max_length", "pattern", "default", "codes", "module", "fields", "max_items",
                                        "allow_legacy_id", "types", NULL};
     memset(f, 0, sizeof(*f));
     if (n->type != YAML_MAPPING_NODE) {
-        add_error(c, n, "not_mapping", "字段定义必须是一个映射");
+        sifa_yaml_error(c, n, "not_mapping", "字段定义必须是一个映射");
         return false;
     }
-    check_keys(c, n, "字段定义", keys);
+    sifa_yaml_check_keys(c, n, "字段定义", keys, NULL, NULL);
     f->line = (int)n->start_mark.line + 1;
     f->column = (int)n->start_mark.column + 1;
-    f->code = dup_code(c, map_get(c, n, "code"), "字段 code", true, n);
-    f->name = dup_scalar(c, map_get(c, n, "name"), "字段 name", true, n);
-    yaml_node_t *tn = map_get(c, n, "type");
-    const char *type = scalar(tn);
+    f->code = dup_code(c, sifa_yaml_map_get(c, n, "code"), "字段 code", true, n);
+    f->name = dup_scalar(c, sifa_yaml_map_get(c, n, "name"), "字段 name", true, n);
+    yaml_node_t *tn = sifa_yaml_map_get(c, n, "type");
+    const char *type = sifa_yaml_scalar(tn);
     bool ok = f->code != NULL && f->name != NULL;
     bool type_ok = false;
     for (size_t i = 0; type != NULL && i < SIFA_ARRAY_SIZE(field_types); i++)
@@ -400,84 +313,87 @@ static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *
         }
     if (!type_ok) {
         if (type == NULL)
-            add_error(c, tn ? tn : n, "missing", "字段 %s 缺少 type", f->code ? f->code : "?");
+            sifa_yaml_error(c, tn ? tn : n, "missing", "字段 %s 缺少 type", f->code ? f->code : "?");
         else
-            add_error(c, tn, "unknown_type",
-                      "字段 %s 的类型 \"%s\" 未知;可用类型:text, longtext, integer, decimal, money, date, datetime, "
-                      "bool, enum, ref, org, user, person, id_number, uscc, phone, attachment, group",
-                      f->code ? f->code : "?", type);
+            sifa_yaml_error(
+                c, tn, "unknown_type",
+                "字段 %s 的类型 \"%s\" 未知;可用类型:text, longtext, integer, decimal, money, date, datetime, "
+                "bool, enum, ref, org, user, person, id_number, uscc, phone, attachment, group",
+                f->code ? f->code : "?", type);
         ok = false;
     }
-    f->required = parse_bool(c, map_get(c, n, "required"), "required", false);
-    f->personal = parse_bool(c, map_get(c, n, "personal"), "personal", false);
-    f->searchable = parse_bool(c, map_get(c, n, "searchable"), "searchable", false);
-    f->allow_legacy_id = parse_bool(c, map_get(c, n, "allow_legacy_id"), "allow_legacy_id", false);
+    f->required = parse_bool(c, sifa_yaml_map_get(c, n, "required"), "required", false);
+    f->personal = parse_bool(c, sifa_yaml_map_get(c, n, "personal"), "personal", false);
+    f->searchable = parse_bool(c, sifa_yaml_map_get(c, n, "searchable"), "searchable", false);
+    f->allow_legacy_id = parse_bool(c, sifa_yaml_map_get(c, n, "allow_legacy_id"), "allow_legacy_id", false);
     yaml_node_t *v;
-    if ((v = map_get(c, n, "min")) != NULL)
+    if ((v = sifa_yaml_map_get(c, n, "min")) != NULL)
         f->has_min = parse_int(c, v, "min", &f->min);
-    if ((v = map_get(c, n, "max")) != NULL)
+    if ((v = sifa_yaml_map_get(c, n, "max")) != NULL)
         f->has_max = parse_int(c, v, "max", &f->max);
     if (f->has_min && f->has_max && f->min > f->max)
-        add_error(c, n, "bad_range", "字段 %s 的 min 大于 max", f->code ? f->code : "?");
-    if ((v = map_get(c, n, "max_length")) != NULL && parse_int(c, v, "max_length", &f->max_length) &&
+        sifa_yaml_error(c, n, "bad_range", "字段 %s 的 min 大于 max", f->code ? f->code : "?");
+    if ((v = sifa_yaml_map_get(c, n, "max_length")) != NULL && parse_int(c, v, "max_length", &f->max_length) &&
         (f->max_length < 1 || f->max_length > 1000000))
-        add_error(c, v, "bad_range", "max_length 必须在 1 到 1000000 之间");
-    if ((v = map_get(c, n, "max_items")) != NULL && parse_int(c, v, "max_items", &f->max_items) &&
+        sifa_yaml_error(c, v, "bad_range", "max_length 必须在 1 到 1000000 之间");
+    if ((v = sifa_yaml_map_get(c, n, "max_items")) != NULL && parse_int(c, v, "max_items", &f->max_items) &&
         (f->max_items < 1 || f->max_items > 1000))
-        add_error(c, v, "bad_range", "max_items 必须在 1 到 1000 之间");
-    f->pattern = dup_scalar(c, map_get(c, n, "pattern"), "pattern", false, n);
+        sifa_yaml_error(c, v, "bad_range", "max_items 必须在 1 到 1000 之间");
+    f->pattern = dup_scalar(c, sifa_yaml_map_get(c, n, "pattern"), "pattern", false, n);
     if (f->pattern != NULL) {
         regex_t re;
         if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB) != 0)
-            add_error(c, map_get(c, n, "pattern"), "bad_pattern", "pattern \"%s\" 不是合法的正则表达式", f->pattern);
+            sifa_yaml_error(c, sifa_yaml_map_get(c, n, "pattern"), "bad_pattern", "pattern \"%s\" 不是合法的正则表达式",
+                            f->pattern);
         else
             regfree(&re);
     }
-    f->default_value = dup_scalar(c, map_get(c, n, "default"), "default", false, n);
-    yaml_node_t *types = map_get(c, n, "types");
+    f->default_value = dup_scalar(c, sifa_yaml_map_get(c, n, "default"), "default", false, n);
+    yaml_node_t *types = sifa_yaml_map_get(c, n, "types");
     if (types != NULL && !(type_ok && f->type == SIFA_FIELD_ATTACHMENT)) {
-        add_error(c, types, "not_attachment", "只有 attachment 字段可以有 types");
+        sifa_yaml_error(c, types, "not_attachment", "只有 attachment 字段可以有 types");
     } else if (types != NULL) {
         yaml_node_t **items;
         size_t nt = seq_items(c, types, &items);
         f->types = sifa_xcalloc(nt ? nt : 1, sizeof(char *));
         for (size_t i = 0; i < nt; i++) {
-            const char *t = scalar(items[i]);
+            const char *t = sifa_yaml_scalar(items[i]);
             if (t == NULL || strchr(t, '/') == NULL || strlen(t) > 100)
-                add_error(c, items[i], "bad_type", "types 中的每一项应为 MIME 类型,如 application/pdf");
+                sifa_yaml_error(c, items[i], "bad_type", "types 中的每一项应为 MIME 类型,如 application/pdf");
             else
                 f->types[f->ntypes++] = sifa_xstrdup(t);
         }
         free(items);
     }
     if (type_ok && f->type == SIFA_FIELD_ENUM) {
-        yaml_node_t *cn = map_get(c, n, "codes");
-        const char *codes = scalar(cn);
+        yaml_node_t *cn = sifa_yaml_map_get(c, n, "codes");
+        const char *codes = sifa_yaml_scalar(cn);
         if (codes == NULL) {
-            add_error(c, cn ? cn : n, "missing", "枚举字段 %s 必须用 codes 指定代码表", f->code ? f->code : "?");
+            sifa_yaml_error(c, cn ? cn : n, "missing", "枚举字段 %s 必须用 codes 指定代码表", f->code ? f->code : "?");
             ok = false;
         } else if ((f->codes = find_code_table(model, codes)) == NULL) {
-            add_error(c, cn, "unknown_code_table", "枚举字段 %s 引用的代码表 \"%s\" 不存在 (modules/codes/%s.yaml)",
-                      f->code ? f->code : "?", codes, codes);
+            sifa_yaml_error(c, cn, "unknown_code_table",
+                            "枚举字段 %s 引用的代码表 \"%s\" 不存在 (modules/codes/%s.yaml)", f->code ? f->code : "?",
+                            codes, codes);
             ok = false;
         } else if (f->default_value != NULL && sifa_code_table_item(f->codes, f->default_value) == NULL) {
-            add_error(c, map_get(c, n, "default"), "bad_default", "默认值 \"%s\" 不在代码表 %s 中", f->default_value,
-                      codes);
+            sifa_yaml_error(c, sifa_yaml_map_get(c, n, "default"), "bad_default", "默认值 \"%s\" 不在代码表 %s 中",
+                            f->default_value, codes);
         }
-    } else if (map_get(c, n, "codes") != NULL) {
-        add_error(c, map_get(c, n, "codes"), "not_enum", "只有 enum 字段可以有 codes");
+    } else if (sifa_yaml_map_get(c, n, "codes") != NULL) {
+        sifa_yaml_error(c, sifa_yaml_map_get(c, n, "codes"), "not_enum", "只有 enum 字段可以有 codes");
     }
     if (type_ok && f->type == SIFA_FIELD_REF) {
-        f->ref_module = dup_code(c, map_get(c, n, "module"), "引用字段的 module", true, n);
+        f->ref_module = dup_code(c, sifa_yaml_map_get(c, n, "module"), "引用字段的 module", true, n);
         ok = ok && f->ref_module != NULL;
     }
-    yaml_node_t *sub = map_get(c, n, "fields");
+    yaml_node_t *sub = sifa_yaml_map_get(c, n, "fields");
     if (type_ok && f->type == SIFA_FIELD_GROUP) {
         if (depth >= 1) {
-            add_error(c, n, "nested_group", "重复组 %s 中不能再嵌套重复组", f->code ? f->code : "?");
+            sifa_yaml_error(c, n, "nested_group", "重复组 %s 中不能再嵌套重复组", f->code ? f->code : "?");
             ok = false;
         } else if (sub == NULL) {
-            add_error(c, n, "missing", "重复组 %s 必须有 fields", f->code ? f->code : "?");
+            sifa_yaml_error(c, n, "missing", "重复组 %s 必须有 fields", f->code ? f->code : "?");
             ok = false;
         } else if (!parse_fields(c, sub, model, depth + 1, &f->sub, &f->nsub)) {
             ok = false;
@@ -485,25 +401,27 @@ static bool parse_field(struct ctx *c, yaml_node_t *n, const struct sifa_model *
         if (f->max_items == 0)
             f->max_items = 100;
     } else if (sub != NULL) {
-        add_error(c, sub, "not_group", "只有 group 字段可以有 fields");
+        sifa_yaml_error(c, sub, "not_group", "只有 group 字段可以有 fields");
     }
     /* An attachment's value is a reference ({"file_id", name, size, type}); sealing it would hide
      * the reference from the check that a file is read only through a record the reader may read
      * (sifa_record_file_cited), and the file's bytes are protected by that scope, not by sealing. */
     if (type_ok && f->personal && f->type == SIFA_FIELD_ATTACHMENT)
-        add_error(c, n, "personal_attachment",
-                  "附件字段 %s 不能标记为个人信息 (personal):附件按记录的数据范围控制访问", f->code ? f->code : "?");
+        sifa_yaml_error(c, n, "personal_attachment",
+                        "附件字段 %s 不能标记为个人信息 (personal):附件按记录的数据范围控制访问",
+                        f->code ? f->code : "?");
     if (type_ok && f->personal && f->searchable && f->type != SIFA_FIELD_GROUP)
-        add_error(c, n, "personal_searchable",
-                  "字段 %s 是个人信息 (personal),不能全文检索 (searchable);个人信息只能精确查找", f->code ? f->code : "?");
+        sifa_yaml_error(c, n, "personal_searchable",
+                        "字段 %s 是个人信息 (personal),不能全文检索 (searchable);个人信息只能精确查找",
+                        f->code ? f->code : "?");
     return ok;
 }
 
-static bool parse_fields(struct ctx *c, yaml_node_t *list, const struct sifa_model *model, int depth,
+static bool parse_fields(struct sifa_yaml_walk *c, yaml_node_t *list, const struct sifa_model *model, int depth,
                          struct sifa_field **ret_fields, size_t *ret_n)
 {
     if (list == NULL || list->type != YAML_SEQUENCE_NODE) {
-        add_error(c, list, "not_sequence", "fields 必须是字段定义的列表");
+        sifa_yaml_error(c, list, "not_sequence", "fields 必须是字段定义的列表");
         *ret_fields = NULL;
         *ret_n = 0;
         return false;
@@ -511,7 +429,7 @@ static bool parse_fields(struct ctx *c, yaml_node_t *list, const struct sifa_mod
     yaml_node_t **items;
     size_t n = seq_items(c, list, &items);
     if (n > SIFA_MODEL_FIELDS_MAX)
-        add_error(c, list, "too_many_fields", "字段不能超过 %d 个", SIFA_MODEL_FIELDS_MAX);
+        sifa_yaml_error(c, list, "too_many_fields", "字段不能超过 %d 个", SIFA_MODEL_FIELDS_MAX);
     struct sifa_field *fields = sifa_xcalloc(n ? n : 1, sizeof(*fields));
     size_t k = 0;
     bool ok = n <= SIFA_MODEL_FIELDS_MAX;
@@ -520,8 +438,8 @@ static bool parse_fields(struct ctx *c, yaml_node_t *list, const struct sifa_mod
         bool fok = parse_field(c, items[i], model, depth, &f);
         for (size_t j = 0; f.code != NULL && j < k; j++)
             if (strcmp(fields[j].code, f.code) == 0) {
-                add_error(c, items[i], "duplicate_field", "字段 \"%s\" 重复定义(第一次在第 %d 行)", f.code,
-                          fields[j].line);
+                sifa_yaml_error(c, items[i], "duplicate_field", "字段 \"%s\" 重复定义(第一次在第 %d 行)", f.code,
+                                fields[j].line);
                 fok = false;
             }
         if (!fok) {
@@ -548,54 +466,55 @@ static bool reserved_field(const char *code)
     return false;
 }
 
-static const struct sifa_state *resolve_state(struct ctx *c, const struct sifa_module *m, yaml_node_t *n, const char *what)
+static const struct sifa_state *resolve_state(struct sifa_yaml_walk *c, const struct sifa_module *m, yaml_node_t *n,
+                                              const char *what)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "missing", "%s 必须是一个状态代码", what);
+        sifa_yaml_error(c, n, "missing", "%s 必须是一个状态代码", what);
         return NULL;
     }
     const struct sifa_state *st = sifa_module_state(m, s);
     if (st == NULL)
-        add_error(c, n, "unknown_state", "%s 引用了未定义的状态 \"%s\"", what, s);
+        sifa_yaml_error(c, n, "unknown_state", "%s 引用了未定义的状态 \"%s\"", what, s);
     return st;
 }
 
-static const struct sifa_field *resolve_field(struct ctx *c, const struct sifa_module *m, yaml_node_t *n,
+static const struct sifa_field *resolve_field(struct sifa_yaml_walk *c, const struct sifa_module *m, yaml_node_t *n,
                                               const char *what)
 {
-    const char *s = scalar(n);
+    const char *s = sifa_yaml_scalar(n);
     if (s == NULL) {
-        add_error(c, n, "missing", "%s 必须是一个字段代码", what);
+        sifa_yaml_error(c, n, "missing", "%s 必须是一个字段代码", what);
         return NULL;
     }
     const struct sifa_field *f = sifa_module_field(m, s);
     if (f == NULL)
-        add_error(c, n, "unknown_field", "%s 引用了未定义的字段 \"%s\"", what, s);
+        sifa_yaml_error(c, n, "unknown_field", "%s 引用了未定义的字段 \"%s\"", what, s);
     return f;
 }
 
-static void parse_states(struct ctx *c, yaml_node_t *root, struct sifa_module *m)
+static void parse_states(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_module *m)
 {
     static const char *const keys[] = {"code", "name", "initial", "final", NULL};
-    yaml_node_t *list = map_get(c, root, "states");
+    yaml_node_t *list = sifa_yaml_map_get(c, root, "states");
     yaml_node_t **items;
     size_t n = seq_items(c, list, &items);
     if (n == 0) {
-        add_error(c, list ? list : root, "missing", "模块必须至少定义一个状态 (states)");
+        sifa_yaml_error(c, list ? list : root, "missing", "模块必须至少定义一个状态 (states)");
         free(items);
         return;
     }
     m->states = sifa_xcalloc(n, sizeof(*m->states));
     for (size_t i = 0; i < n; i++) {
-        check_keys(c, items[i], "状态定义", keys);
+        sifa_yaml_check_keys(c, items[i], "状态定义", keys, NULL, NULL);
         struct sifa_state st = {0};
-        st.code = dup_code(c, map_get(c, items[i], "code"), "状态 code", true, items[i]);
-        st.name = dup_scalar(c, map_get(c, items[i], "name"), "状态 name", true, items[i]);
-        st.initial = parse_bool(c, map_get(c, items[i], "initial"), "initial", false);
-        st.final = parse_bool(c, map_get(c, items[i], "final"), "final", false);
+        st.code = dup_code(c, sifa_yaml_map_get(c, items[i], "code"), "状态 code", true, items[i]);
+        st.name = dup_scalar(c, sifa_yaml_map_get(c, items[i], "name"), "状态 name", true, items[i]);
+        st.initial = parse_bool(c, sifa_yaml_map_get(c, items[i], "initial"), "initial", false);
+        st.final = parse_bool(c, sifa_yaml_map_get(c, items[i], "final"), "final", false);
         if (st.code != NULL && sifa_module_state(m, st.code) != NULL) {
-            add_error(c, items[i], "duplicate_state", "状态 \"%s\" 重复定义", st.code);
+            sifa_yaml_error(c, items[i], "duplicate_state", "状态 \"%s\" 重复定义", st.code);
             free(st.code);
             st.code = NULL;
         }
@@ -614,27 +533,27 @@ static void parse_states(struct ctx *c, yaml_node_t *root, struct sifa_module *m
             m->initial = &m->states[i];
         }
     if (initials != 1)
-        add_error(c, list, "initial_state", "必须恰好有一个初始状态 (initial: true),现在有 %zu 个", initials);
+        sifa_yaml_error(c, list, "initial_state", "必须恰好有一个初始状态 (initial: true),现在有 %zu 个", initials);
 }
 
-static void parse_transitions(struct ctx *c, yaml_node_t *root, struct sifa_module *m)
+static void parse_transitions(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_module *m)
 {
     static const char *const keys[] = {"code", "name", "from", "to", "requires", "sets", "permission", NULL};
-    yaml_node_t *list = map_get(c, root, "transitions");
+    yaml_node_t *list = sifa_yaml_map_get(c, root, "transitions");
     yaml_node_t **items;
     size_t n = seq_items(c, list, &items);
     m->transitions = sifa_xcalloc(n ? n : 1, sizeof(*m->transitions));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *tn = items[i];
-        check_keys(c, tn, "流转定义", keys);
+        sifa_yaml_check_keys(c, tn, "流转定义", keys, NULL, NULL);
         struct sifa_transition t = {0};
-        t.code = dup_code(c, map_get(c, tn, "code"), "流转 code", true, tn);
-        t.name = dup_scalar(c, map_get(c, tn, "name"), "流转 name", true, tn);
-        t.permission = dup_scalar(c, map_get(c, tn, "permission"), "permission", false, tn);
+        t.code = dup_code(c, sifa_yaml_map_get(c, tn, "code"), "流转 code", true, tn);
+        t.name = dup_scalar(c, sifa_yaml_map_get(c, tn, "name"), "流转 name", true, tn);
+        t.permission = dup_scalar(c, sifa_yaml_map_get(c, tn, "permission"), "permission", false, tn);
         yaml_node_t **sub;
-        size_t ns = seq_items(c, map_get(c, tn, "from"), &sub);
+        size_t ns = seq_items(c, sifa_yaml_map_get(c, tn, "from"), &sub);
         if (ns == 0)
-            add_error(c, tn, "missing", "流转 %s 缺少 from(起始状态)", t.code ? t.code : "?");
+            sifa_yaml_error(c, tn, "missing", "流转 %s 缺少 from(起始状态)", t.code ? t.code : "?");
         t.from = sifa_xcalloc(ns ? ns : 1, sizeof(*t.from));
         for (size_t k = 0; k < ns; k++) {
             const struct sifa_state *st = resolve_state(c, m, sub[k], "流转的 from");
@@ -642,12 +561,12 @@ static void parse_transitions(struct ctx *c, yaml_node_t *root, struct sifa_modu
                 t.from[t.nfrom++] = st;
         }
         free(sub);
-        yaml_node_t *to = map_get(c, tn, "to");
+        yaml_node_t *to = sifa_yaml_map_get(c, tn, "to");
         if (to == NULL)
-            add_error(c, tn, "missing", "流转 %s 缺少 to(目标状态)", t.code ? t.code : "?");
+            sifa_yaml_error(c, tn, "missing", "流转 %s 缺少 to(目标状态)", t.code ? t.code : "?");
         else
             t.to = resolve_state(c, m, to, "流转的 to");
-        ns = seq_items(c, map_get(c, tn, "requires"), &sub);
+        ns = seq_items(c, sifa_yaml_map_get(c, tn, "requires"), &sub);
         t.requires = sifa_xcalloc(ns ? ns : 1, sizeof(*t.requires));
         for (size_t k = 0; k < ns; k++) {
             const struct sifa_field *f = resolve_field(c, m, sub[k], "流转的 requires");
@@ -655,19 +574,19 @@ static void parse_transitions(struct ctx *c, yaml_node_t *root, struct sifa_modu
                 t.requires[t.nrequires++] = f;
         }
         free(sub);
-        ns = seq_items(c, map_get(c, tn, "sets"), &sub);
+        ns = seq_items(c, sifa_yaml_map_get(c, tn, "sets"), &sub);
         t.sets = sifa_xcalloc(ns ? ns : 1, sizeof(*t.sets));
         for (size_t k = 0; k < ns; k++) {
             const struct sifa_field *f = resolve_field(c, m, sub[k], "流转的 sets");
             if (f != NULL && f->type != SIFA_FIELD_DATE && f->type != SIFA_FIELD_DATETIME)
-                add_error(c, sub[k], "bad_sets", "sets 只能设置 date 或 datetime 字段,%s 是 %s", f->code,
-                          sifa_field_type_name(f->type));
+                sifa_yaml_error(c, sub[k], "bad_sets", "sets 只能设置 date 或 datetime 字段,%s 是 %s", f->code,
+                                sifa_field_type_name(f->type));
             else if (f != NULL)
                 t.sets[t.nsets++] = f;
         }
         free(sub);
         if (t.code != NULL && sifa_module_transition(m, t.code) != NULL) {
-            add_error(c, tn, "duplicate_transition", "流转 \"%s\" 重复定义", t.code);
+            sifa_yaml_error(c, tn, "duplicate_transition", "流转 \"%s\" 重复定义", t.code);
             free(t.code);
             t.code = NULL;
         }
@@ -685,32 +604,32 @@ static void parse_transitions(struct ctx *c, yaml_node_t *root, struct sifa_modu
     free(items);
 }
 
-static void parse_deadlines(struct ctx *c, yaml_node_t *root, struct sifa_module *m)
+static void parse_deadlines(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_module *m)
 {
     static const char *const keys[] = {"code", "name", "from", "unit", "amount", "extension", "max_extension",
                                        "suspended", "until", "met", NULL};
-    yaml_node_t *list = map_get(c, root, "deadlines");
+    yaml_node_t *list = sifa_yaml_map_get(c, root, "deadlines");
     yaml_node_t **items;
     size_t n = seq_items(c, list, &items);
     m->deadlines = sifa_xcalloc(n ? n : 1, sizeof(*m->deadlines));
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *dn = items[i];
-        check_keys(c, dn, "期限定义", keys);
+        sifa_yaml_check_keys(c, dn, "期限定义", keys, NULL, NULL);
         struct sifa_deadline d = {0};
         bool ok = true;
-        d.code = dup_code(c, map_get(c, dn, "code"), "期限 code", true, dn);
-        d.name = dup_scalar(c, map_get(c, dn, "name"), "期限 name", true, dn);
-        yaml_node_t *from = map_get(c, dn, "from");
+        d.code = dup_code(c, sifa_yaml_map_get(c, dn, "code"), "期限 code", true, dn);
+        d.name = dup_scalar(c, sifa_yaml_map_get(c, dn, "name"), "期限 name", true, dn);
+        yaml_node_t *from = sifa_yaml_map_get(c, dn, "from");
         if (from == NULL) {
-            add_error(c, dn, "missing", "期限 %s 缺少 from(起算的日期字段)", d.code ? d.code : "?");
+            sifa_yaml_error(c, dn, "missing", "期限 %s 缺少 from(起算的日期字段)", d.code ? d.code : "?");
             ok = false;
         } else if ((d.start_field = resolve_field(c, m, from, "期限的 from")) != NULL &&
                    d.start_field->type != SIFA_FIELD_DATE && d.start_field->type != SIFA_FIELD_DATETIME) {
-            add_error(c, from, "bad_event", "期限的 from 必须是 date 或 datetime 字段");
+            sifa_yaml_error(c, from, "bad_event", "期限的 from 必须是 date 或 datetime 字段");
             ok = false;
         }
         ok = ok && d.start_field != NULL;
-        const char *unit = scalar(map_get(c, dn, "unit"));
+        const char *unit = sifa_yaml_scalar(sifa_yaml_map_get(c, dn, "unit"));
         if (unit != NULL && strcmp(unit, "natural_days") == 0)
             d.unit = SIFA_DEADLINE_NATURAL_DAYS;
         else if (unit != NULL && strcmp(unit, "working_days") == 0)
@@ -718,34 +637,34 @@ static void parse_deadlines(struct ctx *c, yaml_node_t *root, struct sifa_module
         else if (unit != NULL && strcmp(unit, "hours") == 0)
             d.unit = SIFA_DEADLINE_HOURS;
         else {
-            add_error(c, map_get(c, dn, "unit") ? map_get(c, dn, "unit") : dn, "bad_unit",
-                      "期限的 unit 必须是 natural_days、working_days 或 hours");
+            sifa_yaml_error(c, sifa_yaml_map_get(c, dn, "unit") ? sifa_yaml_map_get(c, dn, "unit") : dn, "bad_unit",
+                            "期限的 unit 必须是 natural_days、working_days 或 hours");
             ok = false;
         }
-        yaml_node_t *amount = map_get(c, dn, "amount");
+        yaml_node_t *amount = sifa_yaml_map_get(c, dn, "amount");
         if (amount == NULL) {
-            add_error(c, dn, "missing", "期限缺少 amount");
+            sifa_yaml_error(c, dn, "missing", "期限缺少 amount");
             ok = false;
         } else if (!parse_int(c, amount, "amount", &d.amount)) {
             ok = false;
         } else if (d.amount < 1 || d.amount > 3650) {
-            add_error(c, amount, "bad_range", "期限的 amount 必须在 1 到 3650 之间");
+            sifa_yaml_error(c, amount, "bad_range", "期限的 amount 必须在 1 到 3650 之间");
             ok = false;
         }
         yaml_node_t *v;
-        if ((v = map_get(c, dn, "extension")) != NULL && (d.extension_field = resolve_field(c, m, v, "extension")) &&
-            d.extension_field->type != SIFA_FIELD_INTEGER)
-            add_error(c, v, "bad_field_type", "extension 必须是 integer 字段");
-        if ((v = map_get(c, dn, "max_extension")) != NULL)
+        if ((v = sifa_yaml_map_get(c, dn, "extension")) != NULL &&
+            (d.extension_field = resolve_field(c, m, v, "extension")) && d.extension_field->type != SIFA_FIELD_INTEGER)
+            sifa_yaml_error(c, v, "bad_field_type", "extension 必须是 integer 字段");
+        if ((v = sifa_yaml_map_get(c, dn, "max_extension")) != NULL)
             parse_int(c, v, "max_extension", &d.max_extension);
-        if ((v = map_get(c, dn, "suspended")) != NULL && (d.suspended_field = resolve_field(c, m, v, "suspended")) &&
-            d.suspended_field->type != SIFA_FIELD_INTEGER)
-            add_error(c, v, "bad_field_type", "suspended 必须是 integer 字段");
-        if ((v = map_get(c, dn, "met")) != NULL && (d.met_field = resolve_field(c, m, v, "met")) &&
+        if ((v = sifa_yaml_map_get(c, dn, "suspended")) != NULL &&
+            (d.suspended_field = resolve_field(c, m, v, "suspended")) && d.suspended_field->type != SIFA_FIELD_INTEGER)
+            sifa_yaml_error(c, v, "bad_field_type", "suspended 必须是 integer 字段");
+        if ((v = sifa_yaml_map_get(c, dn, "met")) != NULL && (d.met_field = resolve_field(c, m, v, "met")) &&
             d.met_field->type != SIFA_FIELD_DATE && d.met_field->type != SIFA_FIELD_DATETIME)
-            add_error(c, v, "bad_field_type", "met 必须是 date 或 datetime 字段");
+            sifa_yaml_error(c, v, "bad_field_type", "met 必须是 date 或 datetime 字段");
         yaml_node_t **sub;
-        size_t ns = seq_items(c, map_get(c, dn, "until"), &sub);
+        size_t ns = seq_items(c, sifa_yaml_map_get(c, dn, "until"), &sub);
         d.stop_states = sifa_xcalloc(ns ? ns : 1, sizeof(*d.stop_states));
         for (size_t k = 0; k < ns; k++) {
             const struct sifa_state *st = resolve_state(c, m, sub[k], "期限的 until");
@@ -754,12 +673,12 @@ static void parse_deadlines(struct ctx *c, yaml_node_t *root, struct sifa_module
         }
         free(sub);
         if (ns == 0) {
-            add_error(c, dn, "missing", "期限 %s 缺少 until(到达哪些状态即视为按期完成)", d.code ? d.code : "?");
+            sifa_yaml_error(c, dn, "missing", "期限 %s 缺少 until(到达哪些状态即视为按期完成)", d.code ? d.code : "?");
             ok = false;
         }
         for (size_t k = 0; d.code != NULL && k < m->ndeadlines; k++)
             if (strcmp(m->deadlines[k].code, d.code) == 0) {
-                add_error(c, dn, "duplicate_deadline", "期限 \"%s\" 重复定义", d.code);
+                sifa_yaml_error(c, dn, "duplicate_deadline", "期限 \"%s\" 重复定义", d.code);
                 ok = false;
             }
         if (!ok || d.code == NULL || d.name == NULL) {
@@ -773,23 +692,23 @@ static void parse_deadlines(struct ctx *c, yaml_node_t *root, struct sifa_module
     free(items);
 }
 
-static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module *m)
+static void parse_numbering(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_module *m)
 {
     static const char *const keys[] = {"field", "pattern", "year_from", "per_org", NULL};
-    yaml_node_t *nn = map_get(c, root, "numbering");
+    yaml_node_t *nn = sifa_yaml_map_get(c, root, "numbering");
     if (nn == NULL)
         return;
-    check_keys(c, nn, "编号定义", keys);
+    sifa_yaml_check_keys(c, nn, "编号定义", keys, NULL, NULL);
     struct sifa_numbering num = {0};
-    yaml_node_t *v = map_get(c, nn, "field");
+    yaml_node_t *v = sifa_yaml_map_get(c, nn, "field");
     num.field = v ? resolve_field(c, m, v, "numbering.field") : NULL;
     if (v == NULL)
-        add_error(c, nn, "missing", "numbering 缺少 field");
+        sifa_yaml_error(c, nn, "missing", "numbering 缺少 field");
     if (num.field != NULL && num.field->type != SIFA_FIELD_TEXT) {
-        add_error(c, v, "bad_field_type", "编号字段 %s 必须是 text 字段", num.field->code);
+        sifa_yaml_error(c, v, "bad_field_type", "编号字段 %s 必须是 text 字段", num.field->code);
         num.field = NULL;
     }
-    num.pattern = dup_scalar(c, map_get(c, nn, "pattern"), "numbering.pattern", true, nn);
+    num.pattern = dup_scalar(c, sifa_yaml_map_get(c, nn, "pattern"), "numbering.pattern", true, nn);
     if (num.pattern != NULL) {
         const char *p = strstr(num.pattern, "{seq");
         const char *end = p ? strchr(p, '}') : NULL;
@@ -800,22 +719,23 @@ static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module
                 ok = *q >= '0' && *q <= '9';
         }
         if (!ok)
-            add_error(c, map_get(c, nn, "pattern"), "bad_pattern",
-                      "编号模式必须包含 {seq} 或 {seq:05} 形式的序号占位符,可选 {year} 和 {org_name}");
+            sifa_yaml_error(c, sifa_yaml_map_get(c, nn, "pattern"), "bad_pattern",
+                            "编号模式必须包含 {seq} 或 {seq:05} 形式的序号占位符,可选 {year} 和 {org_name}");
     }
-    if ((v = map_get(c, nn, "year_from")) != NULL && (num.year_field = resolve_field(c, m, v, "year_from")) &&
+    if ((v = sifa_yaml_map_get(c, nn, "year_from")) != NULL && (num.year_field = resolve_field(c, m, v, "year_from")) &&
         num.year_field->type != SIFA_FIELD_DATE && num.year_field->type != SIFA_FIELD_DATETIME) {
-        add_error(c, v, "bad_field_type", "year_from 必须是 date 或 datetime 字段");
+        sifa_yaml_error(c, v, "bad_field_type", "year_from 必须是 date 或 datetime 字段");
         num.year_field = NULL;
     }
-    num.per_org = parse_bool(c, map_get(c, nn, "per_org"), "per_org", false);
+    num.per_org = parse_bool(c, sifa_yaml_map_get(c, nn, "per_org"), "per_org", false);
     /* A sequence per unit restarts at 1 in every unit: without the unit in the number, two units'
      * first numbers would be the same text. */
     if (num.per_org && m->org_field == NULL)
-        add_error(c, map_get(c, nn, "per_org"), "numbering_org_missing", "per_org: true 需要模块定义 org_field");
+        sifa_yaml_error(c, sifa_yaml_map_get(c, nn, "per_org"), "numbering_org_missing",
+                        "per_org: true 需要模块定义 org_field");
     else if (num.per_org && num.pattern != NULL && strstr(num.pattern, "{org_name}") == NULL)
-        add_error(c, map_get(c, nn, "pattern"), "numbering_org_missing",
-                  "per_org: true 时编号模式必须包含 {org_name},否则不同单位的编号会重复");
+        sifa_yaml_error(c, sifa_yaml_map_get(c, nn, "pattern"), "numbering_org_missing",
+                        "per_org: true 时编号模式必须包含 {org_name},否则不同单位的编号会重复");
     if (num.field == NULL || num.pattern == NULL) {
         free(num.pattern);
         return;
@@ -824,34 +744,35 @@ static void parse_numbering(struct ctx *c, yaml_node_t *root, struct sifa_module
     *m->numbering = num;
 }
 
-static void parse_module(struct ctx *c, yaml_node_t *root, struct sifa_model *model, const unsigned char *text,
-                         size_t len)
+static void parse_module(struct sifa_yaml_walk *c, yaml_node_t *root, struct sifa_model *model,
+                         const unsigned char *text, size_t len)
 {
     static const char *const keys[] = {"code", "name", "group", "org_field", "fields", "states", "transitions",
                                        "deadlines", "numbering", NULL};
     if (root == NULL || root->type != YAML_MAPPING_NODE) {
-        add_error(c, root, "not_mapping", "模块定义文件必须是一个映射 (code, name, fields, states…)");
+        sifa_yaml_error(c, root, "not_mapping", "模块定义文件必须是一个映射 (code, name, fields, states…)");
         return;
     }
-    check_keys(c, root, "模块定义", keys);
+    sifa_yaml_check_keys(c, root, "模块定义", keys, NULL, NULL);
     struct sifa_module m = {0};
     m.file = sifa_xstrdup(c->file);
-    m.code = dup_code(c, map_get(c, root, "code"), "模块 code", true, root);
-    m.name = dup_scalar(c, map_get(c, root, "name"), "模块 name", true, root);
-    m.group = dup_scalar(c, map_get(c, root, "group"), "模块 group", false, root);
+    m.code = dup_code(c, sifa_yaml_map_get(c, root, "code"), "模块 code", true, root);
+    m.name = dup_scalar(c, sifa_yaml_map_get(c, root, "name"), "模块 name", true, root);
+    m.group = dup_scalar(c, sifa_yaml_map_get(c, root, "group"), "模块 group", false, root);
     if (m.group != NULL && (strlen(m.group) == 0 || strlen(m.group) > 64))
-        add_error(c, map_get(c, root, "group"), "bad_group", "模块 group(菜单分组)不能为空,最长 64 字节");
-    parse_fields(c, map_get(c, root, "fields"), model, 0, &m.fields, &m.nfields);
+        sifa_yaml_error(c, sifa_yaml_map_get(c, root, "group"), "bad_group",
+                        "模块 group(菜单分组)不能为空,最长 64 字节");
+    parse_fields(c, sifa_yaml_map_get(c, root, "fields"), model, 0, &m.fields, &m.nfields);
     for (size_t i = 0; i < m.nfields; i++)
         if (reserved_field(m.fields[i].code))
-            add_error_at(c, m.fields[i].line, m.fields[i].column, "reserved_field", "字段名 \"%s\" 是系统保留字段",
-                         m.fields[i].code);
-    yaml_node_t *of = map_get(c, root, "org_field");
+            sifa_yaml_error_at(c->errors, c->file, m.fields[i].line, m.fields[i].column, "reserved_field",
+                               "字段名 \"%s\" 是系统保留字段", m.fields[i].code);
+    yaml_node_t *of = sifa_yaml_map_get(c, root, "org_field");
     if (of != NULL) {
         m.org_field = resolve_field(c, &m, of, "org_field");
         if (m.org_field != NULL && m.org_field->type != SIFA_FIELD_ORG) {
-            add_error(c, of, "bad_field_type", "org_field 必须指向 org 类型的字段,%s 是 %s", m.org_field->code,
-                      sifa_field_type_name(m.org_field->type));
+            sifa_yaml_error(c, of, "bad_field_type", "org_field 必须指向 org 类型的字段,%s 是 %s", m.org_field->code,
+                            sifa_field_type_name(m.org_field->type));
             m.org_field = NULL;
         }
     }
@@ -864,7 +785,7 @@ static void parse_module(struct ctx *c, yaml_node_t *root, struct sifa_model *mo
     sodium_bin2hex(m.hash, sizeof(m.hash), digest, sizeof(digest));
     for (size_t i = 0; m.code != NULL && i < model->nmodules; i++)
         if (strcmp(model->modules[i].code, m.code) == 0) {
-            add_error(c, root, "duplicate_module", "模块 \"%s\" 在 %s 中已定义", m.code, model->modules[i].file);
+            sifa_yaml_error(c, root, "duplicate_module", "模块 \"%s\" 在 %s 中已定义", m.code, model->modules[i].file);
             free(m.code);
             m.code = NULL;
         }
@@ -881,9 +802,9 @@ enum doc_kind { DOC_MODULE, DOC_CODES };
 static void load_doc(struct sifa_model *model, const char *file, const char *text, size_t len, enum doc_kind kind,
                      json_t *errors)
 {
-    struct ctx c = {.file = file, .errors = errors, .budget = NODE_BUDGET};
+    struct sifa_yaml_walk c = {.file = file, .errors = errors, .budget = NODE_BUDGET};
     if (len > SIFA_MODEL_FILE_MAX) {
-        add_error(&c, NULL, "file_too_large", "定义文件超过 %d 字节", SIFA_MODEL_FILE_MAX);
+        sifa_yaml_error(&c, NULL, "file_too_large", "定义文件超过 %d 字节", SIFA_MODEL_FILE_MAX);
         return;
     }
     yaml_parser_t parser;
@@ -903,13 +824,13 @@ static void load_doc(struct sifa_model *model, const char *file, const char *tex
      * most two levels of fields deep, and the node budget bounds the work aliases could add. */
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root == NULL)
-        add_error(&c, NULL, "empty", "定义文件为空");
+        sifa_yaml_error(&c, NULL, "empty", "定义文件为空");
     else if (kind == DOC_MODULE)
         parse_module(&c, root, model, (const unsigned char *)text, len);
     else
         parse_code_table(&c, root, model);
     if (c.budget == 0)
-        add_error(&c, root, "too_complex", "定义过于复杂(节点或别名过多)");
+        sifa_yaml_error(&c, root, "too_complex", "定义过于复杂(节点或别名过多)");
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
 }

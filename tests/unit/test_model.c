@@ -582,6 +582,50 @@ static void test_unknown_key(void **state)
     free(t);
 }
 
+/* The module loader walks the node tree as the indicator loader does (model/yamlwalk.c): a
+ * scalar holding an escaped NUL is no text, a mapping may hold at most SIFA_YAML_KEYS_MAX keys,
+ * and at most 1000 errors are listed. */
+static void test_walk_limits(void **state)
+{
+    (void)state;
+    /* "ti\0tle" would have been the code "ti" for C */
+    char *t = with_line(4, "  - {code: \"ti\\0tle\", name: Title, type: text}");
+    expect_error(t, 0, "not_scalar", 4, col_of(t, 4, "\"ti"));
+    free(t);
+
+    char line[2048] = "  - {code: title, name: Title, type: text";
+    for (int k = 0; k < 62; k++)
+        snprintf(line + strlen(line), sizeof(line) - strlen(line), ", k%d: 1", k);
+    snprintf(line + strlen(line), sizeof(line) - strlen(line), "}");
+    t = with_line(4, line);
+    struct loaded l = load(t);
+    assert_int_equal(l.rc, SIFA_EINVALID);
+    json_t *e = find_error(l.errors, "unknown_key");
+    assert_non_null(e);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "键过多"));
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 4);
+    loaded_release(&l);
+    free(t);
+
+    /* 250 fields (the most a module may have is 256), each with five unknown keys: 1000 errors
+     * listed, then one that says there were more */
+    size_t cap = 250 * 96 + 64, len = 0;
+    char *many = malloc(cap);
+    assert_non_null(many);
+    many[0] = '\0';
+    for (int k = 0; k < 250; k++)
+        len += (size_t)snprintf(many + len, cap - len, "%s  - {code: f%d, name: F, type: text, a: 1, b: 1, c: 1, d: 1, e: 1}",
+                                k ? "\n" : "", k);
+    t = with_line(4, many);
+    l = load(t);
+    assert_int_equal(l.rc, SIFA_EINVALID);
+    assert_int_equal(json_array_size(l.errors), 1001);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l.errors, 1000), "code")), "too_many_errors");
+    loaded_release(&l);
+    free(t);
+    free(many);
+}
+
 static void test_duplicate_key(void **state)
 {
     (void)state;
@@ -851,6 +895,7 @@ int main(void)
         cmocka_unit_test(test_two_initial_states),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_duplicate_key),
+        cmocka_unit_test(test_walk_limits),
         cmocka_unit_test(test_reserved_field),
         cmocka_unit_test(test_reserved_field_state_name),
         cmocka_unit_test(test_personal_searchable),
