@@ -29,7 +29,8 @@ int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *a
     }
     struct sifa_audit_entry e = {.actor = actor, .address = address, .action = action, .target = target,
                                  .details = details_take};
-    /* every caller is a write job, in the writer's savepoint for that job */
+    /* every caller is a write job: in the writer's savepoint for that job, or in a batch that is
+     * rolled back whole if the job fails after changing rows (db/writer.c) */
     int rc = sifa_audit_append_in_savepoint(db, sifa_keyring_audit_key(api->keyring), &e, NULL, err);
     json_decref(details_take);
     return rc;

@@ -78,9 +78,11 @@ struct sifa_audit_entry {
  *   SIFA_EINTERNAL "audit_crypto" (libsodium failed to initialise), and db errors from db.h. */
 int sifa_audit_append(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
                       const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err);
-/* The same for a caller already inside a savepoint that it rolls back when this fails (the
- * writer's jobs: each runs in one): the entry and the head then move together in the caller's
- * savepoint, and this one does not open its own (two statements fewer for every write). */
+/* The same for a caller that undoes its own work when this fails — inside a savepoint it rolls
+ * back, or in a transaction it rolls back whole (the writer's jobs do one or the other): the
+ * entry and the head then move together with the caller's work, and this one does not open a
+ * savepoint of its own (two statements fewer for every write). A caller that went on after a
+ * failure here without undoing could commit an entry without its head. */
 int sifa_audit_append_in_savepoint(struct sifa_db *db, const unsigned char key[SIFA_AUDIT_KEY_BYTES],
                                    const struct sifa_audit_entry *e, int64_t *ret_id, struct sifa_error *err);
 

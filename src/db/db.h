@@ -123,9 +123,15 @@ int64_t sifa_db_changes(struct sifa_db *db);
 /* The id (`id INTEGER PRIMARY KEY`) the last successful INSERT on this connection gave its row.
  * Preferred to `INSERT … RETURNING id` on hot paths: in SQLite a RETURNING clause makes the
  * statement a multi-write one, which copies every page it touches into a statement journal
- * first (measured: ≈ 6 % of an API create's writer time). A PostgreSQL engine answers it with
- * lastval() of the table's id sequence. */
+ * first (measured: ≈ 6 % of an API create's writer time). A PostgreSQL engine would answer
+ * it with currval() of the table's id sequence (pg_get_serial_sequence), not the session-wide
+ * lastval(). */
 int64_t sifa_db_last_insert_id(struct sifa_db *db);
+
+/* Rows inserted, updated or deleted by statements on this connection since it opened; it never
+ * goes down. Equal before and after some work means the work changed no row (a statement that
+ * failed took back its own changes). */
+int64_t sifa_db_total_changes(struct sifa_db *db);
 
 /* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE in SQLite) so that two
  * writers never deadlock on a lock upgrade. Savepoints nest inside a transaction; name must
@@ -236,9 +242,10 @@ int sifa_db_writer_submit(struct sifa_db_writer *w, sifa_db_write_fn fn, sifa_db
 /* The same with flags. SIFA_DB_JOB_RERUNNABLE promises that fn may run again after the
  * transaction it ran in was rolled back, and that the last run alone decides its effects and
  * what it leaves in ctx (it resets its outputs first, changes nothing outside the database, and
- * does not depend on having run before). A batch of such jobs runs without per-job savepoints —
- * they cost a copy of every page a job touches — and, if one of them fails, is rolled back and
- * run again with them (writer.c). */
+ * whatever it changes in its inputs a second run changes the same way). A batch of such jobs
+ * runs without per-job savepoints — they cost a copy of every page a job touches; a job that
+ * fails having changed no row is simply left out, and one that fails after changing rows has
+ * the batch rolled back and run again with savepoints (writer.c). */
 enum { SIFA_DB_JOB_RERUNNABLE = 1u << 0 };
 int sifa_db_writer_submit_flags(struct sifa_db_writer *w, sifa_db_write_fn fn, sifa_db_write_done_fn done, void *ctx,
                                 unsigned flags);

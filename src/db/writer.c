@@ -9,10 +9,13 @@
  *
  * Why batches of rerunnable jobs go without savepoints: a savepoint makes the engine copy every
  * page a job touches before changing it (SQLite's statement journal) — for an API create about
- * 25 pages, 100 KB copied and a hundred allocations, a tenth of the writer's time. A job that
- * fails is rare (a number conflict, a stale version), so such a batch first runs as one plain
- * transaction; if a job fails, everything is rolled back and the batch runs again the careful
- * way, each job in a savepoint, and only that run's results count. */
+ * 25 pages, 100 KB copied and a hundred allocations, a tenth of the writer's time. So such a
+ * batch first runs as one plain transaction. Most jobs that fail do so before they change a row
+ * (a record not found, a stale version, a transition not allowed): the connection's count of
+ * changed rows tells, and such a job is left out with its error while the others go on. Only a
+ * job that fails after changing rows (a number conflict on insert, a full disk) needs undoing
+ * alone: then everything is rolled back and the batch runs again the careful way, each job in a
+ * savepoint, and only that run's results count. */
 #include "base/common.h"
 
 #include "db/db.h"
@@ -75,8 +78,9 @@ static void fail_job(struct sifa_error *e, int status, const struct sifa_error *
 enum batch_outcome { BATCH_FINISHED, BATCH_RUN_AGAIN };
 
 /* Runs one batch in one transaction. Fills w->status/w->errs for jobs [0, n). isolate: each job
- * in a savepoint. optimistic (batches of rerunnable jobs, isolate false): the first job that
- * fails rolls the whole transaction back and the answer is BATCH_RUN_AGAIN, nothing filled. */
+ * in a savepoint. optimistic (batches of rerunnable jobs, isolate false): a job that fails having
+ * changed no row keeps its error and the batch goes on; the first that fails after changing rows
+ * rolls the whole transaction back and the answer is BATCH_RUN_AGAIN, nothing filled. */
 static enum batch_outcome run_transaction(struct sifa_db_writer *w, size_t n, bool isolate, bool optimistic)
 {
     struct sifa_db *db = w->db;
@@ -103,11 +107,14 @@ static enum batch_outcome run_transaction(struct sifa_db_writer *w, size_t n, bo
             broken = true;
             break;
         }
+        int64_t changes_before = optimistic ? sifa_db_total_changes(db) : 0;
         r = w->batch[i].fn(db, w->batch[i].ctx, e);
         if (r < 0) {
             if (e->status == 0)
                 sifa_error_set(e, r, "db_job_failed", "写入操作失败（%s）", sifa_status_name(r));
             w->status[i] = r;
+            if (optimistic && sifa_db_total_changes(db) == changes_before)
+                continue; /* it changed no row: nothing of it to undo */
             if (optimistic) {
                 sifa_db_rollback(db, NULL);
                 for (size_t k = 0; k <= i; k++) {

@@ -1116,8 +1116,10 @@ static int next_number(struct sifa_db *db, const struct sifa_module *m, json_t *
         if (r < 0)
             return r;
     }
-    /* Two statements rather than `… RETURNING last`: see sifa_db_last_insert_id. Both run in the
-     * writer's transaction, so no other create can come between them. */
+    /* Two statements rather than `… RETURNING last`: see sifa_db_last_insert_id. Inside a
+     * transaction (the writer's, an import's) no other create can come between them; outside one
+     * another process could, and the unique index on the number with the retry in create_written
+     * catches the clash, at the cost of a gap. */
     if ((r = sifa_db_prepare(db,
                              "INSERT INTO record_numbers (module, year, org, last) VALUES (?, ?, ?, 1) "
                              "ON CONFLICT (module, year, org) DO UPDATE SET last = record_numbers.last + 1",

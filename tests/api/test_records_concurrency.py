@@ -145,3 +145,43 @@ def test_20_concurrent_transitions_fire_once(server):
             assert err["details"]["current"]["version"] == 3
     assert server.get(RECORDS + "/%d" % rid).json()["state"] == "concluded"
     assert len(server.get(RECORDS + "/%d/history" % rid).json()["history"]) == 3
+
+
+def test_creates_beside_failing_changes(server):
+    """Creates sharing group commits with changes that fail (a stale version, a record that does
+    not exist, a transition not allowed) all succeed once, numbered without a gap; the failures
+    get their own answers. Failures found before a row is changed leave the batch running: no
+    batch is run a second time for them (sifa_db_write_batches_run_again_total)."""
+    created = requests.post(server.url(RECORDS), json=mediation("被并发修改的纠纷"), timeout=10)
+    assert created.status_code == 201
+    rid = created.json()["id"]
+    first_no = int(created.json()["case_no"][len("(2024)慈调字第"):-1])
+    again_before = server.metrics()["sifa_db_write_batches_run_again_total"]
+
+    def work(s, i):
+        if i % 4 == 1:  # stale: the record is at version 1
+            return s.patch(server.url(RECORDS + "/%d" % rid), json={"summary": "过时的修改"},
+                           headers={"If-Match": '"7"'}, timeout=30)
+        if i % 4 == 2:
+            return s.patch(server.url(RECORDS + "/999999"), json={"summary": "不存在"}, headers={"If-Match": '"1"'},
+                           timeout=30)
+        if i % 4 == 3:  # registered → conclude is not allowed
+            return s.post(server.url(RECORDS + "/%d/transitions/conclude" % rid), json={"outcome": "success"},
+                          timeout=30)
+        return s.post(server.url(RECORDS), json=mediation("并发收案%d" % i), timeout=30)
+
+    results = run_together(60, work)
+    for i, r in enumerate(results):
+        if i % 4 == 0:
+            assert r.status_code == 201, r.text
+        elif i % 4 == 1:
+            assert_envelope(r, 409, "stale_version")
+        elif i % 4 == 2:
+            assert_envelope(r, 404, "record_not_found")
+        else:
+            assert_envelope(r, 409, "illegal_transition")
+    numbers = sorted(int(r.json()["case_no"][len("(2024)慈调字第"):-1]) for i, r in enumerate(results) if i % 4 == 0)
+    assert numbers == list(range(first_no + 1, first_no + 16))
+    listed = server.get(RECORDS, params={"title": "被并发修改的纠纷"}).json()
+    assert listed["total"] == 1 and listed["items"][0]["version"] == 1
+    assert server.metrics()["sifa_db_write_batches_run_again_total"] == again_before

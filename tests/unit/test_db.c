@@ -1151,6 +1151,35 @@ static void test_writer_rerunnable_batch(void **state)
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread = 1008"), 1);
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 6); /* 1001, 1003, 1004–1006, 1008 */
     sifa_db_close(reader);
+
+    /* Round 4: a rerunnable job that fails before changing a row is left out; the others run once
+     * in the same plain transaction (a stale version or a record not found costs no rerun). */
+    struct result more[3];
+    for (int i = 0; i < 3; i++)
+        more[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond, .tag = 11 + i};
+    struct gate g4 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g4), 0);
+    gate_wait_started(&g4);
+    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &more[0], SIFA_DB_JOB_RERUNNABLE), 0);
+    assert_int_equal(sifa_db_writer_submit_flags(w, failing_fn, tagged_done, &more[1], SIFA_DB_JOB_RERUNNABLE), 0);
+    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &more[2], SIFA_DB_JOB_RERUNNABLE), 0);
+    sifa_db_writer_get_stats(w, &before);
+    gate_open(&g4);
+    wait_count(&done_count, 11, &lock, &cond);
+    assert_int_equal(more[0].status, 0);
+    assert_int_equal(more[0].runs, 1);
+    assert_int_equal(more[1].status, SIFA_EINVALID);
+    assert_string_equal(more[1].code, "db_job_failed");
+    assert_int_equal(more[2].status, 0);
+    assert_int_equal(more[2].runs, 1);
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.batches_run_again, before.batches_run_again);
+    assert_int_equal(after.commits, before.commits + 2);
+    assert_int_equal(after.jobs_failed, before.jobs_failed + 1);
+    reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread IN (1011, 1013)"), 2);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 8);
+    sifa_db_close(reader);
     sifa_db_writer_stop(w);
 }
 
