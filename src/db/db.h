@@ -128,6 +128,10 @@ int64_t sifa_db_changes(struct sifa_db *db);
  * lastval(). */
 int64_t sifa_db_last_insert_id(struct sifa_db *db);
 
+/* True while db is inside a transaction (SQLite can end one by itself on an I/O error, a full
+ * disk or lack of memory, rolling it back). */
+bool sifa_db_in_transaction(struct sifa_db *db);
+
 /* Rows inserted, updated or deleted by statements on this connection since it opened; it never
  * goes down. Equal before and after some work means the work changed no row (a statement that
  * failed took back its own changes). */

@@ -542,6 +542,11 @@ int64_t sifa_db_changes(struct sifa_db *db)
     return (int64_t)sqlite3_changes64(db->handle);
 }
 
+bool sifa_db_in_transaction(struct sifa_db *db)
+{
+    return sqlite3_get_autocommit(db->handle) == 0;
+}
+
 int64_t sifa_db_total_changes(struct sifa_db *db)
 {
     return (int64_t)sqlite3_total_changes64(db->handle);

@@ -113,8 +113,10 @@ static enum batch_outcome run_transaction(struct sifa_db_writer *w, size_t n, bo
             if (e->status == 0)
                 sifa_error_set(e, r, "db_job_failed", "写入操作失败（%s）", sifa_status_name(r));
             w->status[i] = r;
-            if (optimistic && sifa_db_total_changes(db) == changes_before)
-                continue; /* it changed no row: nothing of it to undo */
+            /* It changed no row, and the transaction is still there: nothing of it to undo. (An
+             * I/O error can end the transaction; the careful run then finds the batch broken.) */
+            if (optimistic && sifa_db_in_transaction(db) && sifa_db_total_changes(db) == changes_before)
+                continue;
             if (optimistic) {
                 sifa_db_rollback(db, NULL);
                 for (size_t k = 0; k <= i; k++) {

@@ -995,6 +995,14 @@ static int failing_fn(struct sifa_db *db, void *ctx, struct sifa_error *err)
     return SIFA_EINVALID; /* without filling err: the writer supplies one */
 }
 
+/* Fails after ending the transaction, as SQLite does by itself on an I/O error. */
+static int ending_fn(struct sifa_db *db, void *ctx, struct sifa_error *err)
+{
+    (void)ctx;
+    sifa_db_rollback(db, NULL);
+    return sifa_error_set(err, SIFA_EINTERNAL, "db_error", "磁盘已满（测试）");
+}
+
 static void test_writer_failing_job_isolated(void **state)
 {
     struct fixture *f = *state;
@@ -1178,6 +1186,30 @@ static void test_writer_rerunnable_batch(void **state)
     assert_int_equal(after.jobs_failed, before.jobs_failed + 1);
     reader = open_db(f->path, false);
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread IN (1011, 1013)"), 2);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 8);
+    sifa_db_close(reader);
+
+    /* Round 5: a job that fails having ended the transaction (SQLite rolls back by itself on an
+     * I/O error or a full disk) must not let the jobs after it write outside one: the batch
+     * fails whole and nothing of it is written. */
+    struct result last[3];
+    for (int i = 0; i < 3; i++)
+        last[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond, .tag = 21 + i};
+    struct gate g5 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g5), 0);
+    gate_wait_started(&g5);
+    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &last[0], SIFA_DB_JOB_RERUNNABLE), 0);
+    assert_int_equal(sifa_db_writer_submit_flags(w, ending_fn, tagged_done, &last[1], SIFA_DB_JOB_RERUNNABLE), 0);
+    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &last[2], SIFA_DB_JOB_RERUNNABLE), 0);
+    sifa_db_writer_get_stats(w, &before);
+    gate_open(&g5);
+    wait_count(&done_count, 14, &lock, &cond);
+    for (int i = 0; i < 3; i++)
+        assert_true(last[i].status < 0);
+    sifa_db_writer_get_stats(w, &after);
+    assert_int_equal(after.commits, before.commits + 1); /* the gate's batch only */
+    reader = open_db(f->path, false);
+    assert_int_equal(query_int(reader, "SELECT count(*) FROM w WHERE thread IN (1021, 1023)"), 0);
     assert_int_equal(query_int(reader, "SELECT count(*) FROM w"), 8);
     sifa_db_close(reader);
     sifa_db_writer_stop(w);
