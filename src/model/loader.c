@@ -21,6 +21,82 @@
 #include "model/model.h"
 
 #define NODE_BUDGET 200000
+#define PATTERN_MAX 512          /* bytes of a field's pattern */
+#define PATTERN_COPIES_MAX 10000 /* atoms of a pattern once its repetitions are written out */
+
+/* How many atoms a POSIX extended regular expression becomes when glibc's regcomp writes out its
+ * repetitions: E+ as E E*, E{n,m} as m copies of E — nested or stacked ("a+++…", "((a+)+)+…")
+ * the copies multiply, and a line of a definition file could make regcomp take gigabytes (found
+ * by fuzz_model). Saturates at SIZE_MAX / 2. Bracket expressions and escapes count as one atom;
+ * groups left open count as closed at the end (regcomp refuses them, but may expand first). */
+static size_t pattern_copies(const char *p)
+{
+    enum { DEPTH_MAX = 64 };
+    size_t sum[DEPTH_MAX + 1] = {0}, last[DEPTH_MAX + 1] = {0};
+    const size_t cap = SIZE_MAX / 2;
+    int depth = 0;
+    for (size_t i = 0; p[i] != '\0'; i++) {
+        size_t atom = 0, factor = 1;
+        char ch = p[i];
+        if (ch == '\\' && p[i + 1] != '\0') {
+            i++;
+            atom = 1;
+        } else if (ch == '[') {
+            size_t j = i + 1;
+            if (p[j] == '^')
+                j++;
+            if (p[j] == ']')
+                j++;
+            while (p[j] != '\0' && p[j] != ']')
+                j++;
+            i = p[j] == '\0' ? j - 1 : j;
+            atom = 1;
+        } else if (ch == '(') {
+            if (depth == DEPTH_MAX)
+                return cap;
+            depth++;
+            sum[depth] = last[depth] = 0;
+            continue;
+        } else if (ch == ')' && depth > 0) {
+            atom = sum[depth] > 0 ? sum[depth] : 1;
+            depth--;
+        } else if (ch == '+') {
+            factor = 2;
+        } else if (ch == '{') {
+            size_t n = 0, m = 0, j = i + 1;
+            bool comma = false;
+            for (; p[j] >= '0' && p[j] <= '9'; j++)
+                n = n < 100000 ? n * 10 + (size_t)(p[j] - '0') : n;
+            if (p[j] == ',') {
+                comma = true;
+                for (j++; p[j] >= '0' && p[j] <= '9'; j++)
+                    m = m < 100000 ? m * 10 + (size_t)(p[j] - '0') : m;
+            }
+            if (p[j] != '}') {
+                atom = 1; /* not a bound: regcomp decides */
+            } else {
+                factor = comma && m == 0 ? n + 1 : (m > n ? m : n);
+                factor = factor > 0 ? factor : 1;
+                i = j;
+            }
+        } else if (ch == '*' || ch == '?' || ch == '|' || ch == '^' || ch == '$') {
+            continue;
+        } else {
+            atom = 1;
+        }
+        if (atom > 0) {
+            last[depth] = atom;
+            sum[depth] = sum[depth] + atom < cap ? sum[depth] + atom : cap;
+        } else if (factor > 1) { /* repeats the last atom */
+            size_t grown = last[depth] < cap / factor ? last[depth] * factor : cap;
+            sum[depth] = sum[depth] - last[depth] + grown < cap ? sum[depth] - last[depth] + grown : cap;
+            last[depth] = grown;
+        }
+    }
+    for (; depth > 0; depth--) /* groups left open: regcomp may still write them out first */
+        sum[depth - 1] = sum[depth - 1] + sum[depth] < cap ? sum[depth - 1] + sum[depth] : cap;
+    return sum[0];
+}
 
 static char *dup_scalar(struct sifa_yaml_walk *c, yaml_node_t *n, const char *what, bool required, yaml_node_t *parent)
 {
@@ -340,7 +416,11 @@ static bool parse_field(struct sifa_yaml_walk *c, yaml_node_t *n, const struct s
         (f->max_items < 1 || f->max_items > 1000))
         sifa_yaml_error(c, v, "bad_range", "max_items 必须在 1 到 1000 之间");
     f->pattern = dup_scalar(c, sifa_yaml_map_get(c, n, "pattern"), "pattern", false, n);
-    if (f->pattern != NULL) {
+    if (f->pattern != NULL && (strlen(f->pattern) > PATTERN_MAX || pattern_copies(f->pattern) > PATTERN_COPIES_MAX)) {
+        sifa_yaml_error(c, sifa_yaml_map_get(c, n, "pattern"), "bad_pattern",
+                        "pattern 过长或重复过多(最长 %d 字节;展开重复后最多 %d 项,如 a+++、((a+)+)+ 或 a{1000}{1000})",
+                        PATTERN_MAX, PATTERN_COPIES_MAX);
+    } else if (f->pattern != NULL) {
         regex_t re;
         if (regcomp(&re, f->pattern, REG_EXTENDED | REG_NOSUB) != 0)
             sifa_yaml_error(c, sifa_yaml_map_get(c, n, "pattern"), "bad_pattern", "pattern \"%s\" 不是合法的正则表达式",

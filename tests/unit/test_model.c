@@ -626,6 +626,41 @@ static void test_walk_limits(void **state)
     free(many);
 }
 
+/* A field's pattern is a POSIX regular expression that glibc writes out repetition by
+ * repetition: stacked or nested repetitions would make loading the definition take gigabytes
+ * (found by fuzz_model), so they are refused; ordinary patterns load. */
+static void test_pattern_limits(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "a++++++++++++++++++++++++++++++",
+        "((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+        "(a{100}){101}",
+        "x{1000}{1000}",
+        "( open a++++++++++++++++++++++++++++++",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "  - {code: title, name: Title, type: text, pattern: \"%s\"}", bad[i]);
+        char *t = with_line(4, line);
+        expect_error(t, 1, "bad_pattern", 4, col_of(t, 4, "\""));
+        free(t);
+    }
+    const char *good[] = {"^[0-9-]{7,20}$", "^[0-9]{17}[0-9Xx]$", "^1[3-9][0-9]{9}$", "^[[:alnum:]_]+$",
+                          "(ab|cd){1,50}"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "  - {code: title, name: Title, type: text, pattern: \"%s\"}", good[i]);
+        char *t = with_line(4, line);
+        struct loaded l = load(t);
+        if (l.rc != 0)
+            print_errors(l.errors);
+        assert_int_equal(l.rc, 0);
+        loaded_release(&l);
+        free(t);
+    }
+}
+
 static void test_duplicate_key(void **state)
 {
     (void)state;
@@ -896,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_walk_limits),
+        cmocka_unit_test(test_pattern_limits),
         cmocka_unit_test(test_reserved_field),
         cmocka_unit_test(test_reserved_field_state_name),
         cmocka_unit_test(test_personal_searchable),
