@@ -105,7 +105,7 @@ def main():
     if password is not None:  # a new database: a few users to look around with
         for name, display, org, roles in DEMO_USERS:
             run([sifa, "user", "add", name, "--display-name", display, "--org", org, "--roles", roles,
-                 "--password-stdin"] + common, input_text=password + "\n")
+                 "--password-stdin", "--no-change"] + common, input_text=password + "\n")
 
     records = {}
     for name in areas(a.areas.split(",") if a.areas else None):

@@ -168,7 +168,8 @@ static void print_json_list(json_t *list)
 
 static const char user_usage[] =
     "用法 usage:\n"
-    "  sifa user add NAME --display-name 姓名 [--org CODE] --roles r1,r2 [--password-stdin]\n"
+    "  sifa user add NAME --display-name 姓名 [--org CODE] --roles r1,r2 [--password-stdin [--no-change]]\n"
+    "        --password-stdin  初始密码从标准输入读取 (initial password from stdin),与 passwd 一样默认为一次性密码\n"
     "  sifa user passwd NAME [--no-change]\n"
     "        新密码从标准输入读取 (new password from stdin)。这是别人替用户设的密码,默认为一次性密码:\n"
     "        用户下次登录后须先修改才能做别的事;该用户的会话和访问令牌同时作废。\n"
@@ -228,10 +229,15 @@ int sifa_cli_user(int argc, char **argv)
             const char *roles[SIFA_PRINCIPAL_ROLES_MAX];
             size_t nroles = split_list(roles_buf, roles, SIFA_PRINCIPAL_ROLES_MAX);
             const char *display = opt(&o, "--display-name") ? opt(&o, "--display-name") : name;
+            /* A password someone sets for another person is one-time, as with passwd and the
+             * administrator's create in the API, unless the operator says otherwise. */
+            bool one_time = opt(&o, "--password-stdin") != NULL && opt(&o, "--no-change") == NULL;
             rc = sifa_user_create(s.db, s.roles, name, display, opt(&o, "--org"), roles, nroles,
-                                  opt(&o, "--password-stdin") ? hash : NULL, false, &s.err);
+                                  opt(&o, "--password-stdin") ? hash : NULL, one_time, &s.err);
             if (rc >= 0)
-                rc = audit_cli(&s, "user.create", name, json_pack("{s:s,s:s?}", "roles", roles_buf, "org", opt(&o, "--org")));
+                rc = audit_cli(&s, "user.create", name,
+                               json_pack("{s:s,s:s?,s:b}", "roles", roles_buf, "org", opt(&o, "--org"), "must_change",
+                                         one_time));
         } else if (strcmp(verb, "passwd") == 0) {
             /* Whoever types the password here knows it, so like the administrator's reset in the
              * API it is one-time unless the operator says it is the user's own. Either way what

@@ -111,7 +111,7 @@ def test_inspector_reads_are_audited(server):
                       timeout=10)
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
-    r = server.cli("user", "add", "insp", "--display-name", "督察", "--roles", "inspector", "--password-stdin",
+    r = server.cli("user", "add", "insp", "--display-name", "督察", "--roles", "inspector", "--password-stdin", "--no-change",
                    input_text=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     s = requests.Session()
@@ -294,7 +294,7 @@ def test_inspector_reads_of_deadlines_and_figures_are_audited(server):
     rid = r.json()["id"]
     for name, org, role in (("insp", "ta", "inspector"), ("staff", "ta", "mediation_staff")):
         r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                       "--password-stdin", input_text=PASSWORD + "\n")
+                       "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
     actions = ("deadlines.read", "stats.read", "stats.export")
 

@@ -30,7 +30,7 @@ def add_staff(server, name="zhang", org="t1", roles="mediation_staff"):
     if server.cli("org", "list").stdout.find('"code":"%s"' % org) < 0:
         r = server.cli("org", "add", org, "--name", "甲镇", "--kind", "town")
         assert r.returncode == 0, r.stderr
-    r = server.cli("user", "add", name, "--display-name", "张", "--org", org, "--roles", roles, "--password-stdin",
+    r = server.cli("user", "add", name, "--display-name", "张", "--org", org, "--roles", roles, "--password-stdin", "--no-change",
                    input_text=STAFF_PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
 
@@ -457,6 +457,22 @@ def test_one_time_password_opens_only_the_password_change(server):
                headers={"X-CSRF-Token": csrf}, timeout=10)
     assert r.status_code == 201, r.text
     assert s.post(server.url(LOGOUT), headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 200
+
+
+def test_cli_user_add_password_is_one_time_unless_told(server):
+    """`sifa user add --password-stdin`: whoever typed the password knows it, so (as with `sifa user
+    passwd` and an administrator's create in the API) the user must change it at first login;
+    `--no-change` makes it lasting. The audit entry says which."""
+    add_staff(server)  # with --no-change
+    r = server.cli("user", "add", "li", "--display-name", "李", "--org", "t1", "--roles", "mediation_staff",
+                   "--password-stdin", input_text=ONE_TIME + "\n")
+    assert r.returncode == 0, r.stderr
+    r = login(server, "li", ONE_TIME)
+    assert r.status_code == 200 and r.json()["must_change_password"] is True
+    r = login(server, "zhang", STAFF_PASSWORD)
+    assert r.status_code == 200 and r.json()["must_change_password"] is False
+    created = {e["target"]: e["details"]["must_change"] for e in audit(server, action="user.create")["items"]}
+    assert created == {"li": True, "zhang": False}
 
 
 def test_cli_user_list_roles_passwd(server):

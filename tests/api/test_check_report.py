@@ -220,7 +220,7 @@ def test_year_and_org(county):
 def test_a_caller_sees_only_what_it_may_read(county):
     office = demo_orgs.DEPARTMENTS["mediation"][0]
     r = county.cli("user", "add", "tjk", "--display-name", "调解科", "--org", office, "--roles", "mediation_staff",
-                   "--password-stdin", input_text=PASSWORD + "\n")
+                   "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     s = requests.Session()
     r = s.post(county.url("/api/v1/auth/login"), json={"user": "tjk", "password": PASSWORD}, timeout=10)
@@ -239,7 +239,7 @@ def test_a_caller_sees_only_what_it_may_read(county):
     # refute it (unless the town is named as the report's org)
     town = demo_orgs.TOWNS[0][0]
     r = county.cli("user", "add", "hsjo", "--display-name", "浒山司法所", "--org", town, "--roles", "judicial_office",
-                   "--password-stdin", input_text=PASSWORD + "\n")
+                   "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     s = requests.Session()
     r = s.post(county.url("/api/v1/auth/login"), json={"user": "hsjo", "password": PASSWORD}, timeout=10)

@@ -147,7 +147,7 @@ def test_downloads_follow_the_records_that_cite_the_file(server):
     for name, org, role in (("sa", "ta", "mediation_staff"), ("sb", "tb", "mediation_staff"),
                             ("lead", "c", "leadership"), ("la", "ta", "legal_aid_staff"), ("insp", "c", "inspector")):
         r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                       "--password-stdin", input_text=PASSWORD + "\n")
+                       "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
     sa, sb, lead, la, insp = (User(server, n) for n in ("sa", "sb", "lead", "la", "insp"))
 
@@ -244,7 +244,7 @@ def test_upload_needs_a_permission_that_writes_an_attachment(server):
     for name, role in (("sa", "mediation_staff"), ("lead", "leadership"), ("la", "legal_aid_staff"),
                        ("insp", "inspector")):
         r = server.cli("user", "add", name, "--display-name", name, "--org", "c", "--roles", role,
-                       "--password-stdin", input_text=PASSWORD + "\n")
+                       "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
     sa, lead, la, insp = (User(server, n) for n in ("sa", "lead", "la", "insp"))
     assert sa.upload(PDF, "application/pdf", "协议.pdf")

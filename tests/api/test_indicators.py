@@ -85,7 +85,7 @@ def world(tmp_path_factory):
                                 ("law", "ta", "legal_aid_staff"), ("insp", "c", "inspector"),
                                 ("jo", "ta", "judicial_office")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                           "--password-stdin", input_text=PASSWORD + "\n")
+                           "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
         w = {"server": server, "ca": [], "cb": []}
         # ca: 11 concluded in March 2021, 8 of them successful (8/11 = 72.727…%)

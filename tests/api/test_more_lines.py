@@ -44,7 +44,7 @@ def orgs(server, *rows):
 
 
 def login(server, name, org, roles):
-    r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", roles, "--password-stdin",
+    r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", roles, "--password-stdin", "--no-change",
                    input_text=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     s = requests.Session()

@@ -949,7 +949,7 @@ def test_org_under_filters_a_subtree(server):
 
     # the caller's scope still applies: a town office user under the county root sees its town only
     r = server.cli("user", "add", "jo", "--display-name", "jo", "--org", "ta1", "--roles", "judicial_office",
-                   "--password-stdin", input_text="Some-Long-Pass-2026\n")
+                   "--password-stdin", "--no-change", input_text="Some-Long-Pass-2026\n")
     assert r.returncode == 0, r.stderr
     s = requests.Session()
     assert s.post(server.url("/api/v1/auth/login"), json={"user": "jo", "password": "Some-Long-Pass-2026"},

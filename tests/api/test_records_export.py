@@ -104,7 +104,7 @@ def world(tmp_path_factory):
         for name, org, role in (("jo", "ta", "judicial_office"), ("insp", "c", "inspector"),
                                 ("lead", "c", "leadership")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                           "--password-stdin", input_text=PASSWORD + "\n")
+                           "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
         ids = {}
         cases = [

@@ -276,7 +276,7 @@ def world(tmp_path_factory):
         for name, org, role in (("lead", "c", "leadership"), ("sa", "ta", "mediation_staff"),
                                 ("lg", "c", "lawgov_staff")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                           "--password-stdin", input_text=PASSWORD + "\n")
+                           "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
         for i in range(3):  # 2021: 3 concluded, 2 successful, 1.5万元 in all
             mediation_case(server, "ca", "2021-03-%02d" % (i + 1), "success" if i < 2 else "failure", "5000.00")

@@ -92,7 +92,7 @@ def world(tmp_path_factory):
                                 ("med", "ta1", "mediator"), ("lead", "c", "leadership"),
                                 ("jo", "ta", "judicial_office")):
             r = server.cli("user", "add", name, "--display-name", name, "--org", org, "--roles", role,
-                           "--password-stdin", input_text=PASSWORD + "\n")
+                           "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
         w = {"server": server}
         w["a_ta"] = admin_create(server, "mediation_case", mediation("桂花巷噪音纠纷", "ta", applied_at=APPLIED))
@@ -266,7 +266,7 @@ def test_judicial_office_scope_per_module(world):
 def test_user_without_org_sees_nothing(world):
     server = world["server"]
     r = server.cli("user", "add", "drifter", "--display-name", "无机构", "--roles", "mediation_staff",
-                   "--password-stdin", input_text=PASSWORD + "\n")
+                   "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
     nobody = Caller(server, "drifter")
     assert nobody.ids() == []
@@ -323,7 +323,7 @@ def test_self_scope_writes_stay_in_own_subtree(world):
         assert err["details"] == {"field": "committee", "org": "tb"}
 
         r = server.cli("user", "add", "jm", "--display-name", "所员兼调解员", "--org", "ta", "--roles",
-                       "judicial_office,mediator", "--password-stdin", input_text=PASSWORD + "\n")
+                       "judicial_office,mediator", "--password-stdin", "--no-change", input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
         jm = Caller(server, "jm")
         r = jm.send("POST", rpath(), mediation("所员登记", "ta"))
@@ -339,7 +339,7 @@ def test_self_scope_writes_stay_in_own_subtree(world):
 
         # an applicant (citizen: self scope, file_with_any_org, no org unit) files with the
         # office of their choice, and still sees only their own
-        r = server.cli("user", "add", "cit", "--display-name", "申请人", "--roles", "citizen", "--password-stdin",
+        r = server.cli("user", "add", "cit", "--display-name", "申请人", "--roles", "citizen", "--password-stdin", "--no-change",
                        input_text=PASSWORD + "\n")
         assert r.returncode == 0, r.stderr
         cit = Caller(server, "cit")
