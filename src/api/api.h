@@ -97,9 +97,9 @@ int sifa_api_send_file_audited(struct sifa_req *req, const char *path, const cha
 int sifa_api_respond_inspected(struct sifa_req *req, json_t *body_take, const char *action, const char *target,
                                json_t *details_take, struct sifa_error *err);
 
-/* Appends to the audit log on the writer connection, only inside a write job (the writer's
- * savepoint for the job keeps the entry and the log's head together; a failure here must fail
- * the job). details taken. */
+/* Appends to the audit log on the writer connection, only inside a write job: the entry and the
+ * log's head move with the job's own work (the writer undoes a failed job, in its savepoint or
+ * with the whole batch — db/writer.c), so a failure here must fail the job. details taken. */
 int sifa_api_audit(struct sifa_db *db, const struct sifa_api *api, const char *actor, const char *address,
                    const char *action, const char *target, json_t *details_take, struct sifa_error *err);
 

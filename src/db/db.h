@@ -172,7 +172,7 @@ int sifa_db_backup(struct sifa_db *db, const char *dest_path, struct sifa_error 
 /* Runs the engine's integrity check; SIFA_EINTERNAL with the first problem in err when it fails. */
 int sifa_db_integrity_check(struct sifa_db *db, struct sifa_error *err);
 
-/* ---- checkpoints (WAL) ---- (the writer starts a checkpointer for its connection) 
+/* ---- checkpoints (WAL) ---- (the writer starts a checkpointer for its connection)
  * sifa_db_checkpoint copies what it can of the write-ahead log into the database file without
  * waiting for anyone (SQLite: a PASSIVE checkpoint); ret_log_pages and ret_copied_pages may be NULL.
  * SIFA_EUNAVAILABLE when another checkpoint is running (not a failure: try again later).
@@ -216,8 +216,8 @@ void sifa_db_get_stats(const struct sifa_db *db, struct sifa_db_stats *ret_stats
 /* ---- group commit ----
  * One writer thread owns the write connection. Requests submit write jobs; the writer takes
  * every job queued (up to max_batch), runs each inside BEGIN IMMEDIATE … COMMIT, each job in its
- * own savepoint or as if it were (a failing job is rolled back alone), commits once, and then calls each job's
- * done callback with the job's own status. One fsync makes a whole batch durable, so durability
+ * own savepoint or as if it were (a failing job is rolled back alone), commits once, and then
+ * calls each job's done callback with the job's own status. One fsync makes a whole batch durable, so durability
  * does not cap throughput at one fsync per request. done runs on the writer thread: it must be
  * short (post a message to an event loop, signal a condition). */
 typedef int (*sifa_db_write_fn)(struct sifa_db *db, void *ctx, struct sifa_error *err);

@@ -21,8 +21,8 @@
  *
  * SQL: stat_values and stat_keys are WITHOUT ROWID tables and the flush uses WITH … MATERIALIZED
  * (SQLite and PostgreSQL both accept it); its ungrouped form, whose rows may repeat a key, only
- * where the engine allows that (sifa_db_upsert_repeats_keys). Every value — indicator codes, condition values, days —
- * is bound; names come from the validated definitions. */
+ * where the engine allows that (sifa_db_upsert_repeats_keys). Every value — indicator codes,
+ * condition values, days — is bound; names come from the validated definitions. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -228,13 +228,13 @@ static int exec_bound(struct sifa_db *db, const char *sql, const struct bounds *
  * created in this batch) and, the first time an existing record is changed in the batch, copies
  * the columns the indicators read into temp.sifa_stat_old_<module>. Before COMMIT one statement per
  * module computes the contributions of the touched records as they are now (+) and as they were
- * (−) and adds them to every level (grouped first or not, see flush_sql). A record changed ten times in a batch costs one
- * snapshot and one evaluation. */
+ * (−) and adds them to every level (grouped first or not, see flush_sql). A record changed ten
+ * times in a batch costs one snapshot and one evaluation. */
 
 /* What the flush of one module needs, built once per model: the columns of its old-rows table and
- * the four flush statements (with and without old rows, grouped or not) with their constant values. Values borrow
- * the model's strings: a plan is used only while the model with that id is alive (ids are never
- * reused), and an evicted or stale plan is freed without touching them. */
+ * the four flush statements (with and without old rows, grouped or not) with their constant
+ * values. Values borrow the model's strings: a plan is used only while the model with that id is
+ * alive (ids are never reused), and an evicted or stale plan is freed without touching them. */
 struct flush_plan {
     uint64_t model_id;
     const struct sifa_module *m;

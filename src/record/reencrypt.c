@@ -4,11 +4,11 @@
  * places: the f_ columns of module tables — a text column holds "pd1:…" itself, a JSON column
  * (person, group, attachment) holds it as a JSON string, at the top or inside a group's entries —
  * and the changes of record_history ({field: {old, new}}, a create's {"*created": {field: value}},
- * with the same shapes). The tables are
- * taken from module_columns, not from the loaded definitions, so a module or field whose
- * definition has since been removed, or whose personal flag was turned off, is still walked;
- * deleted records are walked too. What counts as sealed is only that a string starts with
- * "pd1:"; the visitor decides (it knows the format, the record layer does not).
+ * with the same shapes). The tables are taken from module_columns, not from the loaded
+ * definitions, so a module or field whose definition has since been removed, or whose personal
+ * flag was turned off, is still walked; deleted records are walked too. What counts as sealed is
+ * only that a string starts with "pd1:"; the visitor decides (it knows the format, the record
+ * layer does not).
  * Invariant: a value is only ever replaced by what the visitor returned, in the row it came
  * from, within the caller's transaction. */
 #include <assert.h>
