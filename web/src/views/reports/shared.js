@@ -112,6 +112,19 @@ export function currentYear() {
 // earlier year that has (a county whose records in sifa stop before it), or this year (records
 // that start this year); with no figures anywhere — or only in years to come, a mistyped date —
 // the last calendar year.
+// Moves `period` (a ref) to the default year, as text when `asText`, unless someone chose a period
+// while it loaded. True when the ref moved or was chosen meanwhile (then the page's watch on it
+// loads), false when it already held the default (then the page loads itself).
+export async function openOnDefaultYear(period, asText = false) {
+  const initial = period.value
+  const y = await defaultYear()
+  if (period.value !== initial) return true
+  const value = asText ? String(y) : y
+  if (value === period.value) return false
+  period.value = value
+  return true
+}
+
 export async function defaultYear() {
   const last = currentYear() - 1
   try {
