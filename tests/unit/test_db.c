@@ -1075,6 +1075,30 @@ static void test_writer_failing_job_isolated(void **state)
     sifa_db_writer_stop(w);
 }
 
+/* One job of a batch for run_gated_batch. */
+struct batch_job {
+    sifa_db_write_fn fn;
+    struct result *res;
+    unsigned flags;
+};
+
+/* Runs jobs[0, n) as one batch: holds the writer with a gate job while they are queued, then
+ * waits until *done_count reaches done_total. *ret_before: the writer's counters with the gate's
+ * batch still running (so the gate's commit counts in the difference). */
+static void run_gated_batch(struct sifa_db_writer *w, const struct batch_job *jobs, size_t n, atomic_int *done_count,
+                            int done_total, pthread_mutex_t *lock, pthread_cond_t *cond,
+                            struct sifa_db_writer_stats *ret_before)
+{
+    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
+    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g), 0);
+    gate_wait_started(&g);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sifa_db_writer_submit_flags(w, jobs[i].fn, tagged_done, jobs[i].res, jobs[i].flags), 0);
+    sifa_db_writer_get_stats(w, ret_before);
+    gate_open(&g);
+    wait_count(done_count, done_total, lock, cond);
+}
+
 /* Rerunnable jobs share a batch without savepoints; when one fails the batch is rolled back and
  * run again with them, and only the second run counts. */
 static void test_writer_rerunnable_batch(void **state)
@@ -1084,22 +1108,17 @@ static void test_writer_rerunnable_batch(void **state)
     atomic_int done_count = 0;
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-    struct result res[8];
-    for (int i = 0; i < 8; i++)
+    struct result res[14];
+    for (int i = 0; i < 14; i++)
         res[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond};
+    const unsigned R = SIFA_DB_JOB_RERUNNABLE;
+    struct sifa_db_writer_stats before, after;
 
     /* Round 1: tags 1, 2 (inserts, then fails on a duplicate), 3 — all rerunnable. */
-    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
-    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g), 0);
-    gate_wait_started(&g);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++)
         res[i].tag = i + 1;
-        assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[i], SIFA_DB_JOB_RERUNNABLE), 0);
-    }
-    struct sifa_db_writer_stats before;
-    sifa_db_writer_get_stats(w, &before);
-    gate_open(&g);
-    wait_count(&done_count, 3, &lock, &cond);
+    run_gated_batch(w, (struct batch_job[]){{tagged_fn, &res[0], R}, {tagged_fn, &res[1], R}, {tagged_fn, &res[2], R}},
+                    3, &done_count, 3, &lock, &cond, &before);
     assert_int_equal(res[0].status, 0);
     assert_int_equal(res[1].status, SIFA_ECONFLICT);
     assert_string_equal(res[1].code, "db_constraint");
@@ -1107,7 +1126,6 @@ static void test_writer_rerunnable_batch(void **state)
     assert_int_equal(res[0].runs, 2); /* the plain run, rolled back, then the careful one */
     assert_int_equal(res[1].runs, 2);
     assert_int_equal(res[2].runs, 1); /* the plain run stopped before it */
-    struct sifa_db_writer_stats after;
     sifa_db_writer_get_stats(w, &after);
     assert_int_equal(after.batches_run_again, before.batches_run_again + 1);
     assert_int_equal(after.commits, before.commits + 2); /* the gate's batch, then this one */
@@ -1119,16 +1137,10 @@ static void test_writer_rerunnable_batch(void **state)
     sifa_db_close(reader);
 
     /* Round 2: rerunnable jobs that all succeed run once, in one plain transaction. */
-    struct gate g2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
-    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g2), 0);
-    gate_wait_started(&g2);
-    for (int i = 3; i < 6; i++) {
+    for (int i = 3; i < 6; i++)
         res[i].tag = i + 1;
-        assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[i], SIFA_DB_JOB_RERUNNABLE), 0);
-    }
-    sifa_db_writer_get_stats(w, &before);
-    gate_open(&g2);
-    wait_count(&done_count, 6, &lock, &cond);
+    run_gated_batch(w, (struct batch_job[]){{tagged_fn, &res[3], R}, {tagged_fn, &res[4], R}, {tagged_fn, &res[5], R}},
+                    3, &done_count, 6, &lock, &cond, &before);
     for (int i = 3; i < 6; i++) {
         assert_int_equal(res[i].status, 0);
         assert_int_equal(res[i].runs, 1);
@@ -1138,16 +1150,10 @@ static void test_writer_rerunnable_batch(void **state)
     assert_int_equal(after.commits, before.commits + 2);
 
     /* Round 3: one job that is not rerunnable puts the whole batch in savepoints from the start. */
-    struct gate g3 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
-    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g3), 0);
-    gate_wait_started(&g3);
     res[6].tag = 2; /* fails: 1001 exists */
     res[7].tag = 8;
-    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &res[6], SIFA_DB_JOB_RERUNNABLE), 0);
-    assert_int_equal(sifa_db_writer_submit(w, tagged_fn, tagged_done, &res[7]), 0);
-    sifa_db_writer_get_stats(w, &before);
-    gate_open(&g3);
-    wait_count(&done_count, 8, &lock, &cond);
+    run_gated_batch(w, (struct batch_job[]){{tagged_fn, &res[6], R}, {tagged_fn, &res[7], 0}}, 2, &done_count, 8,
+                    &lock, &cond, &before);
     assert_int_equal(res[6].status, SIFA_ECONFLICT);
     assert_int_equal(res[6].runs, 1);
     assert_int_equal(res[7].status, 0);
@@ -1162,18 +1168,12 @@ static void test_writer_rerunnable_batch(void **state)
 
     /* Round 4: a rerunnable job that fails before changing a row is left out; the others run once
      * in the same plain transaction (a stale version or a record not found costs no rerun). */
-    struct result more[3];
+    struct result *more = &res[8];
     for (int i = 0; i < 3; i++)
-        more[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond, .tag = 11 + i};
-    struct gate g4 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
-    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g4), 0);
-    gate_wait_started(&g4);
-    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &more[0], SIFA_DB_JOB_RERUNNABLE), 0);
-    assert_int_equal(sifa_db_writer_submit_flags(w, failing_fn, tagged_done, &more[1], SIFA_DB_JOB_RERUNNABLE), 0);
-    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &more[2], SIFA_DB_JOB_RERUNNABLE), 0);
-    sifa_db_writer_get_stats(w, &before);
-    gate_open(&g4);
-    wait_count(&done_count, 11, &lock, &cond);
+        more[i].tag = 11 + i;
+    run_gated_batch(w,
+                    (struct batch_job[]){{tagged_fn, &more[0], R}, {failing_fn, &more[1], R}, {tagged_fn, &more[2], R}},
+                    3, &done_count, 11, &lock, &cond, &before);
     assert_int_equal(more[0].status, 0);
     assert_int_equal(more[0].runs, 1);
     assert_int_equal(more[1].status, SIFA_EINVALID);
@@ -1192,18 +1192,12 @@ static void test_writer_rerunnable_batch(void **state)
     /* Round 5: a job that fails having ended the transaction (SQLite rolls back by itself on an
      * I/O error or a full disk) must not let the jobs after it write outside one: the batch
      * fails whole and nothing of it is written. */
-    struct result last[3];
+    struct result *last = &res[11];
     for (int i = 0; i < 3; i++)
-        last[i] = (struct result){.status = 1, .done_count = &done_count, .lock = &lock, .cond = &cond, .tag = 21 + i};
-    struct gate g5 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 1};
-    assert_int_equal(sifa_db_writer_submit(w, gate_fn, gate_done, &g5), 0);
-    gate_wait_started(&g5);
-    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &last[0], SIFA_DB_JOB_RERUNNABLE), 0);
-    assert_int_equal(sifa_db_writer_submit_flags(w, ending_fn, tagged_done, &last[1], SIFA_DB_JOB_RERUNNABLE), 0);
-    assert_int_equal(sifa_db_writer_submit_flags(w, tagged_fn, tagged_done, &last[2], SIFA_DB_JOB_RERUNNABLE), 0);
-    sifa_db_writer_get_stats(w, &before);
-    gate_open(&g5);
-    wait_count(&done_count, 14, &lock, &cond);
+        last[i].tag = 21 + i;
+    run_gated_batch(w,
+                    (struct batch_job[]){{tagged_fn, &last[0], R}, {ending_fn, &last[1], R}, {tagged_fn, &last[2], R}},
+                    3, &done_count, 14, &lock, &cond, &before);
     for (int i = 0; i < 3; i++)
         assert_true(last[i].status < 0);
     sifa_db_writer_get_stats(w, &after);
